@@ -1,0 +1,3 @@
+from inmailctl.cli import main
+
+main()

@@ -1,0 +1,911 @@
+"""The command line: parse arguments, load files, ask the rules core, save, and show the answer.
+
+Every command follows the same path: options -> `store` -> `rules` -> `store` -> output, and every
+failure leaves through one boundary (`Boundary.main`) that prints one line and exits with its code.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer._click.exceptions import ClickException  # typer 0.28 vendors click
+from typer.core import TyperGroup
+
+from . import __version__, store
+from .rules import account
+from .rules.errors import BadInput, FileProblem, GateFailed, InmailError, Refusal
+from .rules.dates import parse_date
+from .rules.ledger import Book, Entry
+from .rules.rulebook import money, money_text
+
+
+class Boundary(TyperGroup):
+    """The one place failures become exit codes: one line on stderr, JSON with --json, no traceback."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        want_json = "--json" in argv
+        try:
+            result = super().main(
+                args=argv,
+                prog_name=prog_name or "inmailctl",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+            code = result if isinstance(result, int) else 0
+        except InmailError as error:
+            code = _report(error, want_json)
+        except ClickException as error:
+            hint = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
+            code = _report(BadInput(error.format_message() + hint), want_json)
+        except (typer.Abort, KeyboardInterrupt):
+            code = _report(InmailError("interrupted; nothing was saved", "interrupted"), want_json)
+            code = 130
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            code = 1
+        except Exception as error:  # the last line of defence: a bug, reported without a traceback
+            if os.environ.get("INMAILCTL_DEBUG"):
+                raise
+            message = f"internal error ({type(error).__name__}: {error}); please report it"
+            code = _report(InmailError(message), want_json)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _report(error: InmailError, want_json: bool) -> int:
+    if want_json:
+        line = json.dumps({"error": {"code": error.code, "message": error.message}})
+    else:
+        line = f"inmailctl: error: {error.message}"
+    print(line, file=sys.stderr)
+    return error.exit_code
+
+
+app = typer.Typer(
+    cls=Boundary,
+    help="Plan, track and simulate LinkedIn InMail credits.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Options every command takes, after the command name.
+StateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        envvar="INMAILCTL_STATE",
+        show_envvar=True,
+        show_default=False,
+        help="State file [default: state.toml in the user data dir].",
+    ),
+]
+RulesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        envvar="INMAILCTL_RULES",
+        show_envvar=True,
+        show_default=False,
+        help="Rulebook file [default: the built-in one].",
+    ),
+]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        envvar="INMAILCTL_TODAY",
+        show_envvar=True,
+        show_default=False,
+        help="The date to act on, YYYY-MM-DD [default: the system date].",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show the result; save nothing.")]
+IdOpt = Annotated[
+    str | None,
+    typer.Option("--id", help="Idempotency key: repeating the same command with it changes nothing."),
+]
+
+
+@dataclass(frozen=True)
+class Context:
+    """The resolved common options."""
+
+    state: Path
+    rules: Path | None
+    today: date
+    json: bool
+
+    @classmethod
+    def of(cls, state: Path | None, rules: Path | None, today: str | None, json: bool) -> Context:
+        return cls(_state_path(state), rules, _today(today), json)
+
+
+def _state_path(state: Path | None) -> Path:
+    if state is not None:
+        return state
+    from platformdirs import user_data_path
+
+    return user_data_path("inmailctl") / "state.toml"
+
+
+def _today(text: str | None) -> date:
+    if text is None:
+        return date.today()
+    try:
+        return parse_date(text)
+    except ValueError:
+        raise BadInput(f"--today must be a date such as 2026-01-31, not {text!r}", "bad-date") from None
+
+
+def _emit(ctx: Context, answer: dict[str, Any], show: str) -> None:
+    """Print `answer` as JSON, or through the table named `show` in `render`."""
+    if ctx.json:
+        print(json.dumps(answer, indent=2))
+        return
+    from . import render
+
+    getattr(render, show)(answer)
+
+
+def _load(ctx: Context) -> tuple[store.Stored, Book]:
+    """A read-only view: the state brought up to today in memory, never written."""
+    stored = store.load(ctx.state)
+    book = stored.book
+    store.check_today(book, ctx.today, ctx.state)
+    account.advance(book, ctx.today)
+    return stored, book
+
+
+@contextmanager
+def _change(ctx: Context, dry_run: bool = False) -> Iterator[tuple[Book, list[Entry]]]:
+    """Lock, load, bring up to today, let the command add entries, then save them all at once.
+
+    Nothing is written when the body raises, or for a dry run (which takes no lock).
+    """
+    if dry_run:
+        _, book = _load(ctx)
+        yield book, []
+        return
+    with store.locked(ctx.state):
+        stored = store.load(ctx.state)
+        book = stored.book
+        store.check_today(book, ctx.today, ctx.state)
+        entries = account.advance(book, ctx.today)
+        yield book, entries
+        store.save(stored, book, entries)
+
+
+def _request(command: str, **arguments: Any) -> str:
+    """A fingerprint of a command and its arguments (the date aside), for --id keys."""
+    text = json.dumps({"command": command, **arguments}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _blocks(book: Book) -> list[dict[str, Any]]:
+    """The current allowance (even when empty) and every other live block with credits, spending order."""
+    return [
+        {
+            "kind": b.kind,
+            "granted": b.granted,
+            "remaining": b.remaining,
+            "usable_until": b.usable_until.isoformat(),
+        }
+        for b in book.live_blocks()
+        if b.remaining > 0 or b.id == book.allowance
+    ]
+
+
+def _balance(book: Book, today: date) -> dict[str, Any]:
+    plan = book.plan
+    sent = book.sent_on(today)
+    answer: dict[str, Any] = {
+        "plan": plan.id,
+        "today": today.isoformat(),
+        "total": book.spendable_total(),
+        "next_renewal": book.next_renewal.isoformat(),
+        "blocks": _blocks(book),
+        "daily": {"limit": plan.daily_limit, "sent": sent, "remaining": max(0, plan.daily_limit - sent)},
+        "can_send": plan.can_send,
+        "ends_on": book.ends_on.isoformat() if book.ends_on else None,
+    }
+    return answer
+
+
+# ----------------------------------------------------------------------------------------- account
+
+
+@app.command(rich_help_panel="Account")
+def plans(
+    state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
+) -> None:
+    """List the rulebook's plans: monthly credits, price and daily limit.
+
+    Example: inmailctl plans --rules sample_configs/linkedin-2026.toml
+    """
+    ctx = Context.of(state, rules, today, json)
+    rulebook = store.load_rulebook(ctx.rules)
+    answer = {
+        "currency": rulebook.currency,
+        "plans": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "monthly_credits": p.monthly_credits,
+                "price": money_text(p.price),
+                "daily_limit": p.daily_limit,
+                "can_send": p.can_send,
+                "packs": p.packs,
+                "rollover_cap": p.rollover_cap,
+                "credit_back_days": p.credit_back_days,
+            }
+            for p in rulebook.plans
+        ],
+        "packs": [{"credits": p.credits, "price": money_text(p.price)} for p in rulebook.packs],
+        "pack_valid_months": rulebook.pack_valid_months,
+    }
+    _emit(ctx, answer, "plans")
+
+
+@app.command(rich_help_panel="Account")
+def init(
+    plan: Annotated[str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).")],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Create a state on a plan; its billing cycle starts today and renews on this day of the month.
+
+    The state keeps its own copy of the rulebook, so it replays the same way anywhere.
+
+    Example: inmailctl init --plan premium --today 2026-01-31
+    """
+    ctx = Context.of(state, rules, today, json)
+    rulebook = store.load_rulebook(ctx.rules)
+    book, entries = account.open_account(rulebook, plan, ctx.today)
+    with store.locked(ctx.state):
+        store.create(ctx.state, book, entries, force)
+    answer = _balance(book, ctx.today)
+    answer["state"] = str(ctx.state)
+    _emit(ctx, answer, "balance")
+
+
+@app.command(rich_help_panel="Account")
+def switch(
+    plan: Annotated[str, typer.Argument(help="The plan to move to.", show_default=False)],
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Upgrade or downgrade now: the current allowance is forfeited and a new cycle starts today.
+
+    Packs and bonus credits stay.
+
+    Example: inmailctl switch sales-navigator-professional --dry-run
+    """
+    ctx = Context.of(state, rules, today, json)
+    with _change(ctx, dry_run) as (book, entries):
+        previous = book.plan_id
+        changes = account.switch(book, ctx.today, plan)
+        entries.extend(changes)
+        forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
+        answer = {**_balance(book, ctx.today), "previous": previous, "forfeited": forfeited, "dry_run": dry_run}
+    _emit(ctx, answer, "balance")
+
+
+@app.command(rich_help_panel="Account")
+def cancel(
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Cancel at the end of the billing cycle: no refund; credits stay usable until the renewal date.
+
+    From that day the plan is the free one; packs and bonus credits stay listed and count again after a
+    `switch`.
+
+    Example: inmailctl cancel --dry-run
+    """
+    ctx = Context.of(state, rules, today, json)
+    with _change(ctx, dry_run) as (book, entries):
+        entry = account.cancel(book, ctx.today)
+        if entry is not None:
+            entries.append(entry)
+        answer = {**_balance(book, ctx.today), "already_cancelled": entry is None, "dry_run": dry_run}
+    _emit(ctx, answer, "balance")
+
+
+@app.command(rich_help_panel="Account")
+def balance(
+    state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
+) -> None:
+    """Show live credit blocks, the spendable total and today's sends against the daily limit.
+
+    Example: inmailctl balance --json | jq .total
+    """
+    ctx = Context.of(state, rules, today, json)
+    _, book = _load(ctx)
+    _emit(ctx, _balance(book, ctx.today), "balance")
+
+
+@app.command(rich_help_panel="Account")
+def history(
+    csv_: Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")] = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """List the ledger's entries, oldest first: renewals, sends, purchases, replies, expiries.
+
+    Example: inmailctl history --csv > inmail.csv
+    """
+    ctx = Context.of(state, rules, today, json)
+    stored = store.load(ctx.state)
+    store.check_today(stored.book, ctx.today, ctx.state)
+    rows = [_public(entry) for entry in store.read_journal(stored)]
+    if csv_:
+        _write_csv(rows)
+        return
+    _emit(ctx, {"entries": rows}, "history")
+
+
+def _public(entry: Entry) -> dict[str, Any]:
+    """An entry as `history` shows it: the bookkeeping of --id keys stays inside."""
+    row = entry.to_json()
+    row.pop("request", None)
+    row.pop("answer", None)
+    if entry.kind == "open":
+        row.pop("rules", None)
+    return row
+
+
+HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "block_kind", "usable_until")
+
+
+def _write_csv(rows: list[dict[str, Any]]) -> None:
+    extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
+    writer = csv.DictWriter(sys.stdout, fieldnames=[*HISTORY_COLUMNS, *extra], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
+
+
+@app.command(rich_help_panel="Account")
+def verify(
+    state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
+) -> None:
+    """Replay the whole journal and check that it rebuilds the state file exactly (exit 3 if not).
+
+    Example: inmailctl verify --state team.toml
+    """
+    ctx = Context.of(state, rules, today, json)
+    stored = store.load(ctx.state)
+    entries = store.read_journal(stored)
+    if not entries or entries[0].kind != "open":
+        raise FileProblem(f"{stored.journal_path}: the journal does not start with an account", "state-invalid")
+    try:
+        rebuilt = Book.replay(entries)
+    except (KeyError, ValueError, TypeError) as error:
+        raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
+    if rebuilt != stored.book.copy().pruned():
+        raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
+    answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}
+    _emit(ctx, answer, "verified")
+
+
+# ----------------------------------------------------------------------------------------- credits
+
+
+@app.command(rich_help_panel="Credits")
+def buy(
+    credits: Annotated[int, typer.Argument(help="Pack size: one of the rulebook's sizes.", show_default=False)],
+    key: IdOpt = None,
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Buy one pack of exactly CREDITS credits; packs add to the allowance and expire after 12 months.
+
+    Example: inmailctl buy 25 --id invoice-2026-11
+    """
+    ctx = Context.of(state, rules, today, json)
+    request = _request("buy", credits=credits)
+    with _change(ctx, dry_run) as (book, entries):
+        known = account.check_key(book, key, request) if key else None
+        if known is not None:
+            _emit(ctx, known, "bought")
+            raise typer.Exit(0)
+        entry = account.buy(book, ctx.today, credits)
+        answer = {
+            "pack": {"credits": credits, "cost": entry.data["cost"], "usable_until": entry.data["usable_until"]},
+            "total": book.spendable_total(),
+            "dry_run": dry_run,
+        }
+        if key:
+            entry = account.with_key(book, entry, key, request, answer)
+        entries.append(entry)
+    _emit(ctx, answer, "bought")
+
+
+@app.command(rich_help_panel="Credits")
+def send(
+    recipient: Annotated[
+        str | None, typer.Argument(help="Who the InMail goes to (any non-empty text).", show_default=False)
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="The InMail's subject line.")] = None,
+    body: Annotated[str | None, typer.Option("--body", help="The message text.")] = None,
+    from_csv: Annotated[
+        Path | None,
+        typer.Option("--from-csv", help="Send one InMail per row of FILE (header recipient,subject[,body][,id])."),
+    ] = None,
+    key: IdOpt = None,
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Spend one credit on one InMail, from the block that expires first.
+
+    Refused (exit 4, nothing spent) when the plan cannot send, the member is unavailable, the daily or
+    per-recipient limit is reached, or no credits are left. With --from-csv every row is tried in one
+    run and one save; rows that pass are sent even when others are refused (exit 4).
+
+    Examples: inmailctl send "Ada Lovelace" --subject "Your talk on engines" --id ada-1
+              inmailctl send --from-csv campaign.csv --dry-run --json
+    """
+    ctx = Context.of(state, rules, today, json)
+    if from_csv is not None:
+        if recipient is not None or subject is not None or body is not None or key is not None:
+            raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
+        _send_csv(ctx, from_csv, dry_run)
+        return
+    if recipient is None:
+        raise BadInput("give a RECIPIENT, or --from-csv FILE")
+    if subject is None:
+        raise BadInput("a send needs --subject TEXT")
+    request = _request("send", recipient=recipient, subject=subject, body=body or "")
+    with _change(ctx, dry_run) as (book, entries):
+        known = account.check_key(book, key, request) if key else None
+        if known is not None:
+            _emit(ctx, known, "sent")
+            raise typer.Exit(0)
+        entry = account.send(book, ctx.today, recipient, subject)
+        block = book.blocks[entry.data["block"]]
+        answer = {
+            "recipient": recipient,
+            "block": {"kind": block.kind, "usable_until": block.usable_until.isoformat()},
+            "total": book.spendable_total(),
+            "warnings": account.warnings(book, ctx.today),
+            "dry_run": dry_run,
+        }
+        if key:
+            entry = account.with_key(book, entry, key, request, answer)
+        entries.append(entry)
+    _emit(ctx, answer, "sent")
+
+
+CSV_COLUMNS = ("recipient", "subject", "body", "id")
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    recipient: str
+    subject: str
+    body: str
+    key: str
+
+    @property
+    def request(self) -> str:
+        return _request("send", recipient=self.recipient, subject=self.subject, body=self.body)
+
+
+def _read_csv(path: Path) -> list[Row]:
+    """Every row of a campaign file, or a bad-input error naming the file and line."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            table = list(csv.reader(handle))
+    except OSError as error:
+        raise BadInput(f"{path}: cannot read the CSV file: {error.strerror or error}") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise BadInput(f"{path}: not a readable CSV file: {error}") from None
+    if not table:
+        raise BadInput(f"{path}: empty; the first row must be the header recipient,subject[,body][,id]")
+    header = [name.strip().lower() for name in table[0]]
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    if unknown or "recipient" not in header or "subject" not in header or len(set(header)) != len(header):
+        raise BadInput(f"{path}: line 1: the header must be recipient,subject[,body][,id], not {','.join(table[0])}")
+    rows = []
+    for line, cells in enumerate(table[1:], start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            raise BadInput(f"{path}: line {line}: {len(cells)} fields where the header has {len(header)}")
+        values = dict(zip(header, cells, strict=True))
+        row = Row(line, values["recipient"], values["subject"], values.get("body", ""), values.get("id", ""))
+        if not row.recipient.strip():
+            raise BadInput(f"{path}: line {line}: the recipient is empty")
+        if not row.subject.strip():
+            raise BadInput(f"{path}: line {line}: the subject is empty")
+        rows.append(row)
+    return rows
+
+
+def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
+    rows = _read_csv(path)
+    results: list[dict[str, Any]] = []
+    refused: Counter[str] = Counter()
+    sent = repeated = 0
+    with _change(ctx, dry_run) as (book, entries):
+        seen: dict[str, Row] = {}
+        for row in rows:  # every key is checked before anything is sent
+            if row.key:
+                earlier = seen.setdefault(row.key, row)
+                if earlier.request != row.request:
+                    raise BadInput(
+                        f"{path}: line {row.line}: id '{row.key}' was used on line {earlier.line} for "
+                        "another InMail; use a new id",
+                        "id-conflict",
+                    )
+                account.check_key(book, row.key, row.request)
+        for row in rows:
+            result: dict[str, Any] = {"recipient": row.recipient, "ok": True, "code": None, "line": row.line}
+            if row.key and account.check_key(book, row.key, row.request) is not None:
+                result["repeat"] = True
+                repeated += 1
+                results.append(result)
+                continue
+            try:
+                entry = account.send(book, ctx.today, row.recipient, row.subject)
+            except Refusal as refusal:
+                result.update(ok=False, code=refusal.code, message=refusal.message)
+                refused[refusal.code] += 1
+                results.append(result)
+                continue
+            if row.key:
+                block = book.blocks[entry.data["block"]]
+                answer = {
+                    "recipient": row.recipient,
+                    "block": {"kind": block.kind, "usable_until": block.usable_until.isoformat()},
+                    "total": book.spendable_total(),
+                    "warnings": [],
+                }
+                entry = account.with_key(book, entry, row.key, row.request, answer)
+            entries.append(entry)
+            sent += 1
+            results.append(result)
+        answer = {
+            "sent": sent,
+            "repeated": repeated,
+            "refused": dict(sorted(refused.items())),
+            "rows": results,
+            "total": book.spendable_total(),
+            "warnings": account.warnings(book, ctx.today),
+            "dry_run": dry_run,
+        }
+    _emit(ctx, answer, "sent_csv")
+    if refused:
+        raise typer.Exit(4)
+
+
+@app.command(rich_help_panel="Credits")
+def reply(
+    recipient: Annotated[str, typer.Argument(help="Who answered.", show_default=False)],
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Record that RECIPIENT answered their latest InMail; on plans with credit back, the credit returns.
+
+    Replying twice to the same InMail changes nothing.
+
+    Example: inmailctl reply "Ada Lovelace"
+    """
+    ctx = Context.of(state, rules, today, json)
+    with store.locked(ctx.state):
+        stored = store.load(ctx.state)
+        book = stored.book
+        store.check_today(book, ctx.today, ctx.state)
+        entries = account.advance(book, ctx.today)
+        earlier = None
+        if account.latest_send(book, recipient) is None:  # too old for the snapshot: ask the journal
+            earlier = store.find_latest_send(stored, recipient)
+        entry = account.reply(book, ctx.today, recipient, earlier)
+        if entry is not None:
+            entries.append(entry)
+            store.save(stored, book, entries)
+    answer = {
+        "recipient": recipient,
+        "recorded": entry is not None,
+        "returned": bool(entry and entry.data["returned"]),
+        "total": book.spendable_total(),
+    }
+    _emit(ctx, answer, "replied")
+
+
+@app.command(rich_help_panel="Credits")
+def unavailable(
+    recipient: Annotated[str, typer.Argument(help="The member.", show_default=False)],
+    remove: Annotated[bool, typer.Option("--remove", help="Clear the mark instead.")] = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Mark a member as "InMail Unavailable" so sends to them are refused (or clear it with --remove).
+
+    Example: inmailctl unavailable "Grace Hopper"
+    """
+    ctx = Context.of(state, rules, today, json)
+    with _change(ctx) as (book, entries):
+        entry = account.mark_unavailable(book, ctx.today, recipient, not remove)
+        if entry is not None:
+            entries.append(entry)
+    answer = {"recipient": recipient, "unavailable": not remove, "changed": entry is not None}
+    _emit(ctx, answer, "marked")
+
+
+@app.command(rich_help_panel="Credits")
+def grant(
+    credits: Annotated[int, typer.Argument(help="How many bonus credits.", show_default=False)],
+    reason: Annotated[str, typer.Option("--reason", help="Where they came from (promotion, referral).")],
+    valid_days: Annotated[int, typer.Option("--valid-days", help="Days they stay usable, today included.")] = (
+        account.DEFAULT_GRANT_DAYS
+    ),
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Add bonus credits from a promotion or a referral, usable for --valid-days days from today.
+
+    Example: inmailctl grant 10 --reason "referral bonus" --valid-days 30
+    """
+    ctx = Context.of(state, rules, today, json)
+    with _change(ctx) as (book, entries):
+        entry = account.grant(book, ctx.today, credits, reason, valid_days)
+        entries.append(entry)
+    answer = {
+        "block": {"kind": "bonus", "credits": credits, "usable_until": entry.data["usable_until"]},
+        "reason": reason,
+        "total": book.spendable_total(),
+    }
+    _emit(ctx, answer, "granted")
+
+
+# ----------------------------------------------------------------------------------------- planning
+
+
+@app.command("simulate-month", rich_help_panel="Planning")
+def simulate_month(
+    per_day: Annotated[int, typer.Option("--per-day", help="InMails wanted each working day (Mon-Fri).")] = 0,
+    weekends: Annotated[bool, typer.Option("--weekends", help="Send on Saturdays and Sundays too.")] = False,
+    months: Annotated[int, typer.Option("--months", help="Months to project, from today.")] = 1,
+    response_rate: Annotated[
+        float, typer.Option("--response-rate", help="Share of InMails answered, 0 to 1.")
+    ] = 0.0,
+    auto_buy: Annotated[
+        int | None, typer.Option("--auto-buy", help="Buy this pack whenever credits run out.")
+    ] = None,
+    trials: Annotated[int, typer.Option("--trials", help="Runs to draw; >1 adds p10/p50/p90.")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same result.")] = 0,
+    max_cost: Annotated[
+        str | None, typer.Option("--max-cost", help="Exit 5 when total_cost (p90 with trials) is above it.")
+    ] = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Start from a fresh account on this plan, not the state.")
+    ] = None,
+    save: Annotated[bool, typer.Option("--save", help="Append the simulated entries to the state.")] = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Project the coming month(s) under a sending plan: sends, refusals, packs, cost, expiries.
+
+    Read-only unless --save (for sandbox states: the state's clock then stands at the window's end).
+    As a CI gate, --max-cost fails the job (exit 5) when the plan would cost more.
+
+    Example: inmailctl simulate-month --plan premium --per-day 3 --auto-buy 10 --max-cost 80
+    """
+    from .rules import simulate
+
+    ctx = Context.of(state, rules, today, json)
+    if trials < 1:
+        raise BadInput("--trials must be at least 1")
+    gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
+    if plan is not None and save:
+        raise BadInput("--save appends to the state; it cannot be combined with --plan")
+    sending = simulate.SendingPlan(per_day, months, weekends, response_rate, auto_buy)
+
+    def start() -> Book:
+        if plan is not None:
+            return account.open_account(store.load_rulebook(ctx.rules), plan, ctx.today)[0]
+        return _load(ctx)[1]
+
+    book = start()
+    simulate.validate(book, sending)
+    outcomes = []
+    for trial in range(trials):
+        outcomes.append(simulate.run(book.copy(), ctx.today, sending, simulate.trial_seed(seed, trial)))
+    first = outcomes[0]
+    answer = _simulation(first)
+    if trials > 1:
+        answer["trials"] = trials
+        answer["percentiles"] = {
+            "total_cost": {f"p{p}": money_text(simulate.percentile([o.total_cost for o in outcomes], p))  # type: ignore[arg-type]
+                           for p in (10, 50, 90)},
+            "sent": {f"p{p}": simulate.percentile([o.sent for o in outcomes], p) for p in (10, 50, 90)},
+            "responses": {f"p{p}": simulate.percentile([o.responses for o in outcomes], p) for p in (10, 50, 90)},
+        }
+    if save:
+        with _change(ctx) as (live, entries):
+            if live != book:
+                raise InmailError("the state changed while simulating; run it again", "state-changed")
+            for entry in first.entries:
+                live.apply(entry)
+            entries.extend(first.entries)
+        answer["saved"] = len(first.entries)
+    _emit(ctx, answer, "simulation")
+    if gate is not None:
+        judged = (
+            money(answer["percentiles"]["total_cost"]["p90"]) if trials > 1 else first.total_cost
+        )
+        if judged > gate:
+            what = "p90 total cost" if trials > 1 else "total cost"
+            raise GateFailed(f"{what} {money_text(judged)} is above --max-cost {money_text(gate)}")
+
+
+def _simulation(out: Any) -> dict[str, Any]:
+    return {
+        "start": out.start.isoformat(),
+        "end": out.end.isoformat(),
+        "months": out.months,
+        "wanted": out.wanted,
+        "sent": out.sent,
+        "refused": dict(sorted(out.refused.items())),
+        "packs_bought": out.packs_bought,
+        "pack_cost": money_text(out.pack_cost),
+        "subscription_cost": money_text(out.subscription_cost),
+        "total_cost": money_text(out.total_cost),
+        "expired": out.expired,
+        "responses": out.responses,
+        "ending_total": out.ending_total,
+        "days": [{"date": d.date.isoformat(), "sent": d.sent, "total": d.total} for d in out.days],
+    }
+
+
+def _amount(text: str, option: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(text.strip().lstrip("$"))
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0:
+        raise BadInput(f"{option} must be an amount such as 80 or 79.99, not {text!r}")
+    return money(value)
+
+
+@app.command(rich_help_panel="Planning")
+def compare(
+    need: Annotated[
+        str, typer.Option("--need", help="InMails needed a month: N, or one per month as N,N,...")
+    ],
+    months: Annotated[
+        int | None, typer.Option("--months", help="Months to plan for [default: 12, or the list's length].")
+    ] = None,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Price a monthly InMail need on every plan: subscription plus the cheapest packs, best first.
+
+    Example: inmailctl compare --need 40
+             inmailctl compare --need 10,40,25 --json
+    """
+    from .rules.compare import compare as price_plans
+
+    ctx = Context.of(state, rules, today, json)
+    needs = _needs(need, months)
+    rulebook = store.load_rulebook(ctx.rules)
+    result = price_plans(rulebook, needs)
+    answer = {
+        "months": result.months,
+        "need": list(result.need),
+        "best": result.best,
+        "currency": rulebook.currency,
+        "plans": [
+            {
+                "id": c.plan.id,
+                "name": c.plan.name,
+                "feasible": c.feasible,
+                "reason": c.reason,
+                "subscription_cost": money_text(c.subscription_cost),
+                "packs": [{"credits": credits, "count": count} for credits, count in c.packs],
+                "purchases": [{"month": p.month + 1, "credits": p.credits, "count": p.count} for p in c.purchases],
+                "pack_cost": money_text(c.pack_cost),
+                "total_cost": money_text(c.total_cost),
+                "cost_per_inmail": None if c.cost_per_inmail is None else money_text(c.cost_per_inmail),
+            }
+            for c in result.plans
+        ],
+    }
+    _emit(ctx, answer, "comparison")
+
+
+def _needs(text: str, months: int | None) -> list[int]:
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise BadInput(f"--need must be whole numbers such as 40 or 10,40,25, not {text!r}") from None
+    if any(value < 0 for value in values):
+        raise BadInput(f"--need must not be negative: {text!r}")
+    if months is not None and months < 1:
+        raise BadInput("--months must be at least 1")
+    if len(values) == 1:
+        return values * (months if months is not None else 12)
+    if months is not None and months != len(values):
+        raise BadInput(f"--need lists {len(values)} months but --months says {months}; give one or the other")
+    return values
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"inmailctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Plan, track and simulate LinkedIn InMail credits: what you have, what each plan would cost you,
+    and what next month will look like.
+
+    Start with `inmailctl plans`, then `inmailctl init --plan premium`.
+    """
+
+
+def main() -> None:
+    app()
+

@@ -1,0 +1,158 @@
+"""Human output: Rich tables built from the same answers that `--json` prints. The only module using Rich."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _table(*columns: str, title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        numeric = column.lower() in {"credits", "granted", "remaining", "price", "limit", "daily", "count",
+                                     "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent"}
+        table.add_column(column, justify="right" if numeric else "left")
+    return table
+
+
+def plans(answer: dict[str, Any]) -> None:
+    table = _table("Plan", "Name", "Credits", "Price", "Daily", "Sends", "Packs",
+                   title=f"Plans (price per month, {answer['currency']})")
+    for p in answer["plans"]:
+        table.add_row(p["id"], p["name"], str(p["monthly_credits"]), p["price"], str(p["daily_limit"]),
+                      _yes(p["can_send"]), _yes(p["packs"]))
+    out.print(table)
+    sizes = ", ".join(f"{p['credits']} for {p['price']}" for p in answer["packs"]) or "none"
+    out.print(f"Packs: {sizes}; usable for {answer['pack_valid_months']} months.")
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def balance(answer: dict[str, Any]) -> None:
+    if answer.get("dry_run"):
+        out.print("[bold]Dry run[/bold]: nothing was saved.")
+    if "state" in answer:
+        out.print(f"Created {answer['state']}.")
+    if answer.get("previous"):
+        out.print(f"Switched from {answer['previous']} to {answer['plan']}; "
+                  f"{answer['forfeited']} allowance credit(s) forfeited.")
+    table = _table("Block", "Granted", "Remaining", "Usable until", title=f"Plan {answer['plan']} on {answer['today']}")
+    for block in answer["blocks"]:
+        table.add_row(block["kind"], str(block["granted"]), str(block["remaining"]), block["usable_until"])
+    out.print(table)
+    daily = answer["daily"]
+    spendable = "" if answer["can_send"] else " (this plan cannot send: blocks are kept, not spendable)"
+    out.print(f"Spendable: [bold]{answer['total']}[/bold]{spendable}. "
+              f"Today: {daily['sent']} of {daily['limit']} sent. Next renewal: {answer['next_renewal']}.")
+    if answer.get("ends_on"):
+        out.print(f"Cancelled: the plan ends on {answer['ends_on']}.")
+    if answer.get("already_cancelled"):
+        out.print("Already cancelled; nothing changed.")
+
+
+def bought(answer: dict[str, Any]) -> None:
+    pack = answer["pack"]
+    verb = "Would buy" if answer.get("dry_run") else "Bought"
+    out.print(f"{verb} {pack['credits']} credits for {pack['cost']}, usable until {pack['usable_until']}. "
+              f"Spendable: {answer['total']}.")
+
+
+def sent(answer: dict[str, Any]) -> None:
+    block = answer["block"]
+    verb = "Would send" if answer.get("dry_run") else "Sent"
+    out.print(f"{verb} to {answer['recipient']} from the {block['kind']} block "
+              f"(usable until {block['usable_until']}). Spendable: {answer['total']}.")
+    _warn(answer)
+
+
+def _warn(answer: dict[str, Any]) -> None:
+    for warning in answer.get("warnings", []):
+        err.print(f"warning: {warning}")
+
+
+def sent_csv(answer: dict[str, Any]) -> None:
+    refused = [row for row in answer["rows"] if not row["ok"]]
+    if refused:
+        table = _table("Line", "Recipient", "Refused", title="Refused rows")
+        for row in refused:
+            table.add_row(str(row["line"]), row["recipient"], row["code"])
+        out.print(table)
+    verb = "Would send" if answer.get("dry_run") else "Sent"
+    counts = ", ".join(f"{code} {n}" for code, n in answer["refused"].items()) or "none"
+    repeats = f", {answer['repeated']} already sent" if answer["repeated"] else ""
+    out.print(f"{verb} {answer['sent']}{repeats}; refused: {counts}. Spendable: {answer['total']}.")
+    _warn(answer)
+
+
+def replied(answer: dict[str, Any]) -> None:
+    if not answer["recorded"]:
+        out.print(f"{answer['recipient']}'s reply was already recorded; nothing changed.")
+        return
+    back = " The credit came back." if answer["returned"] else ""
+    out.print(f"Recorded a reply from {answer['recipient']}.{back} Spendable: {answer['total']}.")
+
+
+def marked(answer: dict[str, Any]) -> None:
+    state = "marked InMail Unavailable" if answer["unavailable"] else "no longer marked unavailable"
+    note = "" if answer["changed"] else " (no change)"
+    out.print(f"{answer['recipient']} is {state}{note}.")
+
+
+def granted(answer: dict[str, Any]) -> None:
+    block = answer["block"]
+    out.print(f"Granted {block['credits']} bonus credits ({answer['reason']}), usable until "
+              f"{block['usable_until']}. Spendable: {answer['total']}.")
+
+
+def verified(answer: dict[str, Any]) -> None:
+    out.print(f"OK: {answer['entries']} entries replay to the state; {answer['total']} credits spendable.")
+
+
+def history(answer: dict[str, Any]) -> None:
+    table = _table("Date", "Kind", "Detail")
+    for entry in answer["entries"]:
+        detail = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("date", "kind"))
+        table.add_row(entry["date"], entry["kind"], detail)
+    out.print(table)
+
+
+def simulation(answer: dict[str, Any]) -> None:
+    table = _table("Figure", "Value", title=f"Simulated {answer['start']} to {answer['end']}")
+    refused = ", ".join(f"{code} {n}" for code, n in answer["refused"].items()) or "none"
+    for name, value in (
+        ("wanted", answer["wanted"]), ("sent", answer["sent"]), ("refused", refused),
+        ("packs bought", f"{answer['packs_bought']} for {answer['pack_cost']}"),
+        ("subscription", answer["subscription_cost"]), ("total cost", answer["total_cost"]),
+        ("expired credits", answer["expired"]), ("responses", answer["responses"]),
+        ("credits at the end", answer["ending_total"]),
+    ):
+        table.add_row(name, str(value))
+    out.print(table)
+    if "percentiles" in answer:
+        spread = _table("Over trials", "p10", "p50", "p90", title=f"{answer['trials']} trials")
+        for name, values in answer["percentiles"].items():
+            spread.add_row(name, *(str(values[p]) for p in ("p10", "p50", "p90")))
+        out.print(spread)
+
+
+def comparison(answer: dict[str, Any]) -> None:
+    months = answer["months"]
+    table = _table("Plan", "Subscription", "Packs", "Pack cost", "Total", "Per InMail",
+                   title=f"Meeting a need of {sum(answer['need'])} InMails over {months} month(s)")
+    for plan in answer["plans"]:
+        if not plan["feasible"]:
+            table.add_row(plan["id"], "-", "-", "-", "-", f"not possible: {plan['reason']}")
+            continue
+        packs = " + ".join(f"{p['count']}x{p['credits']}" for p in plan["packs"]) or "-"
+        marker = " (best)" if plan["id"] == answer["best"] else ""
+        table.add_row(plan["id"] + marker, plan["subscription_cost"], packs, plan["pack_cost"],
+                      plan["total_cost"], plan["cost_per_inmail"] or "-")
+    out.print(table)
+

@@ -1,0 +1,1 @@
+"""The rules core: pure functions over plain values; no files, no clock, no Typer, no Rich."""

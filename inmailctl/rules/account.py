@@ -1,0 +1,281 @@
+"""The account's rules: each command checks its preconditions, then records entries through `Book.apply`.
+
+Every function here works on a `Book` that the caller owns: a refusal raises before anything is applied,
+so a failed command leaves the book (and the caller's file) as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+from . import errors
+from .dates import last_day_of_days, last_day_of_months, renewal
+from .errors import BadInput, Refusal
+from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
+from .rulebook import Plan, Rulebook, money_text
+
+DEFAULT_GRANT_DAYS = 90
+
+
+def _record(book: Book, entry: Entry, into: list[Entry] | None = None) -> Entry:
+    book.apply(entry)
+    if into is not None:
+        into.append(entry)
+    return entry
+
+
+def _allowance(book: Book, day: date, plan: Plan, cycle: int) -> Entry:
+    until = renewal(book.cycle_start, cycle + 1) - timedelta(days=1)
+    return Entry(
+        day,
+        "allowance",
+        {
+            "block": book.next_block,
+            "credits": plan.monthly_credits,
+            "usable_until": until.isoformat(),
+            "plan": plan.id,
+            "cycle": cycle,
+        },
+    )
+
+
+def open_account(rules: Rulebook, plan_id: str, today: date) -> tuple[Book, list[Entry]]:
+    """A new account on `plan_id` whose billing cycle starts today."""
+    plan = _known_plan(rules, plan_id)
+    first = Entry(today, "open", {"plan": plan.id, "rules": rules.to_dict()})
+    book = Book.open(first)
+    entries = [first]
+    _record(book, _allowance(book, today, plan, 0), entries)
+    return book, entries
+
+
+def _known_plan(rules: Rulebook, plan_id: str) -> Plan:
+    if not rules.has_plan(plan_id):
+        known = ", ".join(p.id for p in rules.plans)
+        raise BadInput(f"unknown plan '{plan_id}'; the rulebook's plans are: {known}", "unknown-plan")
+    return rules.plan(plan_id)
+
+
+def advance(book: Book, today: date) -> list[Entry]:
+    """Apply every renewal, expiry and cancellation due by `today`, in date order, however long idle."""
+    entries: list[Entry] = []
+    while True:
+        due = book.next_renewal
+        for block in book.blocks.values():
+            due = min(due, block.usable_until + timedelta(days=1))
+        if due > today:
+            return entries
+        renewing = due == book.next_renewal
+        if renewing:
+            _renew(book, due, entries)
+        for block in sorted(book.blocks.values(), key=lambda b: b.order):
+            if block.usable_until < due:
+                _record(book, Entry(due, "expire", _lot(block)), entries)
+        if renewing:
+            _record(book, _allowance(book, due, book.plan, book.cycle + 1), entries)
+
+
+def _lot(block: Block) -> dict[str, Any]:
+    return {"block": block.id, "block_kind": block.kind, "credits": block.remaining}
+
+
+def _renew(book: Book, day: date, entries: list[Entry]) -> None:
+    """At a renewal: a cancellation takes effect, or unused allowance rolls over where the plan allows."""
+    if book.ends_on is not None and book.ends_on <= day:
+        to = book.rules.free_plan.id
+        _record(book, Entry(day, "downgrade", {"from": book.plan_id, "to": to}), entries)
+        return
+    plan = book.plan
+    allowance = book.blocks.get(book.allowance)
+    if plan.rollover_cap <= 0 or allowance is None or allowance.remaining <= 0:
+        return
+    held = sum(b.remaining for b in book.blocks.values() if b.kind == ROLLOVER and b.usable_until >= day)
+    credits = min(allowance.remaining, plan.rollover_cap - held)
+    if credits <= 0:
+        return
+    until = last_day_of_days(day, plan.rollover_valid_days)
+    data = {
+        "block": book.next_block,
+        "source": allowance.id,
+        "credits": credits,
+        "usable_until": until.isoformat(),
+    }
+    _record(book, Entry(day, "rollover", data), entries)
+
+
+def check_send(book: Book, today: date, recipient: str) -> Block:
+    """The block a send to `recipient` would spend from, or the rules' refusal, in the contract's order."""
+    plan = book.plan
+    if not plan.can_send:
+        raise Refusal(f"plan '{plan.id}' cannot send InMail; switch to a paid plan", errors.PLAN_CANNOT_SEND)
+    if recipient in book.unavailable:
+        raise Refusal(
+            f"'{recipient}' is marked InMail Unavailable (clear it with `inmailctl unavailable --remove`)",
+            errors.RECIPIENT_UNAVAILABLE,
+        )
+    sent_today = book.sent_on(today)
+    if sent_today >= plan.daily_limit:
+        raise Refusal(
+            f"daily limit reached: {sent_today} of {plan.daily_limit} InMails sent on {today}; try tomorrow",
+            errors.DAILY_LIMIT,
+        )
+    window = book.rules.per_recipient_window_days
+    since = today - timedelta(days=window)
+    recent = [s for s in book.recent.get(recipient, ()) if s.date > since]
+    if len(recent) >= book.rules.per_recipient:
+        raise Refusal(
+            f"'{recipient}' already got {len(recent)} InMail(s) in the last {window} days "
+            f"(limit {book.rules.per_recipient}); next possible on "
+            f"{recent[-book.rules.per_recipient].date + timedelta(days=window)}",
+            errors.RECIPIENT_LIMIT,
+        )
+    blocks = [b for b in book.live_blocks() if b.remaining > 0]
+    if not blocks:
+        raise Refusal(
+            f"no credits left; buy a pack (`inmailctl buy {_smallest_pack(book.rules)}`) "
+            f"or wait for the renewal on {book.next_renewal}",
+            errors.NO_CREDITS,
+        )
+    return blocks[0]
+
+
+def _smallest_pack(rules: Rulebook) -> str:
+    return str(rules.packs[0].credits) if rules.packs else "CREDITS"
+
+
+def send(book: Book, today: date, recipient: str, subject: str) -> Entry:
+    """Spend one credit, from the block that expires first, on an InMail to `recipient`."""
+    if not recipient.strip():
+        raise BadInput("the recipient must not be empty")
+    if not subject.strip():
+        raise BadInput("the subject must not be empty; say what the InMail is about")
+    block = check_send(book, today, recipient)
+    data = {"recipient": recipient, "subject": subject, "block": block.id, "block_kind": block.kind}
+    return _record(book, Entry(today, "send", data))
+
+
+def warnings(book: Book, today: date) -> list[str]:
+    """Spam-like patterns in today's sending; advice only, never a refusal."""
+    found = []
+    sent = book.sent_on(today)
+    limit = book.plan.daily_limit
+    if limit and sent * 5 >= limit * 4:
+        found.append(f"{sent} of {limit} InMails sent today: close to the daily limit")
+    week = [book.sent_on(today - timedelta(days=n)) for n in range(1, 8)]
+    average = sum(week) / 7
+    if sent >= 10 and sent > 3 * average:
+        found.append(
+            f"{sent} InMails today against {average:.1f} a day over the past week: "
+            "a sudden burst looks like spam to LinkedIn"
+        )
+    return found
+
+
+def buy(book: Book, today: date, credits: int) -> Entry:
+    """One pack of exactly `credits` credits, valid for the rulebook's months."""
+    pack = book.rules.pack(credits)
+    if pack is None:
+        raise BadInput(
+            f"there is no pack of {credits} credits; packs come in {book.rules.pack_sizes}",
+            "bad-pack-size",
+        )
+    plan = book.plan
+    if not plan.can_buy:
+        raise Refusal(f"plan '{plan.id}' cannot buy InMail packs", errors.PACKS_NOT_ALLOWED)
+    until = last_day_of_months(today, book.rules.pack_valid_months)
+    data = {
+        "block": book.next_block,
+        "credits": pack.credits,
+        "cost": money_text(pack.price),
+        "usable_until": until.isoformat(),
+    }
+    return _record(book, Entry(today, "purchase", data))
+
+
+def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = DEFAULT_GRANT_DAYS) -> Entry:
+    """Bonus credits (a promotion, a referral) valid for `valid_days` days from today."""
+    if credits < 1:
+        raise BadInput("a grant must add at least 1 credit")
+    if valid_days < 1:
+        raise BadInput("--valid-days must be at least 1")
+    if not reason.strip():
+        raise BadInput("say why the credits were granted with --reason")
+    until = last_day_of_days(today, valid_days)
+    data = {"block": book.next_block, "credits": credits, "reason": reason, "usable_until": until.isoformat()}
+    return _record(book, Entry(today, "grant", data))
+
+
+def latest_send(book: Book, recipient: str) -> Sent | None:
+    sends = book.recent.get(recipient)
+    return sends[-1] if sends else None
+
+
+def reply(book: Book, today: date, recipient: str, earlier: Sent | None = None) -> Entry | None:
+    """Record an answer to the latest InMail to `recipient`; the credit comes back inside the window.
+
+    `earlier` is the latest send to `recipient` found in the full history, for a send too old for the
+    book to remember. Returns None when that InMail already has its reply (a repeat is a no-op).
+    """
+    sent = latest_send(book, recipient) or earlier
+    if sent is None:
+        raise BadInput(f"no InMail was ever sent to '{recipient}'; nothing to reply to", "never-sent")
+    if sent.replied:
+        return None
+    days = (today - sent.date).days
+    back = book.plan.credit_back_days
+    returned = back > 0 and days <= back and sent.block in book.blocks
+    data = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block, "returned": returned}
+    return _record(book, Entry(today, "reply", data))
+
+
+def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
+    """Change plan now: the allowance (and rollover) is forfeited, the new allowance starts a new cycle."""
+    plan = _known_plan(book.rules, plan_id)
+    if plan.id == book.plan_id:
+        raise BadInput(f"the account is already on plan '{plan.id}'")
+    entries: list[Entry] = []
+    for block in book.live_blocks():
+        if block.id == book.allowance or block.kind == ROLLOVER:
+            _record(book, Entry(today, "forfeit", _lot(block)), entries)
+    _record(book, Entry(today, "switch", {"from": book.plan_id, "to": plan.id}), entries)
+    _record(book, _allowance(book, today, plan, 0), entries)
+    return entries
+
+
+def cancel(book: Book, today: date) -> Entry | None:
+    """Cancel at the next renewal; None when a cancellation is already pending."""
+    if not book.plan.can_send and book.plan.price == 0:
+        raise BadInput(f"plan '{book.plan_id}' is free; there is nothing to cancel")
+    if book.ends_on is not None:
+        return None
+    return _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}))
+
+
+def mark_unavailable(book: Book, today: date, recipient: str, marked: bool) -> Entry | None:
+    """Mark (or clear) a member as InMail Unavailable; None when it already stands that way."""
+    if not recipient.strip():
+        raise BadInput("the recipient must not be empty")
+    if (recipient in book.unavailable) == marked:
+        return None
+    return _record(book, Entry(today, "unavailable", {"recipient": recipient, "marked": marked}))
+
+
+def with_key(book: Book, entry: Entry, key: str, request: str, answer: dict[str, Any]) -> Entry:
+    """`entry` carrying an --id key and its answer, so a repeat can answer the same way."""
+    book.keys[key] = Key(entry.date, request, answer)
+    return replace(entry, data={**entry.data, "id": key, "request": request, "answer": answer})
+
+
+def check_key(book: Book, key: str, request: str) -> dict[str, Any] | None:
+    """The first answer when `key` was already used for the same request; an error for another request."""
+    known = book.keys.get(key)
+    if known is None:
+        return None
+    if known.request != request:
+        raise BadInput(
+            f"--id '{key}' was already used on {known.date} for a different command; use a new key",
+            "id-conflict",
+        )
+    return known.answer

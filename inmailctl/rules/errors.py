@@ -1,0 +1,60 @@
+"""Every failure a user can cause, each carrying its exit code and its stable error code."""
+
+from __future__ import annotations
+
+
+class InmailError(Exception):
+    """A failure with a one-line message, an exit code and a stable error code."""
+
+    exit_code = 1
+    code = "internal-error"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadInput(InmailError):
+    """Arguments, values, dates, unknown plans, pack sizes, conflicting --id keys (exit 2)."""
+
+    exit_code = 2
+    code = "bad-input"
+
+
+class FileProblem(InmailError):
+    """A state or rulebook file that is missing, unreadable or malformed, or a lock not obtained (exit 3)."""
+
+    exit_code = 3
+    code = "file-problem"
+
+
+class Refusal(InmailError):
+    """The InMail rules say no (exit 4); `code` is one of REFUSAL_CODES."""
+
+    exit_code = 4
+
+
+class GateFailed(InmailError):
+    """A CI gate such as --max-cost was not met (exit 5)."""
+
+    exit_code = 5
+    code = "gate-failed"
+
+
+PLAN_CANNOT_SEND = "plan-cannot-send"
+RECIPIENT_UNAVAILABLE = "recipient-unavailable"
+DAILY_LIMIT = "daily-limit"
+RECIPIENT_LIMIT = "recipient-limit"
+NO_CREDITS = "no-credits"
+PACKS_NOT_ALLOWED = "packs-not-allowed"
+
+REFUSAL_CODES = (
+    PLAN_CANNOT_SEND,
+    RECIPIENT_UNAVAILABLE,
+    DAILY_LIMIT,
+    RECIPIENT_LIMIT,
+    NO_CREDITS,
+    PACKS_NOT_ALLOWED,
+)

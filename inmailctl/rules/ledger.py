@@ -1,0 +1,242 @@
+"""The ledger: an account's state is the fold of its entries, and `apply` is the only thing that changes it.
+
+Entries are plain, JSON-ready records (dates as ISO text, money as text). The rules in `account.py` decide
+which entries a command produces; `Book.apply` folds each into the state. Replaying every entry from the
+first one rebuilds the same `Book`, which is how a state file is checked against its journal.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from .dates import renewal
+from .rulebook import Plan, Rulebook, parse_rulebook
+
+ALLOWANCE, ROLLOVER, BONUS, PACK = "allowance", "rollover", "bonus", "pack"
+BLOCK_KINDS = (ALLOWANCE, ROLLOVER, BONUS, PACK)
+# The entries that create a block, and the kind of block each creates.
+BLOCK_OF_ENTRY = {"allowance": ALLOWANCE, "rollover": ROLLOVER, "grant": BONUS, "purchase": PACK}
+# Spending order among blocks that expire on the same day.
+KIND_RANK = {kind: rank for rank, kind in enumerate(BLOCK_KINDS)}
+
+# How long the state remembers things that only matter for a while.
+KEY_DAYS = 30  # an --id key answers repeats for this many days
+DAILY_DAYS = 30  # per-day send counts, for the daily limit and burst warnings
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One dated fact in the ledger; `data` holds the kind's fields as plain values."""
+
+    date: date
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"date": self.date.isoformat(), "kind": self.kind, **self.data}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Entry:
+        data = dict(raw)
+        day = date.fromisoformat(data.pop("date"))
+        kind = data.pop("kind")
+        return cls(day, kind, data)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A lot of credits with its own expiry."""
+
+    id: int
+    kind: str
+    granted: int
+    remaining: int
+    start: date
+    usable_until: date
+
+    @property
+    def order(self) -> tuple[date, int, date, int]:
+        return (self.usable_until, KIND_RANK[self.kind], self.start, self.id)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """An InMail the state still needs to know about (recipient limits, replies, credit back)."""
+
+    date: date
+    recipient: str
+    block: int
+    replied: bool = False
+
+
+@dataclass(frozen=True)
+class Key:
+    """What an --id key was first used for, and what the command answered then."""
+
+    date: date
+    request: str
+    answer: dict[str, Any]
+
+
+@dataclass
+class Totals:
+    granted: int = 0
+    spent: int = 0
+    returned: int = 0
+    expired: int = 0
+    forfeited: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.granted - self.spent + self.returned - self.expired - self.forfeited
+
+
+@dataclass
+class Book:
+    """One account's live state: what the rules need, derived from the entries and nothing else."""
+
+    rules: Rulebook
+    plan_id: str
+    cycle_start: date
+    clock: date
+    cycle: int = 0
+    allowance: int = 0
+    ends_on: date | None = None
+    next_block: int = 1
+    blocks: dict[int, Block] = field(default_factory=dict)
+    totals: Totals = field(default_factory=Totals)
+    recent: dict[str, list[Sent]] = field(default_factory=dict)
+    daily: dict[date, int] = field(default_factory=dict)
+    unavailable: set[str] = field(default_factory=set)
+    keys: dict[str, Key] = field(default_factory=dict)
+    entries: int = 0
+
+    @property
+    def plan(self) -> Plan:
+        return self.rules.plan(self.plan_id)
+
+    @property
+    def next_renewal(self) -> date:
+        return renewal(self.cycle_start, self.cycle + 1)
+
+    @property
+    def recent_days(self) -> int:
+        """How far back sends are kept: the per-recipient window or the credit-back window."""
+        longest_credit_back = max((p.credit_back_days for p in self.rules.plans), default=0)
+        return max(self.rules.per_recipient_window_days, longest_credit_back + 1)
+
+    def copy(self) -> Book:
+        return copy.deepcopy(self)
+
+    def live_blocks(self) -> list[Block]:
+        """Every live block in spending order."""
+        return sorted(self.blocks.values(), key=lambda b: b.order)
+
+    def spendable_total(self) -> int:
+        if not self.plan.can_send:
+            return 0
+        return sum(b.remaining for b in self.blocks.values())
+
+    def sent_on(self, day: date) -> int:
+        return self.daily.get(day, 0)
+
+    @classmethod
+    def open(cls, entry: Entry) -> Book:
+        """The book an `open` entry starts."""
+        rules = parse_rulebook(entry.data["rules"], "state", "rules")
+        book = cls(rules=rules, plan_id=entry.data["plan"], cycle_start=entry.date, clock=entry.date)
+        book.entries = 1
+        return book
+
+    @classmethod
+    def replay(cls, entries: list[Entry]) -> Book:
+        book = cls.open(entries[0])
+        for entry in entries[1:]:
+            book.apply(entry)
+        return book.pruned()
+
+    def apply(self, entry: Entry) -> None:
+        """Fold one entry into the book."""
+        d = entry.data
+        kind = entry.kind
+        if kind in BLOCK_OF_ENTRY:
+            self._add_block(entry, BLOCK_OF_ENTRY[kind])
+            if kind == "allowance":
+                self.allowance = d["block"]
+                self.cycle = d["cycle"]
+            elif kind == "rollover":
+                # A rollover moves unused allowance into a block of its own: nothing is minted.
+                self._change(d["source"], -d["credits"])
+                self.totals.granted -= d["credits"]
+        elif kind == "send":
+            self._change(d["block"], -1)
+            self.totals.spent += 1
+            self.recent.setdefault(d["recipient"], []).append(Sent(entry.date, d["recipient"], d["block"]))
+            self.daily[entry.date] = self.daily.get(entry.date, 0) + 1
+        elif kind == "reply":
+            sends = self.recent.get(d["recipient"], [])
+            for i in range(len(sends) - 1, -1, -1):
+                if sends[i].date.isoformat() == d["sent"]:
+                    sends[i] = replace(sends[i], replied=True)
+                    break
+            if d["returned"]:
+                self._change(d["block"], 1)
+                self.totals.returned += 1
+        elif kind in ("expire", "forfeit"):
+            block = self.blocks.pop(d["block"])
+            if kind == "expire":
+                self.totals.expired += block.remaining
+            else:
+                self.totals.forfeited += block.remaining
+        elif kind == "switch":
+            self.plan_id = d["to"]
+            self.cycle_start = entry.date
+            self.ends_on = None
+        elif kind == "cancel":
+            self.ends_on = date.fromisoformat(d["ends_on"])
+        elif kind == "downgrade":
+            self.plan_id = d["to"]
+            self.ends_on = None
+        elif kind == "unavailable":
+            if d["marked"]:
+                self.unavailable.add(d["recipient"])
+            else:
+                self.unavailable.discard(d["recipient"])
+        elif kind == "simulation":
+            pass
+        else:
+            raise ValueError(f"unknown entry kind {kind!r}")
+        if "id" in d:
+            self.keys[d["id"]] = Key(entry.date, d["request"], d["answer"])
+        self.clock = max(self.clock, entry.date)
+        self.entries += 1
+
+    def _add_block(self, entry: Entry, kind: str) -> None:
+        d = entry.data
+        credits = d["credits"]
+        until = date.fromisoformat(d["usable_until"])
+        self.blocks[d["block"]] = Block(d["block"], kind, credits, credits, entry.date, until)
+        self.next_block = max(self.next_block, d["block"] + 1)
+        self.totals.granted += credits
+
+    def _change(self, block_id: int, credits: int) -> None:
+        block = self.blocks[block_id]
+        self.blocks[block_id] = replace(block, remaining=block.remaining + credits)
+
+    def pruned(self) -> Book:
+        """Forget what no rule can need any more, as of the clock; applied before every save."""
+        keep_sends_after = self.clock - timedelta(days=self.recent_days)
+        for recipient in list(self.recent):
+            kept = [s for s in self.recent[recipient] if s.date > keep_sends_after]
+            if kept:
+                self.recent[recipient] = kept
+            else:
+                del self.recent[recipient]
+        keep_days_after = self.clock - timedelta(days=DAILY_DAYS)
+        self.daily = {day: n for day, n in self.daily.items() if day > keep_days_after}
+        keep_keys_after = self.clock - timedelta(days=KEY_DAYS)
+        self.keys = {k: v for k, v in self.keys.items() if v.date > keep_keys_after}
+        return self

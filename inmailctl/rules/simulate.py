@@ -1,0 +1,149 @@
+"""Project the coming months under a sending plan by running the account's own rules day by day."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from . import account
+from .dates import add_months
+from .errors import BadInput, Refusal
+from .ledger import Book, Entry
+from .rulebook import money
+
+REPLY_DELAY_DAYS = 7  # a simulated answer arrives 0 to 6 days after its InMail
+
+
+@dataclass(frozen=True)
+class SendingPlan:
+    per_day: int
+    months: int = 1
+    weekends: bool = False
+    response_rate: float = 0.0
+    auto_buy: int | None = None
+
+
+@dataclass(frozen=True)
+class Day:
+    date: date
+    sent: int
+    total: int
+
+
+@dataclass
+class Outcome:
+    """What one simulated run did; `entries` are what `--save` appends."""
+
+    start: date
+    end: date
+    months: int
+    wanted: int = 0
+    sent: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    packs_bought: int = 0
+    pack_cost: Decimal = money(0)
+    subscription_cost: Decimal = money(0)
+    expired: int = 0
+    responses: int = 0
+    ending_total: int = 0
+    days: list[Day] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def total_cost(self) -> Decimal:
+        return money(self.subscription_cost + self.pack_cost)
+
+
+def window(today: date, months: int) -> tuple[date, date]:
+    """The first and last day simulated: from today up to, not including, today + `months` months."""
+    return today, add_months(today, months) - timedelta(days=1)
+
+
+def validate(book: Book, plan: SendingPlan) -> None:
+    if plan.months < 1:
+        raise BadInput("--months must be at least 1")
+    if plan.per_day < 0:
+        raise BadInput("--per-day must not be negative")
+    if not 0.0 <= plan.response_rate <= 1.0:
+        raise BadInput(f"--response-rate must be between 0 and 1, not {plan.response_rate}")
+    if plan.auto_buy is not None and book.rules.pack(plan.auto_buy) is None:
+        raise BadInput(
+            f"--auto-buy {plan.auto_buy}: there is no such pack; packs come in {book.rules.pack_sizes}",
+            "bad-pack-size",
+        )
+
+
+def run(book: Book, today: date, plan: SendingPlan, seed: int) -> Outcome:
+    """One simulated run on `book` (which it changes: pass a copy to keep the original)."""
+    validate(book, plan)
+    rng = random.Random(seed)
+    start, end = window(today, plan.months)
+    out = Outcome(start, end, plan.months, subscription_cost=money(book.plan.price * plan.months))
+    replies: dict[date, list[str]] = {}
+    day = start
+    number = 0
+    while day <= end:
+        for entry in account.advance(book, day):
+            out.entries.append(entry)
+            if entry.kind == "expire":
+                out.expired += entry.data["credits"]
+        for recipient in replies.pop(day, ()):
+            answered = account.reply(book, day, recipient)
+            if answered is not None:
+                out.entries.append(answered)
+        wanted = plan.per_day if plan.weekends or day.weekday() < 5 else 0
+        sent_today = 0
+        for _ in range(wanted):
+            number += 1
+            recipient = f"simulated-{start.isoformat()}-{number}"
+            entry = _send(book, day, recipient, plan, out)
+            if entry is None:
+                continue
+            out.entries.append(entry)
+            sent_today += 1
+            if plan.response_rate and rng.random() < plan.response_rate:
+                out.responses += 1
+                answer_day = day + timedelta(days=rng.randrange(REPLY_DELAY_DAYS))
+                replies.setdefault(answer_day, []).append(recipient)
+        out.wanted += wanted
+        out.sent += sent_today
+        out.days.append(Day(day, sent_today, book.spendable_total()))
+        day += timedelta(days=1)
+    out.ending_total = book.spendable_total()
+    out.entries.append(Entry(end, "simulation", {"start": start.isoformat(), "end": end.isoformat()}))
+    return out
+
+
+def _send(book: Book, day: date, recipient: str, plan: SendingPlan, out: Outcome) -> Entry | None:
+    """One wanted InMail: sent, or refused and counted; an empty purse buys a pack when allowed."""
+    try:
+        return account.send(book, day, recipient, "simulated")
+    except Refusal as refusal:
+        if refusal.code != "no-credits" or plan.auto_buy is None or not book.plan.can_buy:
+            out.refused[refusal.code] += 1
+            return None
+    purchase = account.buy(book, day, plan.auto_buy)
+    out.entries.append(purchase)
+    out.packs_bought += 1
+    out.pack_cost = money(out.pack_cost + money(purchase.data["cost"]))
+    try:
+        return account.send(book, day, recipient, "simulated")
+    except Refusal as refusal:
+        out.refused[refusal.code] += 1
+        return None
+
+
+def trial_seed(seed: int, trial: int) -> int:
+    """Trial 0 uses the seed itself, so one trial and many agree on their first run."""
+    return seed if trial == 0 else seed * 1_000_003 + trial
+
+
+def percentile(values: list[Decimal] | list[int], p: int) -> Decimal | int:
+    """Nearest-rank percentile: always one of the observed values."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]

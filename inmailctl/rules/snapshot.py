@@ -1,0 +1,172 @@
+"""The state file's snapshot: a `Book` as TOML-ready values, and back, refusing anything inconsistent."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from .ledger import BLOCK_KINDS, Block, Book, Key, Sent, Totals
+from .rulebook import TableReader, parse_rulebook
+
+STATE_SCHEMA = 1
+_CODE = "state-invalid"
+_TOP = {"schema_version", "journal", "journal_bytes", "account", "totals", "blocks", "recent", "daily",
+        "unavailable", "keys", "rules"}
+_ACCOUNT = {"plan", "cycle_start", "cycle", "allowance", "clock", "next_block", "entries"}
+_TOTALS = {"granted", "spent", "returned", "expired", "forfeited"}
+_BLOCK = {"id", "kind", "granted", "remaining", "start", "usable_until"}
+_KEY = {"id", "date", "request", "answer"}
+
+
+def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
+    account: dict[str, Any] = {
+        "plan": book.plan_id,
+        "cycle_start": book.cycle_start,
+        "cycle": book.cycle,
+        "allowance": book.allowance,
+        "clock": book.clock,
+        "next_block": book.next_block,
+        "entries": book.entries,
+    }
+    if book.ends_on is not None:
+        account["ends_on"] = book.ends_on
+    t = book.totals
+    return {
+        "schema_version": STATE_SCHEMA,
+        "journal": journal,
+        "journal_bytes": journal_bytes,
+        "account": account,
+        "totals": {"granted": t.granted, "spent": t.spent, "returned": t.returned,
+                   "expired": t.expired, "forfeited": t.forfeited},
+        "blocks": [
+            {"id": b.id, "kind": b.kind, "granted": b.granted, "remaining": b.remaining,
+             "start": b.start, "usable_until": b.usable_until}
+            for b in sorted(book.blocks.values(), key=lambda b: b.id)
+        ],
+        # Compact rows: [date, recipient, block, replied]; this list is read on every command.
+        "recent": [[s.date, s.recipient, s.block, s.replied] for sends in book.recent.values() for s in sends],
+        "daily": [[day, count] for day, count in sorted(book.daily.items())],
+        "unavailable": sorted(book.unavailable),
+        "keys": [
+            {"id": k, "date": v.date, "request": v.request, "answer": json.dumps(v.answer, sort_keys=True)}
+            for k, v in sorted(book.keys.items())
+        ],
+        "rules": book.rules.to_dict(),
+    }
+
+
+class _Reader(TableReader):
+    def day(self, name: str) -> date:
+        value = self.table[name]
+        if not isinstance(value, date) or hasattr(value, "hour"):
+            self.fail(self.key(name), f"must be a date such as 2026-01-31, not {value!r}")
+        return value  # type: ignore[no-any-return]
+
+    def array(self, name: str) -> list[Any]:
+        value = self.table[name]
+        if not isinstance(value, list):
+            self.fail(self.key(name), "must be an array")
+        return value  # type: ignore[no-any-return]
+
+    def sub(self, name: str) -> _Reader:
+        return _Reader(self.table[name], self.source, self.key(name), self.code)
+
+
+def schema_version(data: Any, source: str) -> int:
+    """The state's schema version; a newer one than this tool knows is refused."""
+    top = _Reader(data, source, "", _CODE)
+    if "schema_version" not in top.table:
+        top.fail("schema_version", "missing (required)")
+    version = top.integer("schema_version", minimum=1)
+    if version > STATE_SCHEMA:
+        top.fail(
+            "schema_version",
+            f"state schema {version} was written by a newer inmailctl (this one reads up to "
+            f"{STATE_SCHEMA}); upgrade inmailctl to use it",
+        )
+    return version
+
+
+def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
+    """The book a snapshot holds, its journal's file name and the journal's committed length in bytes."""
+    schema_version(data, source)
+    top = _Reader(data, source, "", _CODE)
+    top.only(_TOP)
+    journal = top.text("journal")
+    journal_bytes = top.integer("journal_bytes")
+    rules = parse_rulebook(top.table["rules"], source, "rules", _CODE)
+
+    acc = top.sub("account")
+    acc.only(_ACCOUNT, frozenset({"ends_on"}))
+    plan_id = acc.text("plan")
+    if not rules.has_plan(plan_id) and plan_id != rules.free_plan.id:
+        acc.fail(acc.key("plan"), f"plan '{plan_id}' is not in the state's rulebook")
+    book = Book(
+        rules=rules,
+        plan_id=plan_id,
+        cycle_start=acc.day("cycle_start"),
+        clock=acc.day("clock"),
+        cycle=acc.integer("cycle"),
+        allowance=acc.integer("allowance", minimum=1),
+        ends_on=acc.day("ends_on") if "ends_on" in acc.table else None,
+        next_block=acc.integer("next_block", minimum=1),
+        entries=acc.integer("entries", minimum=1),
+    )
+    if book.cycle_start > book.clock:
+        acc.fail(acc.key("cycle_start"), "is after the state's clock; dates are out of order")
+
+    tot = top.sub("totals")
+    tot.only(_TOTALS)
+    book.totals = Totals(**{name: tot.integer(name) for name in sorted(_TOTALS)})
+
+    for index, raw in enumerate(top.array("blocks")):
+        r = _Reader(raw, source, f"blocks[{index}]", _CODE)
+        r.only(_BLOCK)
+        block = Block(r.integer("id", minimum=1), r.text("kind"), r.integer("granted"), r.integer("remaining"),
+                      r.day("start"), r.day("usable_until"))
+        if block.kind not in BLOCK_KINDS:
+            r.fail(r.key("kind"), f"must be one of {', '.join(BLOCK_KINDS)}, not '{block.kind}'")
+        if block.remaining > block.granted:
+            r.fail(r.key("remaining"), f"{block.remaining} is more than the {block.granted} granted")
+        if block.start > block.usable_until or block.start > book.clock:
+            r.fail(r.key("start"), "dates are out of order")
+        if block.id in book.blocks or block.id >= book.next_block:
+            r.fail(r.key("id"), f"block id {block.id} is repeated or not yet issued")
+        book.blocks[block.id] = block
+    if book.allowance not in book.blocks:
+        acc.fail(acc.key("allowance"), f"names block {book.allowance}, which the state does not hold")
+    held = sum(b.remaining for b in book.blocks.values())
+    if held != book.totals.remaining:
+        tot.fail(
+            "totals",
+            f"blocks hold {held} credits but granted - spent + returned - expired - forfeited = "
+            f"{book.totals.remaining}",
+        )
+
+    for index, row in enumerate(top.array("recent")):
+        if not (isinstance(row, list) and len(row) == 4 and isinstance(row[0], date)
+                and isinstance(row[1], str) and isinstance(row[2], int) and isinstance(row[3], bool)
+                and row[0] <= book.clock):
+            top.fail(f"recent[{index}]", "must be [date, recipient, block, replied] dated no later than the clock")
+        book.recent.setdefault(row[1], []).append(Sent(row[0], row[1], row[2], row[3]))
+    for index, row in enumerate(top.array("daily")):
+        if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], date)
+                and isinstance(row[1], int) and not isinstance(row[1], bool) and row[1] >= 0):
+            top.fail(f"daily[{index}]", "must be [date, count]")
+        book.daily[row[0]] = row[1]
+    for index, name in enumerate(top.array("unavailable")):
+        if not isinstance(name, str):
+            top.fail(f"unavailable[{index}]", "must be text")
+        book.unavailable.add(name)
+    for index, raw in enumerate(top.array("keys")):
+        r = _Reader(raw, source, f"keys[{index}]", _CODE)
+        r.only(_KEY)
+        try:
+            answer = json.loads(r.text("answer"))
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            r.fail(r.key("answer"), "must be a JSON object")
+        book.keys[r.text("id")] = Key(r.day("date"), r.text("request"), answer)
+    return book, journal, journal_bytes

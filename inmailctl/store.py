@@ -1,0 +1,279 @@
+"""State files on disk: one TOML snapshot, an append-only journal beside it, a lock, atomic replaces.
+
+The snapshot (`state.toml`) holds what the rules need and is the commit point: it records the journal's
+file name and how many of its bytes are committed. A save appends the new entries to the journal, fsyncs
+it, then atomically replaces the snapshot. A crash between the two leaves uncommitted bytes at the
+journal's end, which readers ignore and the next save cuts off; so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .rules.errors import BadInput, FileProblem
+from .rules.ledger import Book, Entry, Sent
+from .rules.rulebook import Rulebook, parse_rulebook
+from .rules import snapshot
+
+BUILTIN_RULES = Path(__file__).parent / "data" / "default_rules.toml"
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+def read_toml(path: Path, what: str, code: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        if what == "state":
+            raise FileProblem(
+                f"{path}: no state file here; create one with `inmailctl init --plan PLAN` "
+                "(see `inmailctl plans`)",
+                "state-missing",
+            ) from None
+        raise FileProblem(f"{path}: no {what} file here", f"{what}-missing") from None
+    except tomllib.TOMLDecodeError as error:
+        raise FileProblem(f"{path}: not valid TOML: {error}", code) from None
+    except UnicodeDecodeError:
+        raise FileProblem(f"{path}: not valid TOML: not UTF-8 text", code) from None
+    except OSError as error:
+        raise FileProblem(f"{path}: cannot read the {what} file: {error.strerror or error}", code) from None
+
+
+def load_rulebook(path: Path | None) -> Rulebook:
+    """The rulebook at `path`, or the built-in one."""
+    source = path if path is not None else BUILTIN_RULES
+    return parse_rulebook(read_toml(source, "rulebook", "rules-invalid"), str(source))
+
+
+@dataclass
+class Stored:
+    """A state as read from disk: its book, and where its journal stands."""
+
+    path: Path
+    book: Book
+    journal: str
+    journal_bytes: int
+
+    @property
+    def journal_path(self) -> Path:
+        return self.path.parent / self.journal
+
+
+def load(path: Path) -> Stored:
+    """Read and validate the snapshot; the journal is checked for length only, never parsed."""
+    data = read_toml(path, "state", "state-invalid")
+    book, journal, journal_bytes = snapshot.from_dict(data, str(path))
+    stored = Stored(path, book, journal, journal_bytes)
+    if "/" in journal or "\\" in journal or journal.startswith("."):
+        raise FileProblem(f"{path}: key 'journal': must be a file name beside the state", "state-invalid")
+    try:
+        size = stored.journal_path.stat().st_size
+    except FileNotFoundError:
+        raise FileProblem(
+            f"{stored.journal_path}: the state's journal is missing; restore it from a backup", "state-invalid"
+        ) from None
+    if size < journal_bytes:
+        raise FileProblem(
+            f"{stored.journal_path}: the journal is shorter ({size} bytes) than the state records "
+            f"({journal_bytes}); restore it from a backup",
+            "state-invalid",
+        )
+    return stored
+
+
+def read_journal(stored: Stored) -> list[Entry]:
+    """Every committed entry, oldest first."""
+    entries = []
+    with stored.journal_path.open("rb") as handle:
+        committed = handle.read(stored.journal_bytes)
+    for number, line in enumerate(committed.splitlines(), start=1):
+        try:
+            entries.append(Entry.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            raise FileProblem(f"{stored.journal_path}: line {number}: not a ledger entry", "state-invalid") from None
+    return entries
+
+
+def find_latest_send(stored: Stored, recipient: str) -> Sent | None:
+    """The latest InMail to `recipient` in the whole journal, with whether it has had a reply."""
+    latest: Sent | None = None
+    for entry in read_journal(stored):
+        if entry.data.get("recipient") != recipient:
+            continue
+        if entry.kind == "send":
+            latest = Sent(entry.date, recipient, entry.data["block"])
+        elif entry.kind == "reply" and latest is not None and entry.data["sent"] == latest.date.isoformat():
+            latest = Sent(latest.date, recipient, latest.block, True)
+    return latest
+
+
+def lock_timeout() -> float:
+    raw = os.environ.get("INMAILCTL_LOCK_TIMEOUT")
+    if raw is None:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadInput(f"INMAILCTL_LOCK_TIMEOUT must be a number of seconds, not {raw!r}") from None
+    if value < 0:
+        raise BadInput(f"INMAILCTL_LOCK_TIMEOUT must not be negative, not {raw!r}")
+    return value
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the state's sidecar lock across a whole read, decide, write."""
+    from filelock import FileLock, Timeout
+
+    lock_path = path.parent / (path.name + ".lock")
+    timeout = lock_timeout()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(lock_path), timeout=timeout)
+        lock.acquire()
+    except Timeout:
+        raise FileProblem(
+            f"{lock_path}: another inmailctl holds the lock and did not let go within {timeout:g} s; "
+            "retry, or raise INMAILCTL_LOCK_TIMEOUT",
+            "lock-timeout",
+        ) from None
+    except OSError as error:
+        raise FileProblem(f"{lock_path}: cannot take the lock: {error.strerror or error}", "io-error") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def save(stored: Stored, book: Book, entries: list[Entry]) -> None:
+    """Commit `entries` (already applied to `book`): append them to the journal, then replace the snapshot."""
+    _tidy(stored.path, keep=stored.journal)
+    lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
+    try:
+        fd = os.open(stored.journal_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.ftruncate(fd, stored.journal_bytes)
+            os.lseek(fd, stored.journal_bytes, os.SEEK_SET)
+            _write_all(fd, lines)
+            os.fsync(fd)
+            committed = snapshot.to_dict(book.pruned(), stored.journal, stored.journal_bytes + len(lines))
+            _replace(stored.path, committed)
+        except OSError:
+            _cut_quietly(fd, stored.journal_bytes)
+            raise
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise _io_failure(stored.path, error) from None
+
+
+def create(path: Path, book: Book, entries: list[Entry], force: bool) -> None:
+    """Write a new state and journal; over an existing state only with `force`."""
+    if path.exists() and not force:
+        raise FileProblem(
+            f"{path}: a state already exists; pass --force to replace it (its history is lost)", "state-exists"
+        )
+    journal = f"{path.name}.{secrets.token_hex(4)}.journal"
+    lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.parent / journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            _write_all(fd, lines)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _replace(path, snapshot.to_dict(book.pruned(), journal, len(lines)))
+    except OSError as error:
+        _remove_quietly(path.parent / journal)
+        raise _io_failure(path, error) from None
+    _tidy(path, keep=journal)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _replace(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` as TOML to a temporary file beside `path`, fsync it, and rename it over `path`."""
+    import tomli_w
+
+    text = tomli_w.dumps(data).encode()
+    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        try:
+            _write_all(fd, text)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _tidy(path: Path, keep: str) -> None:
+    """Remove what a killed run left: temporary snapshots and journals the snapshot does not name."""
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    ours = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp|{re.escape(path.name)}\.[0-9a-f]{{8}}\.journal")
+    for name in names:
+        if ours.fullmatch(name) and name != keep:
+            _remove_quietly(path.parent / name)
+
+
+def _cut_quietly(fd: int, length: int) -> None:
+    """Drop uncommitted journal bytes after a failed save; if even that fails, the next save does it."""
+    try:
+        os.ftruncate(fd, length)
+    except OSError:
+        pass
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _io_failure(path: Path, error: OSError) -> FileProblem:
+    return FileProblem(
+        f"{path}: could not save the state ({error.strerror or error}); nothing was changed, "
+        "free some space or check permissions and retry",
+        "io-error",
+    )
+
+
+def check_today(book: Book, today: date, path: Path) -> None:
+    """Refuse a date before the state's newest entry: the ledger only moves forward."""
+    if today < book.clock:
+        raise BadInput(
+            f"--today {today} is before the newest entry in {path} ({book.clock}); dates only move forward",
+            "date-in-past",
+        )
