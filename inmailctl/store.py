@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -55,14 +55,34 @@ def load_rulebook(path: Path | None) -> Rulebook:
     return parse_rulebook(read_toml(source, "rulebook", "rules-invalid"), str(source))
 
 
+# Ordered steps that bring an older state up to date: MIGRATIONS[n] turns schema n into schema n + 1.
+# A state is migrated in memory when read; the first save keeps the old file as `<state>.bak`.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def migrate(data: dict[str, Any], source: str) -> tuple[dict[str, Any], int]:
+    """The snapshot brought to the current schema, and the version it was written in."""
+    found = snapshot.schema_version(data, source)
+    version = found
+    while version < snapshot.STATE_SCHEMA:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise FileProblem(f"{source}: state schema {version} cannot be migrated by this inmailctl", "state-invalid")
+        data = step(data)
+        version += 1
+        data["schema_version"] = version
+    return data, found
+
+
 @dataclass
 class Stored:
-    """A state as read from disk: its book, and where its journal stands."""
+    """A state as read from disk: its book, where its journal stands, and the schema it was written in."""
 
     path: Path
     book: Book
     journal: str
     journal_bytes: int
+    written_in: int = snapshot.STATE_SCHEMA
 
     @property
     def journal_path(self) -> Path:
@@ -71,9 +91,9 @@ class Stored:
 
 def load(path: Path) -> Stored:
     """Read and validate the snapshot; the journal is checked for length only, never parsed."""
-    data = read_toml(path, "state", "state-invalid")
+    data, written_in = migrate(read_toml(path, "state", "state-invalid"), str(path))
     book, journal, journal_bytes = snapshot.from_dict(data, str(path))
-    stored = Stored(path, book, journal, journal_bytes)
+    stored = Stored(path, book, journal, journal_bytes, written_in)
     if "/" in journal or "\\" in journal or journal.startswith("."):
         raise FileProblem(f"{path}: key 'journal': must be a file name beside the state", "state-invalid")
     try:
@@ -167,6 +187,8 @@ def save(stored: Stored, book: Book, entries: list[Entry]) -> None:
             _write_all(fd, lines)
             os.fsync(fd)
             committed = snapshot.to_dict(book.pruned(), stored.journal, stored.journal_bytes + len(lines))
+            if stored.written_in < snapshot.STATE_SCHEMA:
+                _keep_backup(stored.path)
             _replace(stored.path, committed)
         except OSError:
             _cut_quietly(fd, stored.journal_bytes)
@@ -208,15 +230,18 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _replace(path: Path, data: dict[str, Any]) -> None:
-    """Write `data` as TOML to a temporary file beside `path`, fsync it, and rename it over `path`."""
     import tomli_w
 
-    text = tomli_w.dumps(data).encode()
+    _replace_bytes(path, tomli_w.dumps(data).encode())
+
+
+def _replace_bytes(path: Path, content: bytes) -> None:
+    """Write `content` to a temporary file beside `path`, fsync it, and rename it over `path`."""
     temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
-            _write_all(fd, text)
+            _write_all(fd, content)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -225,6 +250,11 @@ def _replace(path: Path, data: dict[str, Any]) -> None:
         _remove_quietly(temp)
         raise
     _fsync_dir(path.parent)
+
+
+def _keep_backup(path: Path) -> None:
+    """Keep the pre-migration state as `<state>.bak`."""
+    _replace_bytes(path.parent / (path.name + ".bak"), path.read_bytes())
 
 
 def _fsync_dir(directory: Path) -> None:
