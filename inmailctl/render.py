@@ -13,18 +13,18 @@ err = Console(stderr=True, highlight=False)
 
 def _table(*columns: str, title: str | None = None) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
+    for index, column in enumerate(columns):
         numeric = column.lower() in {"credits", "granted", "remaining", "price", "limit", "daily", "count",
                                      "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent"}
-        table.add_column(column, justify="right" if numeric else "left")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=index == 0)
     return table
 
 
 def plans(answer: dict[str, Any]) -> None:
-    table = _table("Plan", "Name", "Credits", "Price", "Daily", "Sends", "Packs",
-                   title=f"Plans (price per month, {answer['currency']})")
+    table = _table("Plan", "Credits", "Price", "Daily", "Sends", "Packs",
+                   title=f"Plans (credits and price per month, {answer['currency']})")
     for p in answer["plans"]:
-        table.add_row(p["id"], p["name"], str(p["monthly_credits"]), p["price"], str(p["daily_limit"]),
+        table.add_row(p["id"], str(p["monthly_credits"]), p["price"], str(p["daily_limit"]),
                       _yes(p["can_send"]), _yes(p["packs"]))
     out.print(table)
     sizes = ", ".join(f"{p['credits']} for {p['price']}" for p in answer["packs"]) or "none"
@@ -146,13 +146,16 @@ def comparison(answer: dict[str, Any]) -> None:
     months = answer["months"]
     table = _table("Plan", "Subscription", "Packs", "Pack cost", "Total", "Per InMail",
                    title=f"Meeting a need of {sum(answer['need'])} InMails over {months} month(s)")
+    impossible = []
     for plan in answer["plans"]:
         if not plan["feasible"]:
-            table.add_row(plan["id"], "-", "-", "-", "-", f"not possible: {plan['reason']}")
+            impossible.append(f"{plan['id']}: not possible ({plan['reason']})")
             continue
-        packs = " + ".join(f"{p['count']}x{p['credits']}" for p in plan["packs"]) or "-"
+        packs = ", ".join(f"{p['count']}x{p['credits']}" for p in plan["packs"]) or "-"
         marker = " (best)" if plan["id"] == answer["best"] else ""
         table.add_row(plan["id"] + marker, plan["subscription_cost"], packs, plan["pack_cost"],
                       plan["total_cost"], plan["cost_per_inmail"] or "-")
     out.print(table)
+    for line in impossible:
+        out.print(line)
 
