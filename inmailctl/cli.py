@@ -25,8 +25,8 @@ from typer.core import TyperGroup
 
 from . import __version__, store
 from .rules import account
-from .rules.errors import BadInput, FileProblem, GateFailed, InmailError, Refusal
 from .rules.dates import parse_date
+from .rules.errors import BadInput, FileProblem, GateFailed, InmailError, Refusal
 from .rules.ledger import Book, Entry
 from .rules.rulebook import money, money_text
 
@@ -56,7 +56,14 @@ class Boundary(TyperGroup):
         except InmailError as error:
             code = _report(error, want_json)
         except ClickException as error:
-            hint = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
+            if type(error).__name__ == "NoArgsIsHelpError":  # bare `inmailctl`: the help, as a usage error
+                print(error.format_message(), file=sys.stderr)
+                code = error.exit_code
+                if standalone_mode:
+                    sys.exit(code)
+                return code
+            context = getattr(error, "ctx", None)
+            hint = f" (see `{context.command_path} --help`)" if context is not None else ""
             code = _report(BadInput(error.format_message() + hint), want_json)
         except (typer.Abort, KeyboardInterrupt):
             code = _report(InmailError("interrupted; nothing was saved", "interrupted"), want_json)
@@ -246,7 +253,9 @@ def plans(
 ) -> None:
     """List the rulebook's plans: monthly credits, price and daily limit.
 
-    Example: inmailctl plans --rules sample_configs/linkedin-2026.toml
+    \b
+    Example:
+      inmailctl plans --rules sample_configs/linkedin-2026.toml
     """
     ctx = Context.of(state, rules, today, json)
     rulebook = store.load_rulebook(ctx.rules)
@@ -285,7 +294,9 @@ def init(
 
     The state keeps its own copy of the rulebook, so it replays the same way anywhere.
 
-    Example: inmailctl init --plan premium --today 2026-01-31
+    \b
+    Example:
+      inmailctl init --plan premium --today 2026-01-31
     """
     ctx = Context.of(state, rules, today, json)
     rulebook = store.load_rulebook(ctx.rules)
@@ -310,7 +321,9 @@ def switch(
 
     Packs and bonus credits stay.
 
-    Example: inmailctl switch sales-navigator-professional --dry-run
+    \b
+    Example:
+      inmailctl switch sales-navigator-professional --dry-run
     """
     ctx = Context.of(state, rules, today, json)
     with _change(ctx, dry_run) as (book, entries):
@@ -335,7 +348,9 @@ def cancel(
     From that day the plan is the free one; packs and bonus credits stay listed and count again after a
     `switch`.
 
-    Example: inmailctl cancel --dry-run
+    \b
+    Example:
+      inmailctl cancel --dry-run
     """
     ctx = Context.of(state, rules, today, json)
     with _change(ctx, dry_run) as (book, entries):
@@ -352,7 +367,9 @@ def balance(
 ) -> None:
     """Show live credit blocks, the spendable total and today's sends against the daily limit.
 
-    Example: inmailctl balance --json | jq .total
+    \b
+    Example:
+      inmailctl balance --json | jq .total
     """
     ctx = Context.of(state, rules, today, json)
     _, book = _load(ctx)
@@ -369,7 +386,9 @@ def history(
 ) -> None:
     """List the ledger's entries, oldest first: renewals, sends, purchases, replies, expiries.
 
-    Example: inmailctl history --csv > inmail.csv
+    \b
+    Example:
+      inmailctl history --csv > inmail.csv
     """
     ctx = Context.of(state, rules, today, json)
     stored = store.load(ctx.state)
@@ -408,7 +427,9 @@ def verify(
 ) -> None:
     """Replay the whole journal and check that it rebuilds the state file exactly (exit 3 if not).
 
-    Example: inmailctl verify --state team.toml
+    \b
+    Example:
+      inmailctl verify --state team.toml
     """
     ctx = Context.of(state, rules, today, json)
     stored = store.load(ctx.state)
@@ -440,7 +461,9 @@ def buy(
 ) -> None:
     """Buy one pack of exactly CREDITS credits; packs add to the allowance and expire after 12 months.
 
-    Example: inmailctl buy 25 --id invoice-2026-11
+    \b
+    Example:
+      inmailctl buy 25 --id invoice-2026-11
     """
     ctx = Context.of(state, rules, today, json)
     request = _request("buy", credits=credits)
@@ -464,7 +487,8 @@ def buy(
 @app.command(rich_help_panel="Credits")
 def send(
     recipient: Annotated[
-        str | None, typer.Argument(help="Who the InMail goes to (any non-empty text).", show_default=False)
+        str | None,
+        typer.Argument(help="Who the InMail goes to (any non-empty text).", show_default=False, metavar="RECIPIENT"),
     ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="The InMail's subject line.")] = None,
     body: Annotated[str | None, typer.Option("--body", help="The message text.")] = None,
@@ -485,8 +509,10 @@ def send(
     per-recipient limit is reached, or no credits are left. With --from-csv every row is tried in one
     run and one save; rows that pass are sent even when others are refused (exit 4).
 
-    Examples: inmailctl send "Ada Lovelace" --subject "Your talk on engines" --id ada-1
-              inmailctl send --from-csv campaign.csv --dry-run --json
+    \b
+    Examples:
+      inmailctl send "Ada Lovelace" --subject "Your talk on engines" --id ada-1
+      inmailctl send --from-csv campaign.csv --dry-run --json
     """
     ctx = Context.of(state, rules, today, json)
     if from_csv is not None:
@@ -635,7 +661,9 @@ def reply(
 
     Replying twice to the same InMail changes nothing.
 
-    Example: inmailctl reply "Ada Lovelace"
+    \b
+    Example:
+      inmailctl reply "Ada Lovelace"
     """
     ctx = Context.of(state, rules, today, json)
     with store.locked(ctx.state):
@@ -670,7 +698,9 @@ def unavailable(
 ) -> None:
     """Mark a member as "InMail Unavailable" so sends to them are refused (or clear it with --remove).
 
-    Example: inmailctl unavailable "Grace Hopper"
+    \b
+    Example:
+      inmailctl unavailable "Grace Hopper"
     """
     ctx = Context.of(state, rules, today, json)
     with _change(ctx) as (book, entries):
@@ -695,7 +725,9 @@ def grant(
 ) -> None:
     """Add bonus credits from a promotion or a referral, usable for --valid-days days from today.
 
-    Example: inmailctl grant 10 --reason "referral bonus" --valid-days 30
+    \b
+    Example:
+      inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
     ctx = Context.of(state, rules, today, json)
     with _change(ctx) as (book, entries):
@@ -742,7 +774,9 @@ def simulate_month(
     Read-only unless --save (for sandbox states: the state's clock then stands at the window's end).
     As a CI gate, --max-cost fails the job (exit 5) when the plan would cost more.
 
-    Example: inmailctl simulate-month --plan premium --per-day 3 --auto-buy 10 --max-cost 80
+    \b
+    Example:
+      inmailctl simulate-month --plan premium --per-day 3 --auto-buy 10 --max-cost 80
     """
     from .rules import simulate
 
@@ -769,8 +803,9 @@ def simulate_month(
     if trials > 1:
         answer["trials"] = trials
         answer["percentiles"] = {
-            "total_cost": {f"p{p}": money_text(simulate.percentile([o.total_cost for o in outcomes], p))  # type: ignore[arg-type]
-                           for p in (10, 50, 90)},
+            "total_cost": {
+                f"p{p}": money_text(simulate.percentile([o.total_cost for o in outcomes], p)) for p in (10, 50, 90)
+            },
             "sent": {f"p{p}": simulate.percentile([o.sent for o in outcomes], p) for p in (10, 50, 90)},
             "responses": {f"p{p}": simulate.percentile([o.responses for o in outcomes], p) for p in (10, 50, 90)},
         }
@@ -838,8 +873,10 @@ def compare(
 ) -> None:
     """Price a monthly InMail need on every plan: subscription plus the cheapest packs, best first.
 
-    Example: inmailctl compare --need 40
-             inmailctl compare --need 10,40,25 --json
+    \b
+    Example:
+      inmailctl compare --need 40
+      inmailctl compare --need 10,40,25 --json
     """
     from .rules.compare import compare as price_plans
 

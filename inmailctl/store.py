@@ -20,10 +20,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .rules import snapshot
 from .rules.errors import BadInput, FileProblem
 from .rules.ledger import Book, Entry, Sent
 from .rules.rulebook import Rulebook, parse_rulebook
-from .rules import snapshot
 
 BUILTIN_RULES = Path(__file__).parent / "data" / "default_rules.toml"
 DEFAULT_LOCK_TIMEOUT = 10.0

@@ -241,7 +241,7 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     if not plans_reader.table:
         plans_reader.fail(plans_reader.path, "must list at least one plan")
     plans = []
-    for plan_id, raw in plans_reader.table.items():
+    for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
         reader.only(_PLAN)
         plans.append(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from . import account
 from .dates import add_months
@@ -15,6 +17,7 @@ from .errors import BadInput, Refusal
 from .ledger import Book, Entry
 from .rulebook import money
 
+T = TypeVar("T", int, Decimal)
 REPLY_DELAY_DAYS = 7  # a simulated answer arrives 0 to 6 days after its InMail
 
 
@@ -92,18 +95,18 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int) -> Outcome:
             if entry.kind == "expire":
                 out.expired += entry.data["credits"]
         for recipient in replies.pop(day, ()):
-            answered = account.reply(book, day, recipient)
-            if answered is not None:
-                out.entries.append(answered)
+            reply = account.reply(book, day, recipient)
+            if reply is not None:
+                out.entries.append(reply)
         wanted = plan.per_day if plan.weekends or day.weekday() < 5 else 0
         sent_today = 0
         for _ in range(wanted):
             number += 1
             recipient = f"simulated-{start.isoformat()}-{number}"
-            entry = _send(book, day, recipient, plan, out)
-            if entry is None:
+            sent = _send(book, day, recipient, plan, out)
+            if sent is None:
                 continue
-            out.entries.append(entry)
+            out.entries.append(sent)
             sent_today += 1
             if plan.response_rate and rng.random() < plan.response_rate:
                 out.responses += 1
@@ -142,7 +145,7 @@ def trial_seed(seed: int, trial: int) -> int:
     return seed if trial == 0 else seed * 1_000_003 + trial
 
 
-def percentile(values: list[Decimal] | list[int], p: int) -> Decimal | int:
+def percentile(values: Sequence[T], p: int) -> T:
     """Nearest-rank percentile: always one of the observed values."""
     ordered = sorted(values)
     rank = max(1, math.ceil(p / 100 * len(ordered)))

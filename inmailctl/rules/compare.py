@@ -1,0 +1,216 @@
+"""A plan's cost of a monthly InMail need is its subscription plus the cheapest pack purchases
+that cover, month by month, whatever the allowance and rollover leave uncovered."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from .rulebook import CENT, Pack, Plan, Rulebook, money
+
+# Working days in a month: a plan can send at most `daily_limit` times this many InMails a month.
+WORKING_DAYS = 20
+# A rollover block valid for this many days lasts one whole month (at least one month).
+DAYS_PER_MONTH = 30
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """Packs bought in one month."""
+
+    month: int  # 0-based month index within the horizon
+    credits: int  # pack size
+    count: int
+
+
+@dataclass(frozen=True)
+class PlanCost:
+    plan: Plan
+    feasible: bool
+    reason: str | None  # None when feasible; a short human sentence otherwise
+    subscription_cost: Decimal  # plan.price * months
+    packs: tuple[tuple[int, int], ...]  # (credits, count) over all purchases, by credits
+    purchases: tuple[Purchase, ...]  # by month, then credits
+    pack_cost: Decimal
+    total_cost: Decimal  # subscription_cost + pack_cost
+    cost_per_inmail: Decimal | None  # total_cost / sum(need); None when sum(need) == 0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    months: int
+    need: tuple[int, ...]
+    plans: tuple[PlanCost, ...]  # feasible, cheapest first (ties: rulebook order); then infeasible
+    best: str | None  # id of the first feasible plan, None if none
+
+
+def compare(rules: Rulebook, need: Sequence[int]) -> Comparison:
+    """The cost of meeting `need` (InMails per month, one entry per month) on every plan."""
+    wanted = tuple(need)
+    costs = [plan_cost(rules, plan, wanted) for plan in rules.plans]
+    feasible = sorted((c for c in costs if c.feasible), key=lambda c: c.total_cost)
+    ordered = tuple(feasible) + tuple(c for c in costs if not c.feasible)
+    return Comparison(
+        months=len(wanted),
+        need=wanted,
+        plans=ordered,
+        best=feasible[0].plan.id if feasible else None,
+    )
+
+
+def plan_cost(rules: Rulebook, plan: Plan, need: Sequence[int]) -> PlanCost:
+    """One plan's cost of `need`: feasibility first, then the cheapest pack purchases."""
+    subscription = money(plan.price * len(need))
+    total_need = sum(need)
+
+    def infeasible(reason: str) -> PlanCost:
+        return PlanCost(
+            plan=plan,
+            feasible=False,
+            reason=reason,
+            subscription_cost=subscription,
+            packs=(),
+            purchases=(),
+            pack_cost=money(0),
+            total_cost=subscription,
+            cost_per_inmail=_per_inmail(subscription, total_need),
+        )
+
+    if not plan.can_send:
+        return infeasible("plan cannot send InMail")
+    limit = plan.daily_limit * WORKING_DAYS
+    for index, wanted in enumerate(need):
+        if wanted > limit:
+            return infeasible(
+                f"month {index + 1} needs {wanted} InMails, over the plan's limit of {limit} "
+                f"({plan.daily_limit} a day for {WORKING_DAYS} working days)"
+            )
+    deficits = monthly_deficits(plan, need)
+    short = sum(deficits)
+    packs = [pack for pack in rules.packs if pack.credits > 0]
+    if short and not (plan.packs and packs):
+        why = "this plan cannot buy packs" if not plan.packs else "the rulebook has no packs"
+        return infeasible(f"needs {short} credits beyond the allowance and {why}")
+
+    purchases = cheapest_purchases(packs, rules.pack_valid_months, deficits)
+    prices = {pack.credits: pack.price for pack in packs}
+    pack_cost = money(sum((prices[p.credits] * p.count for p in purchases), Decimal(0)))
+    totals: dict[int, int] = {}
+    for purchase in purchases:
+        totals[purchase.credits] = totals.get(purchase.credits, 0) + purchase.count
+    total = money(subscription + pack_cost)
+    return PlanCost(
+        plan=plan,
+        feasible=True,
+        reason=None,
+        subscription_cost=subscription,
+        packs=tuple(sorted(totals.items())),
+        purchases=purchases,
+        pack_cost=pack_cost,
+        total_cost=total,
+        cost_per_inmail=_per_inmail(total, total_need),
+    )
+
+
+def _per_inmail(total: Decimal, count: int) -> Decimal | None:
+    if count == 0:
+        return None
+    return (total / Decimal(count)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def monthly_deficits(plan: Plan, need: Sequence[int]) -> tuple[int, ...]:
+    """Each month's need left after its allowance and, where the plan has them, live rollover lots.
+
+    The unused allowance of month m becomes a rollover lot of at most `rollover_cap` minus the
+    rollover credits still live in month m + 1, usable in months m + 1 .. m + k, where
+    k = max(1, rollover_valid_days // 30); lots are spent oldest first, before any pack.
+    """
+    allowance = plan.monthly_credits
+    span = max(1, plan.rollover_valid_days // DAYS_PER_MONTH)
+    lots: list[list[int]] = []  # [last usable month, credits left], oldest first
+    deficits: list[int] = []
+    for month, wanted in enumerate(need):
+        lots = [lot for lot in lots if lot[0] >= month and lot[1] > 0]
+        used = min(allowance, wanted)
+        rest = wanted - used
+        for lot in lots:
+            take = min(lot[1], rest)
+            lot[1] -= take
+            rest -= take
+        deficits.append(rest)
+        if plan.rollover_cap > 0:
+            live = sum(lot[1] for lot in lots if lot[0] >= month + 1)
+            carried = min(allowance - used, plan.rollover_cap - live)
+            if carried > 0:
+                lots.append([month + span, carried])
+    return tuple(deficits)
+
+
+def cheapest_purchases(
+    packs: Sequence[Pack], valid_months: int, deficits: Sequence[int]
+) -> tuple[Purchase, ...]:
+    """The cheapest packs, and the month to buy each, that cover every month's deficit.
+
+    Lay the deficits end to end as units 0 .. D. Spending earliest-expiring credits first, every
+    pack covers a contiguous run of units [p, q): q - p <= its size, and q no later than the end
+    of the last month it serves if bought in the month of unit p (buying later never hurts). In a
+    cheapest schedule with fewest packs each run can be stretched until it is exactly the pack's
+    size or reaches that expiry bound, so q = min(p + size, bound(p)) and a shortest-path DP over
+    the D + 1 positions, one edge per pack size, is exact: O(D * sizes) time, O(D) memory.
+    Ties go to fewer packs.
+    """
+    months = len(deficits)
+    ends = [0]  # ends[m] = units needed before month m
+    for deficit in deficits:
+        ends.append(ends[-1] + deficit)
+    units = ends[-1]
+    if units == 0:
+        return ()
+
+    # A pack no cheaper than a bigger one is never needed.
+    kept = [
+        pack
+        for pack in packs
+        if not any(
+            other.credits >= pack.credits
+            and other.price <= pack.price
+            and (other.credits, other.price) != (pack.credits, pack.price)
+            for other in packs
+        )
+    ]
+    # Cost in cents, scaled so the low digits count packs: the cheapest, then the fewest.
+    scale = units + 1
+    edges = [(pack.credits, int(money(pack.price) * 100) * scale + 1) for pack in kept]
+
+    inf = -1
+    best = [inf] * (units + 1)
+    came_from = [0] * (units + 1)
+    size_of = [0] * (units + 1)
+    best[0] = 0
+    for month in range(months):
+        start, stop = ends[month], ends[month + 1]
+        bound = ends[min(month + valid_months, months)]
+        for p in range(start, stop):
+            cost = best[p]
+            if cost == inf:
+                continue
+            room = bound - p
+            for size, price in edges:
+                q = p + size if size < room else bound
+                total = cost + price
+                old = best[q]
+                if old == inf or total < old:
+                    best[q] = total
+                    came_from[q] = p
+                    size_of[q] = size
+
+    counts: dict[tuple[int, int], int] = {}
+    q = units
+    while q > 0:
+        p = came_from[q]
+        key = (bisect_right(ends, p) - 1, size_of[q])  # bought in the month of unit p
+        counts[key] = counts.get(key, 0) + 1
+        q = p
+    return tuple(Purchase(month, credits, n) for (month, credits), n in sorted(counts.items()))
