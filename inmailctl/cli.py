@@ -4,20 +4,15 @@ Every command follows the same path: options -> `store` -> `rules` -> `store` ->
 failure leaves through one boundary (`Boundary.main`) that prints one line and exits with its code.
 """
 
-from __future__ import annotations
-
-import csv
-import hashlib
 import json
 import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from typer._click.exceptions import ClickException  # typer 0.28 vendors click
@@ -32,7 +27,23 @@ from .rules.rulebook import money, money_text
 
 
 class Boundary(TyperGroup):
-    """The one place failures become exit codes: one line on stderr, JSON with --json, no traceback."""
+    """The one place failures become exit codes: one line on stderr, JSON with --json, no traceback.
+
+    It also builds each command's parser only when that command is asked for: Typer would otherwise
+    inspect every command's signature on every run, a cost paid per call by scripts sending in loops.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [_command_name(info) for info in commands.registered_commands]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            for info in commands.registered_commands:
+                if _command_name(info) == cmd_name:
+                    self.commands[cmd_name] = typer.main.get_command_from_info(
+                        info, pretty_exceptions_short=True, rich_markup_mode=None
+                    )
+        return self.commands.get(cmd_name)
 
     def main(  # type: ignore[override]
         self,
@@ -91,6 +102,13 @@ def _report(error: InmailError, want_json: bool) -> int:
     return error.exit_code
 
 
+def _command_name(info: Any) -> str:
+    return str(info.name or info.callback.__name__.replace("_", "-"))
+
+
+# The commands, registered here and turned into parsers one at a time by `Boundary.get_command`.
+commands = typer.Typer()
+
 app = typer.Typer(
     cls=Boundary,
     help="Plan, track and simulate LinkedIn InMail credits.",
@@ -139,8 +157,7 @@ IdOpt = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """The resolved common options."""
 
     state: Path
@@ -149,7 +166,7 @@ class Context:
     json: bool
 
     @classmethod
-    def of(cls, state: Path | None, rules: Path | None, today: str | None, json: bool) -> Context:
+    def of(cls, state: Path | None, rules: Path | None, today: str | None, json: bool) -> "Context":
         return cls(_state_path(state), rules, _today(today), json)
 
 
@@ -210,6 +227,8 @@ def _change(ctx: Context, dry_run: bool = False) -> Iterator[tuple[Book, list[En
 
 def _request(command: str, **arguments: Any) -> str:
     """A fingerprint of a command and its arguments (the date aside), for --id keys."""
+    import hashlib
+
     text = json.dumps({"command": command, **arguments}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -247,7 +266,7 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------- account
 
 
-@app.command(rich_help_panel="Account")
+@commands.command(rich_help_panel="Account")
 def plans(
     state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
 ) -> None:
@@ -281,7 +300,7 @@ def plans(
     _emit(ctx, answer, "plans")
 
 
-@app.command(rich_help_panel="Account")
+@commands.command(rich_help_panel="Account")
 def init(
     plan: Annotated[str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).")],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
@@ -308,7 +327,7 @@ def init(
     _emit(ctx, answer, "balance")
 
 
-@app.command(rich_help_panel="Account")
+@commands.command(rich_help_panel="Account")
 def switch(
     plan: Annotated[str, typer.Argument(help="The plan to move to.", show_default=False)],
     dry_run: DryRunOpt = False,
@@ -335,7 +354,7 @@ def switch(
     _emit(ctx, answer, "balance")
 
 
-@app.command(rich_help_panel="Account")
+@commands.command(rich_help_panel="Account")
 def cancel(
     dry_run: DryRunOpt = False,
     state: StateOpt = None,
@@ -361,7 +380,7 @@ def cancel(
     _emit(ctx, answer, "balance")
 
 
-@app.command(rich_help_panel="Account")
+@commands.command(rich_help_panel="Account")
 def balance(
     state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
 ) -> None:
@@ -376,7 +395,7 @@ def balance(
     _emit(ctx, _balance(book, ctx.today), "balance")
 
 
-@app.command(rich_help_panel="Account")
+@commands.command(rich_help_panel="Account")
 def history(
     csv_: Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")] = False,
     state: StateOpt = None,
@@ -414,6 +433,8 @@ HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "blo
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> None:
+    import csv
+
     extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
     writer = csv.DictWriter(sys.stdout, fieldnames=[*HISTORY_COLUMNS, *extra], lineterminator="\n")
     writer.writeheader()
@@ -421,7 +442,7 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
         writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
 
 
-@app.command(rich_help_panel="Account")
+@commands.command(rich_help_panel="Account")
 def verify(
     state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
 ) -> None:
@@ -449,7 +470,7 @@ def verify(
 # ----------------------------------------------------------------------------------------- credits
 
 
-@app.command(rich_help_panel="Credits")
+@commands.command(rich_help_panel="Credits")
 def buy(
     credits: Annotated[int, typer.Argument(help="Pack size: one of the rulebook's sizes.", show_default=False)],
     key: IdOpt = None,
@@ -484,7 +505,7 @@ def buy(
     _emit(ctx, answer, "bought")
 
 
-@app.command(rich_help_panel="Credits")
+@commands.command(rich_help_panel="Credits")
 def send(
     recipient: Annotated[
         str | None,
@@ -548,8 +569,7 @@ def send(
 CSV_COLUMNS = ("recipient", "subject", "body", "id")
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     line: int
     recipient: str
     subject: str
@@ -563,6 +583,8 @@ class Row:
 
 def _read_csv(path: Path) -> list[Row]:
     """Every row of a campaign file, or a bad-input error naming the file and line."""
+    import csv
+
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             table = list(csv.reader(handle))
@@ -649,7 +671,7 @@ def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
         raise typer.Exit(4)
 
 
-@app.command(rich_help_panel="Credits")
+@commands.command(rich_help_panel="Credits")
 def reply(
     recipient: Annotated[str, typer.Argument(help="Who answered.", show_default=False)],
     state: StateOpt = None,
@@ -687,7 +709,7 @@ def reply(
     _emit(ctx, answer, "replied")
 
 
-@app.command(rich_help_panel="Credits")
+@commands.command(rich_help_panel="Credits")
 def unavailable(
     recipient: Annotated[str, typer.Argument(help="The member.", show_default=False)],
     remove: Annotated[bool, typer.Option("--remove", help="Clear the mark instead.")] = False,
@@ -711,7 +733,7 @@ def unavailable(
     _emit(ctx, answer, "marked")
 
 
-@app.command(rich_help_panel="Credits")
+@commands.command(rich_help_panel="Credits")
 def grant(
     credits: Annotated[int, typer.Argument(help="How many bonus credits.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Where they came from (promotion, referral).")],
@@ -744,7 +766,7 @@ def grant(
 # ----------------------------------------------------------------------------------------- planning
 
 
-@app.command("simulate-month", rich_help_panel="Planning")
+@commands.command("simulate-month", rich_help_panel="Planning")
 def simulate_month(
     per_day: Annotated[int, typer.Option("--per-day", help="InMails wanted each working day (Mon-Fri).")] = 0,
     weekends: Annotated[bool, typer.Option("--weekends", help="Send on Saturdays and Sundays too.")] = False,
@@ -858,7 +880,7 @@ def _amount(text: str, option: str) -> Any:
     return money(value)
 
 
-@app.command(rich_help_panel="Planning")
+@commands.command(rich_help_panel="Planning")
 def compare(
     need: Annotated[
         str, typer.Option("--need", help="InMails needed a month: N, or one per month as N,N,...")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -205,7 +204,7 @@ def create(path: Path, book: Book, entries: list[Entry], force: bool) -> None:
         raise FileProblem(
             f"{path}: a state already exists; pass --force to replace it (its history is lost)", "state-exists"
         )
-    journal = f"{path.name}.{secrets.token_hex(4)}.journal"
+    journal = f"{path.name}.{_token()}.journal"
     lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -220,6 +219,11 @@ def create(path: Path, book: Book, entries: list[Entry], force: bool) -> None:
         _remove_quietly(path.parent / journal)
         raise _io_failure(path, error) from None
     _tidy(path, keep=journal)
+
+
+def _token() -> str:
+    """Eight hex digits naming a temporary file or a journal (os.urandom: `secrets` costs start-up time)."""
+    return os.urandom(4).hex()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -237,7 +241,7 @@ def _replace(path: Path, data: dict[str, Any]) -> None:
 
 def _replace_bytes(path: Path, content: bytes) -> None:
     """Write `content` to a temporary file beside `path`, fsync it, and rename it over `path`."""
-    temp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+    temp = path.parent / f".{path.name}.{_token()}.tmp"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:

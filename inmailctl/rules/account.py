@@ -6,7 +6,6 @@ so a failed command leaves the book (and the caller's file) as it was.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -265,7 +264,7 @@ def mark_unavailable(book: Book, today: date, recipient: str, marked: bool) -> E
 def with_key(book: Book, entry: Entry, key: str, request: str, answer: dict[str, Any]) -> Entry:
     """`entry` carrying an --id key and its answer, so a repeat can answer the same way."""
     book.keys[key] = Key(entry.date, request, answer)
-    return replace(entry, data={**entry.data, "id": key, "request": request, "answer": answer})
+    return entry._replace(data={**entry.data, "id": key, "request": request, "answer": answer})
 
 
 def check_key(book: Book, key: str, request: str) -> dict[str, Any] | None:

@@ -8,9 +8,9 @@ first one rebuilds the same `Book`, which is how a state file is checked against
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from .dates import renewal
 from .rulebook import Plan, Rulebook, parse_rulebook
@@ -27,13 +27,12 @@ KEY_DAYS = 30  # an --id key answers repeats for this many days
 DAILY_DAYS = 30  # per-day send counts, for the daily limit and burst warnings
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One dated fact in the ledger; `data` holds the kind's fields as plain values."""
 
     date: date
     kind: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return {"date": self.date.isoformat(), "kind": self.kind, **self.data}
@@ -46,8 +45,7 @@ class Entry:
         return cls(day, kind, data)
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """A lot of credits with its own expiry."""
 
     id: int
@@ -62,8 +60,7 @@ class Block:
         return (self.usable_until, KIND_RANK[self.kind], self.start, self.id)
 
 
-@dataclass(frozen=True)
-class Sent:
+class Sent(NamedTuple):
     """An InMail the state still needs to know about (recipient limits, replies, credit back)."""
 
     date: date
@@ -72,8 +69,7 @@ class Sent:
     replied: bool = False
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """What an --id key was first used for, and what the command answered then."""
 
     date: date
@@ -180,7 +176,7 @@ class Book:
             sends = self.recent.get(d["recipient"], [])
             for i in range(len(sends) - 1, -1, -1):
                 if sends[i].date.isoformat() == d["sent"]:
-                    sends[i] = replace(sends[i], replied=True)
+                    sends[i] = sends[i]._replace(replied=True)
                     break
             if d["returned"]:
                 self._change(d["block"], 1)
@@ -224,7 +220,7 @@ class Book:
 
     def _change(self, block_id: int, credits: int) -> None:
         block = self.blocks[block_id]
-        self.blocks[block_id] = replace(block, remaining=block.remaining + credits)
+        self.blocks[block_id] = block._replace(remaining=block.remaining + credits)
 
     def pruned(self) -> Book:
         """Forget what no rule can need any more, as of the clock; applied before every save."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import FileProblem
 
@@ -22,8 +21,7 @@ def money_text(value: Decimal) -> str:
     return str(money(value))
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     id: str
     name: str
     monthly_credits: int
@@ -40,8 +38,7 @@ class Plan:
         return self.can_send and self.packs
 
 
-@dataclass(frozen=True)
-class Pack:
+class Pack(NamedTuple):
     credits: int
     price: Decimal
 
@@ -51,8 +48,7 @@ class Pack:
 FREE_PLAN = Plan("basic", "Basic", 0, money(0), 0, False, False, 0, 1, 0)
 
 
-@dataclass(frozen=True)
-class Rulebook:
+class Rulebook(NamedTuple):
     currency: str
     pack_valid_months: int
     per_recipient: int
