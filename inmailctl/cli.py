@@ -178,13 +178,21 @@ def _state_path(state: Path | None) -> Path:
     return user_data_path("inmailctl") / "state.toml"
 
 
+# Dates the tool accepts: wide enough for any account, narrow enough that a century of renewals and
+# expiries still fits Python's calendar.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9800, 12, 31)
+
+
 def _today(text: str | None) -> date:
     if text is None:
         return date.today()
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except ValueError:
         raise BadInput(f"--today must be a date such as 2026-01-31, not {text!r}", "bad-date") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadInput(f"--today must be between {FIRST_DAY} and {LAST_DAY}, not {text}", "bad-date")
+    return day
 
 
 def _emit(ctx: Context, answer: dict[str, Any], show: str) -> None:
@@ -197,32 +205,47 @@ def _emit(ctx: Context, answer: dict[str, Any], show: str) -> None:
     getattr(render, show)(answer)
 
 
-def _load(ctx: Context) -> tuple[store.Stored, Book]:
-    """A read-only view: the state brought up to today in memory, never written."""
+def _load(ctx: Context) -> tuple[store.Stored, list[Entry]]:
+    """A read-only view: the state brought up to today in memory (never written), and the entries
+    that bringing it up to date produced."""
     stored = store.load(ctx.state)
-    book = stored.book
-    store.check_today(book, ctx.today, ctx.state)
-    account.advance(book, ctx.today)
-    return stored, book
+    store.check_today(stored.book, ctx.today, ctx.state)
+    return stored, account.advance(stored.book, ctx.today)
+
+
+class Change(NamedTuple):
+    """What a writing command works on: the state as loaded, its book brought up to today, and the
+    entries the command adds."""
+
+    stored: store.Stored
+    book: Book
+    entries: list[Entry]
+
+    def key(self, key: str | None, request: str) -> dict[str, Any] | None:
+        """The first answer when --id `key` was used for this same request before, else None."""
+        if not key:
+            return None
+        return account.check_key(store.find_key(self.stored, key), key, request)
 
 
 @contextmanager
-def _change(ctx: Context, dry_run: bool = False) -> Iterator[tuple[Book, list[Entry]]]:
+def _change(ctx: Context, dry_run: bool = False) -> Iterator[Change]:
     """Lock, load, bring up to today, let the command add entries, then save them all at once.
 
-    Nothing is written when the body raises, or for a dry run (which takes no lock).
+    Nothing is written when the body raises, when it adds no entry of its own (a no-op), or for a
+    dry run (which takes no lock).
     """
     if dry_run:
-        _, book = _load(ctx)
-        yield book, []
+        stored, _ = _load(ctx)
+        yield Change(stored, stored.book, [])
         return
+    store.require(ctx.state)
     with store.locked(ctx.state):
-        stored = store.load(ctx.state)
-        book = stored.book
-        store.check_today(book, ctx.today, ctx.state)
-        entries = account.advance(book, ctx.today)
-        yield book, entries
-        store.save(stored, book, entries)
+        stored, catch_up = _load(ctx)
+        change = Change(stored, stored.book, [])
+        yield change
+        if change.entries:
+            store.save(stored, stored.book, catch_up + change.entries)
 
 
 def _request(command: str, **arguments: Any) -> str:
@@ -320,7 +343,7 @@ def init(
     ctx = Context.of(state, rules, today, json)
     rulebook = store.load_rulebook(ctx.rules)
     book, entries = account.open_account(rulebook, plan, ctx.today)
-    with store.locked(ctx.state):
+    with store.locked(ctx.state, create_directory=True):
         store.create(ctx.state, book, entries, force)
     answer = _balance(book, ctx.today)
     answer["state"] = str(ctx.state)
@@ -345,7 +368,8 @@ def switch(
       inmailctl switch sales-navigator-professional --dry-run
     """
     ctx = Context.of(state, rules, today, json)
-    with _change(ctx, dry_run) as (book, entries):
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
         previous = book.plan_id
         changes = account.switch(book, ctx.today, plan)
         entries.extend(changes)
@@ -372,7 +396,8 @@ def cancel(
       inmailctl cancel --dry-run
     """
     ctx = Context.of(state, rules, today, json)
-    with _change(ctx, dry_run) as (book, entries):
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
         entry = account.cancel(book, ctx.today)
         if entry is not None:
             entries.append(entry)
@@ -391,8 +416,8 @@ def balance(
       inmailctl balance --json | jq .total
     """
     ctx = Context.of(state, rules, today, json)
-    _, book = _load(ctx)
-    _emit(ctx, _balance(book, ctx.today), "balance")
+    stored, _ = _load(ctx)
+    _emit(ctx, _balance(stored.book, ctx.today), "balance")
 
 
 @commands.command(rich_help_panel="Account")
@@ -410,9 +435,8 @@ def history(
       inmailctl history --csv > inmail.csv
     """
     ctx = Context.of(state, rules, today, json)
-    stored = store.load(ctx.state)
-    store.check_today(stored.book, ctx.today, ctx.state)
-    rows = [_public(entry) for entry in store.read_journal(stored)]
+    stored, catch_up = _load(ctx)
+    rows = [_public(entry) for entry in store.read_journal(stored) + catch_up]
     if csv_:
         _write_csv(rows)
         return
@@ -488,8 +512,9 @@ def buy(
     """
     ctx = Context.of(state, rules, today, json)
     request = _request("buy", credits=credits)
-    with _change(ctx, dry_run) as (book, entries):
-        known = account.check_key(book, key, request) if key else None
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
+        known = change.key(key, request)
         if known is not None:
             _emit(ctx, known, "bought")
             raise typer.Exit(0)
@@ -500,7 +525,7 @@ def buy(
             "dry_run": dry_run,
         }
         if key:
-            entry = account.with_key(book, entry, key, request, answer)
+            entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
     _emit(ctx, answer, "bought")
 
@@ -546,8 +571,9 @@ def send(
     if subject is None:
         raise BadInput("a send needs --subject TEXT")
     request = _request("send", recipient=recipient, subject=subject, body=body or "")
-    with _change(ctx, dry_run) as (book, entries):
-        known = account.check_key(book, key, request) if key else None
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
+        known = change.key(key, request)
         if known is not None:
             _emit(ctx, known, "sent")
             raise typer.Exit(0)
@@ -561,7 +587,7 @@ def send(
             "dry_run": dry_run,
         }
         if key:
-            entry = account.with_key(book, entry, key, request, answer)
+            entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
     _emit(ctx, answer, "sent")
 
@@ -619,7 +645,9 @@ def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
     results: list[dict[str, Any]] = []
     refused: Counter[str] = Counter()
     sent = repeated = 0
-    with _change(ctx, dry_run) as (book, entries):
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
+        known = store.find_keys(change.stored, {row.key for row in rows if row.key})
         seen: dict[str, Row] = {}
         for row in rows:  # every key is checked before anything is sent
             if row.key:
@@ -630,10 +658,11 @@ def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
                         "another InMail; use a new id",
                         "id-conflict",
                     )
-                account.check_key(book, row.key, row.request)
+                account.check_key(known.get(row.key), row.key, row.request)
+        done = set(known)
         for row in rows:
             result: dict[str, Any] = {"recipient": row.recipient, "ok": True, "code": None, "line": row.line}
-            if row.key and account.check_key(book, row.key, row.request) is not None:
+            if row.key in done:
                 result["repeat"] = True
                 repeated += 1
                 results.append(result)
@@ -653,7 +682,8 @@ def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
                     "total": book.spendable_total(),
                     "warnings": [],
                 }
-                entry = account.with_key(book, entry, row.key, row.request, answer)
+                entry = account.with_key(entry, row.key, row.request, answer)
+                done.add(row.key)
             entries.append(entry)
             sent += 1
             results.append(result)
@@ -688,18 +718,14 @@ def reply(
       inmailctl reply "Ada Lovelace"
     """
     ctx = Context.of(state, rules, today, json)
-    with store.locked(ctx.state):
-        stored = store.load(ctx.state)
-        book = stored.book
-        store.check_today(book, ctx.today, ctx.state)
-        entries = account.advance(book, ctx.today)
+    with _change(ctx) as change:
+        book = change.book
         earlier = None
         if account.latest_send(book, recipient) is None:  # too old for the snapshot: ask the journal
-            earlier = store.find_latest_send(stored, recipient)
+            earlier = store.find_latest_send(change.stored, recipient)
         entry = account.reply(book, ctx.today, recipient, earlier)
         if entry is not None:
-            entries.append(entry)
-            store.save(stored, book, entries)
+            change.entries.append(entry)
     answer = {
         "recipient": recipient,
         "recorded": entry is not None,
@@ -725,7 +751,8 @@ def unavailable(
       inmailctl unavailable "Grace Hopper"
     """
     ctx = Context.of(state, rules, today, json)
-    with _change(ctx) as (book, entries):
+    with _change(ctx) as change:
+        book, entries = change.book, change.entries
         entry = account.mark_unavailable(book, ctx.today, recipient, not remove)
         if entry is not None:
             entries.append(entry)
@@ -752,7 +779,8 @@ def grant(
       inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
     ctx = Context.of(state, rules, today, json)
-    with _change(ctx) as (book, entries):
+    with _change(ctx) as change:
+        book, entries = change.book, change.entries
         entry = account.grant(book, ctx.today, credits, reason, valid_days)
         entries.append(entry)
     answer = {
@@ -803,50 +831,51 @@ def simulate_month(
     from .rules import simulate
 
     ctx = Context.of(state, rules, today, json)
-    if trials < 1:
-        raise BadInput("--trials must be at least 1")
+    if not 1 <= trials <= MAX_TRIALS:
+        raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
     if plan is not None and save:
         raise BadInput("--save appends to the state; it cannot be combined with --plan")
     sending = simulate.SendingPlan(per_day, months, weekends, response_rate, auto_buy)
 
-    def start() -> Book:
-        if plan is not None:
-            return account.open_account(store.load_rulebook(ctx.rules), plan, ctx.today)[0]
-        return _load(ctx)[1]
-
-    book = start()
-    simulate.validate(book, sending)
-    outcomes = []
-    for trial in range(trials):
-        outcomes.append(simulate.run(book.copy(), ctx.today, sending, simulate.trial_seed(seed, trial)))
-    first = outcomes[0]
-    answer = _simulation(first)
-    if trials > 1:
-        answer["trials"] = trials
-        answer["percentiles"] = {
-            "total_cost": {
-                f"p{p}": money_text(simulate.percentile([o.total_cost for o in outcomes], p)) for p in (10, 50, 90)
-            },
-            "sent": {f"p{p}": simulate.percentile([o.sent for o in outcomes], p) for p in (10, 50, 90)},
-            "responses": {f"p{p}": simulate.percentile([o.responses for o in outcomes], p) for p in (10, 50, 90)},
-        }
-    if save:
-        with _change(ctx) as (live, entries):
-            if live != book:
-                raise InmailError("the state changed while simulating; run it again", "state-changed")
-            for entry in first.entries:
-                live.apply(entry)
-            entries.extend(first.entries)
-        answer["saved"] = len(first.entries)
-    _emit(ctx, answer, "simulation")
-    if gate is not None:
-        judged = (
-            money(answer["percentiles"]["total_cost"]["p90"]) if trials > 1 else first.total_cost
-        )
-        if judged > gate:
+    def project(book: Book) -> tuple[dict[str, Any], Any, GateFailed | None]:
+        """Run the trials on copies of `book`: the report, the first run, and the gate's verdict."""
+        simulate.validate(book, sending)
+        outcomes = [
+            simulate.run(book.copy(), ctx.today, sending, simulate.trial_seed(seed, trial)) for trial in range(trials)
+        ]
+        answer = _simulation(outcomes[0])
+        judged = outcomes[0].total_cost
+        if trials > 1:
+            costs = [o.total_cost for o in outcomes]
+            judged = simulate.percentile(costs, 90)
+            answer["trials"] = trials
+            answer["percentiles"] = {
+                "total_cost": {f"p{p}": money_text(simulate.percentile(costs, p)) for p in (10, 50, 90)},
+                "sent": {f"p{p}": simulate.percentile([o.sent for o in outcomes], p) for p in (10, 50, 90)},
+                "responses": {f"p{p}": simulate.percentile([o.responses for o in outcomes], p) for p in (10, 50, 90)},
+            }
+        failed = None
+        if gate is not None and judged > gate:
             what = "p90 total cost" if trials > 1 else "total cost"
-            raise GateFailed(f"{what} {money_text(judged)} is above --max-cost {money_text(gate)}")
+            failed = GateFailed(f"{what} {money_text(judged)} is above --max-cost {money_text(gate)}")
+        return answer, outcomes[0], failed
+
+    if plan is not None:
+        answer, _, failed = project(account.open_account(store.load_rulebook(ctx.rules), plan, ctx.today)[0])
+    elif not save:
+        answer, _, failed = project(_load(ctx)[0].book)
+    else:
+        with _change(ctx) as change:  # the lock is held from the first read to the save
+            answer, first, failed = project(change.book)
+            if failed is None:  # a failed gate saves nothing
+                for entry in first.entries:
+                    change.book.apply(entry)
+                change.entries.extend(first.entries)
+                answer["saved"] = len(first.entries)
+    _emit(ctx, answer, "simulation")
+    if failed is not None:
+        raise failed
 
 
 def _simulation(out: Any) -> dict[str, Any]:
@@ -930,15 +959,20 @@ def compare(
     _emit(ctx, answer, "comparison")
 
 
+MAX_TRIALS = 100_000
+MAX_NEED = 100_000  # InMails a month: beyond any daily limit times twenty working days
+MAX_MONTHS = 1200
+
+
 def _needs(text: str, months: int | None) -> list[int]:
     try:
         values = [int(part) for part in text.split(",")]
     except ValueError:
         raise BadInput(f"--need must be whole numbers such as 40 or 10,40,25, not {text!r}") from None
-    if any(value < 0 for value in values):
-        raise BadInput(f"--need must not be negative: {text!r}")
-    if months is not None and months < 1:
-        raise BadInput("--months must be at least 1")
+    if any(not 0 <= value <= MAX_NEED for value in values):
+        raise BadInput(f"--need must be from 0 to {MAX_NEED} a month (none negative), not {text!r}")
+    if months is not None and not 1 <= months <= MAX_MONTHS:
+        raise BadInput(f"--months must be from 1 to {MAX_MONTHS}, not {months}")
     if len(values) == 1:
         return values * (months if months is not None else 12)
     if months is not None and months != len(values):

@@ -21,7 +21,7 @@ from typing import Any
 
 from .rules import snapshot
 from .rules.errors import BadInput, FileProblem
-from .rules.ledger import Book, Entry, Sent
+from .rules.ledger import Book, Entry, Key, Sent
 from .rules.rulebook import Rulebook, parse_rulebook
 
 BUILTIN_RULES = Path(__file__).parent / "data" / "default_rules.toml"
@@ -34,11 +34,7 @@ def read_toml(path: Path, what: str, code: str) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         if what == "state":
-            raise FileProblem(
-                f"{path}: no state file here; create one with `inmailctl init --plan PLAN` "
-                "(see `inmailctl plans`)",
-                "state-missing",
-            ) from None
+            raise _no_state(path) from None
         raise FileProblem(f"{path}: no {what} file here", f"{what}-missing") from None
     except tomllib.TOMLDecodeError as error:
         raise FileProblem(f"{path}: not valid TOML: {error}", code) from None
@@ -46,6 +42,19 @@ def read_toml(path: Path, what: str, code: str) -> dict[str, Any]:
         raise FileProblem(f"{path}: not valid TOML: not UTF-8 text", code) from None
     except OSError as error:
         raise FileProblem(f"{path}: cannot read the {what} file: {error.strerror or error}", code) from None
+
+
+def _no_state(path: Path) -> FileProblem:
+    return FileProblem(
+        f"{path}: no state file here; create one with `inmailctl init --plan PLAN` (see `inmailctl plans`)",
+        "state-missing",
+    )
+
+
+def require(path: Path) -> None:
+    """Refuse a missing state before taking its lock, so a failed command creates nothing."""
+    if not path.exists():
+        raise _no_state(path)
 
 
 def load_rulebook(path: Path | None) -> Rulebook:
@@ -110,17 +119,46 @@ def load(path: Path) -> Stored:
     return stored
 
 
+def _committed(stored: Stored) -> bytes:
+    with stored.journal_path.open("rb") as handle:
+        return handle.read(stored.journal_bytes)
+
+
 def read_journal(stored: Stored) -> list[Entry]:
     """Every committed entry, oldest first."""
     entries = []
-    with stored.journal_path.open("rb") as handle:
-        committed = handle.read(stored.journal_bytes)
-    for number, line in enumerate(committed.splitlines(), start=1):
+    for number, line in enumerate(_committed(stored).splitlines(), start=1):
         try:
             entries.append(Entry.from_json(json.loads(line)))
         except (ValueError, KeyError, TypeError):
             raise FileProblem(f"{stored.journal_path}: line {number}: not a ledger entry", "state-invalid") from None
     return entries
+
+
+# A keyed entry serialises its key right before its request fingerprint; JSON escapes every quote inside
+# a string, so this pattern cannot match inside a recipient, a subject or any other value.
+_KEYED = re.compile(rb'"id":("(?:[^"\\]|\\.)*"),"request":')
+
+
+def find_keys(stored: Stored, keys: set[str]) -> dict[str, Key]:
+    """The first use of each of `keys` among the committed entries: one pass over the journal, no parse
+    of entries that carry no key. Keys are kept for the life of the state."""
+    if not keys:
+        return {}
+    data = _committed(stored)
+    found: dict[str, Key] = {}
+    for match in _KEYED.finditer(data):
+        key = json.loads(match.group(1))
+        if key in keys and key not in found:
+            start = data.rfind(b"\n", 0, match.start()) + 1
+            end = data.find(b"\n", match.end())
+            entry = Entry.from_json(json.loads(data[start:end]))
+            found[key] = Key(entry.date, entry.data["request"], entry.data["answer"])
+    return found
+
+
+def find_key(stored: Stored, key: str) -> Key | None:
+    return find_keys(stored, {key}).get(key)
 
 
 def find_latest_send(stored: Stored, recipient: str) -> Sent | None:
@@ -150,14 +188,15 @@ def lock_timeout() -> float:
 
 
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
+def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
     """Hold the state's sidecar lock across a whole read, decide, write."""
     from filelock import FileLock, Timeout
 
     lock_path = path.parent / (path.name + ".lock")
     timeout = lock_timeout()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if create_directory:
+            path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(lock_path), timeout=timeout)
         lock.acquire()
     except Timeout:

@@ -64,20 +64,24 @@ COMMANDS: list[tuple[str, list[str], int, str]] = [
     ("init over a state", ["init", "--plan", "premium"], 3, "--force"),
     ("switch unknown plan", ["switch", "gold"], 2, "unknown plan"),
     ("switch same plan", ["switch", "premium"], 2, "already on plan"),
-    ("grant zero", ["grant", "0", "--reason", "promo"], 2, "at least 1"),
+    ("grant zero", ["grant", "0", "--reason", "promo"], 2, "from 1 to"),
+    ("grant too many", ["grant", "99999999999", "--reason", "promo"], 2, "from 1 to"),
     ("grant no reason", ["grant", "5"], 2, "--reason"),
     ("grant blank reason", ["grant", "5", "--reason", " "], 2, "--reason"),
     ("grant zero days", ["grant", "5", "--reason", "promo", "--valid-days", "0"], 2, "--valid-days"),
+    ("grant a century", ["grant", "5", "--reason", "promo", "--valid-days", "99999999"], 2, "--valid-days"),
+    ("today at the calendar's end", ["balance", "--today", "9999-12-31"], 2, "--today"),
     ("reply to a stranger", ["reply", "Zed"], 2, "no InMail was ever sent"),
     ("compare no need", ["compare"], 2, "--need"),
     ("compare bad need", ["compare", "--need", "forty"], 2, "whole numbers"),
-    ("compare negative need", ["compare", "--need", "10,-5"], 2, "negative"),
+    ("compare negative need", ["compare", "--need", "10,-5"], 2, "none negative"),
     ("compare months disagree", ["compare", "--need", "10,20", "--months", "3"], 2, "--months"),
     ("compare zero months", ["compare", "--need", "10", "--months", "0"], 2, "--months"),
     ("simulate bad rate", ["simulate-month", "--per-day", "2", "--response-rate", "1.5"], 2, "between 0 and 1"),
     ("simulate bad pack", ["simulate-month", "--per-day", "2", "--auto-buy", "7"], 2, "no such pack"),
     ("simulate zero trials", ["simulate-month", "--trials", "0"], 2, "--trials"),
     ("simulate zero months", ["simulate-month", "--months", "0"], 2, "--months"),
+    ("simulate a millennium", ["simulate-month", "--months", "100000"], 2, "--months"),
     ("simulate bad budget", ["simulate-month", "--max-cost", "lots"], 2, "--max-cost"),
     ("simulate save with plan", ["simulate-month", "--plan", "premium", "--save"], 2, "--save"),
     ("simulate unknown plan", ["simulate-month", "--plan", "gold"], 2, "unknown plan"),
@@ -89,7 +93,9 @@ COMMANDS: list[tuple[str, list[str], int, str]] = [
 
 
 @pytest.mark.parametrize(("args", "exit_code", "fragment"), [c[1:] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
-def test_bad_commands(home: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], exit_code: int, fragment: str) -> None:
+def test_bad_commands(
+    home: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], exit_code: int, fragment: str
+) -> None:
     monkeypatch.chdir(home)
     before = snapshot_of(home)
     options = ["--state", str(home / "state.toml")]

@@ -16,6 +16,8 @@ from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
 from .rulebook import Plan, Rulebook, money_text
 
 DEFAULT_GRANT_DAYS = 90
+MAX_CREDITS = 1_000_000  # far beyond any real grant; keeps every count a 64-bit TOML integer
+MAX_DAYS = 36_525  # a hundred years
 
 
 def _record(book: Book, entry: Entry, into: list[Entry] | None = None) -> Entry:
@@ -195,10 +197,10 @@ def buy(book: Book, today: date, credits: int) -> Entry:
 
 def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = DEFAULT_GRANT_DAYS) -> Entry:
     """Bonus credits (a promotion, a referral) valid for `valid_days` days from today."""
-    if credits < 1:
-        raise BadInput("a grant must add at least 1 credit")
-    if valid_days < 1:
-        raise BadInput("--valid-days must be at least 1")
+    if not 1 <= credits <= MAX_CREDITS:
+        raise BadInput(f"a grant must add from 1 to {MAX_CREDITS} credits, not {credits}")
+    if not 1 <= valid_days <= MAX_DAYS:
+        raise BadInput(f"--valid-days must be from 1 to {MAX_DAYS}, not {valid_days}")
     if not reason.strip():
         raise BadInput("say why the credits were granted with --reason")
     until = last_day_of_days(today, valid_days)
@@ -261,15 +263,14 @@ def mark_unavailable(book: Book, today: date, recipient: str, marked: bool) -> E
     return _record(book, Entry(today, "unavailable", {"recipient": recipient, "marked": marked}))
 
 
-def with_key(book: Book, entry: Entry, key: str, request: str, answer: dict[str, Any]) -> Entry:
+def with_key(entry: Entry, key: str, request: str, answer: dict[str, Any]) -> Entry:
     """`entry` carrying an --id key and its answer, so a repeat can answer the same way."""
-    book.keys[key] = Key(entry.date, request, answer)
     return entry._replace(data={**entry.data, "id": key, "request": request, "answer": answer})
 
 
-def check_key(book: Book, key: str, request: str) -> dict[str, Any] | None:
-    """The first answer when `key` was already used for the same request; an error for another request."""
-    known = book.keys.get(key)
+def check_key(known: Key | None, key: str, request: str) -> dict[str, Any] | None:
+    """The first answer when `key` (`known`: its first use, if any) was used for this same request;
+    an error when it was used for another."""
     if known is None:
         return None
     if known.request != request:

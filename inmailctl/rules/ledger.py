@@ -23,7 +23,6 @@ BLOCK_OF_ENTRY = {"allowance": ALLOWANCE, "rollover": ROLLOVER, "grant": BONUS, 
 KIND_RANK = {kind: rank for rank, kind in enumerate(BLOCK_KINDS)}
 
 # How long the state remembers things that only matter for a while.
-KEY_DAYS = 30  # an --id key answers repeats for this many days
 DAILY_DAYS = 30  # per-day send counts, for the daily limit and burst warnings
 
 
@@ -107,7 +106,6 @@ class Book:
     recent: dict[str, list[Sent]] = field(default_factory=dict)
     daily: dict[date, int] = field(default_factory=dict)
     unavailable: set[str] = field(default_factory=set)
-    keys: dict[str, Key] = field(default_factory=dict)
     entries: int = 0
 
     @property
@@ -205,8 +203,6 @@ class Book:
             pass
         else:
             raise ValueError(f"unknown entry kind {kind!r}")
-        if "id" in d:
-            self.keys[d["id"]] = Key(entry.date, d["request"], d["answer"])
         self.clock = max(self.clock, entry.date)
         self.entries += 1
 
@@ -233,6 +229,4 @@ class Book:
                 del self.recent[recipient]
         keep_days_after = self.clock - timedelta(days=DAILY_DAYS)
         self.daily = {day: n for day, n in self.daily.items() if day > keep_days_after}
-        keep_keys_after = self.clock - timedelta(days=KEY_DAYS)
-        self.keys = {k: v for k, v in self.keys.items() if v.date > keep_keys_after}
         return self

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from .rulebook import money
 
 T = TypeVar("T", int, Decimal)
 REPLY_DELAY_DAYS = 7  # a simulated answer arrives 0 to 6 days after its InMail
+MAX_MONTHS = 1200  # a hundred years: far beyond any plan, well inside the calendar
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,8 @@ def window(today: date, months: int) -> tuple[date, date]:
 
 
 def validate(book: Book, plan: SendingPlan) -> None:
-    if plan.months < 1:
-        raise BadInput("--months must be at least 1")
+    if not 1 <= plan.months <= MAX_MONTHS:
+        raise BadInput(f"--months must be from 1 to {MAX_MONTHS}, not {plan.months}")
     if plan.per_day < 0:
         raise BadInput("--per-day must not be negative")
     if not 0.0 <= plan.response_rate <= 1.0:
@@ -100,12 +100,15 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int) -> Outcome:
                 out.entries.append(reply)
         wanted = plan.per_day if plan.weekends or day.weekday() < 5 else 0
         sent_today = 0
-        for _ in range(wanted):
+        for index in range(wanted):
             number += 1
             recipient = f"simulated-{start.isoformat()}-{number}"
             sent = _send(book, day, recipient, plan, out)
-            if sent is None:
-                continue
+            if isinstance(sent, str):
+                # Nothing that stopped this InMail changes before tomorrow: the rest of the day's
+                # wanted InMails meet the same refusal.
+                out.refused[sent] += wanted - index
+                break
             out.entries.append(sent)
             sent_today += 1
             if plan.response_rate and rng.random() < plan.response_rate:
@@ -121,14 +124,13 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int) -> Outcome:
     return out
 
 
-def _send(book: Book, day: date, recipient: str, plan: SendingPlan, out: Outcome) -> Entry | None:
-    """One wanted InMail: sent, or refused and counted; an empty purse buys a pack when allowed."""
+def _send(book: Book, day: date, recipient: str, plan: SendingPlan, out: Outcome) -> Entry | str:
+    """One wanted InMail: its send entry, or the refusal's code; an empty purse buys a pack when allowed."""
     try:
         return account.send(book, day, recipient, "simulated")
     except Refusal as refusal:
         if refusal.code != "no-credits" or plan.auto_buy is None or not book.plan.can_buy:
-            out.refused[refusal.code] += 1
-            return None
+            return refusal.code
     purchase = account.buy(book, day, plan.auto_buy)
     out.entries.append(purchase)
     out.packs_bought += 1
@@ -136,8 +138,7 @@ def _send(book: Book, day: date, recipient: str, plan: SendingPlan, out: Outcome
     try:
         return account.send(book, day, recipient, "simulated")
     except Refusal as refusal:
-        out.refused[refusal.code] += 1
-        return None
+        return refusal.code
 
 
 def trial_seed(seed: int, trial: int) -> int:
@@ -148,5 +149,5 @@ def trial_seed(seed: int, trial: int) -> int:
 def percentile(values: Sequence[T], p: int) -> T:
     """Nearest-rank percentile: always one of the observed values."""
     ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    rank = max(1, -(-p * len(ordered) // 100))  # ceil(p * n / 100) in integers: no float rounding
     return ordered[rank - 1]

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
-from .ledger import BLOCK_KINDS, Block, Book, Key, Sent, Totals
+from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
 from .rulebook import TableReader, parse_rulebook
 
 STATE_SCHEMA = 1
 _CODE = "state-invalid"
 _TOP = {"schema_version", "journal", "journal_bytes", "account", "totals", "blocks", "recent", "daily",
-        "unavailable", "keys", "rules"}
+        "unavailable", "rules"}
 _ACCOUNT = {"plan", "cycle_start", "cycle", "allowance", "clock", "next_block", "entries"}
 _TOTALS = {"granted", "spent", "returned", "expired", "forfeited"}
 _BLOCK = {"id", "kind", "granted", "remaining", "start", "usable_until"}
-_KEY = {"id", "date", "request", "answer"}
 
 
 def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
@@ -48,10 +46,6 @@ def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
         "recent": [[s.date, s.recipient, s.block, s.replied] for sends in book.recent.values() for s in sends],
         "daily": [[day, count] for day, count in sorted(book.daily.items())],
         "unavailable": sorted(book.unavailable),
-        "keys": [
-            {"id": k, "date": v.date, "request": v.request, "answer": json.dumps(v.answer, sort_keys=True)}
-            for k, v in sorted(book.keys.items())
-        ],
         "rules": book.rules.to_dict(),
     }
 
@@ -159,14 +153,4 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
         if not isinstance(name, str):
             top.fail(f"unavailable[{index}]", "must be text")
         book.unavailable.add(name)
-    for index, raw in enumerate(top.array("keys")):
-        r = _Reader(raw, source, f"keys[{index}]", _CODE)
-        r.only(_KEY)
-        try:
-            answer = json.loads(r.text("answer"))
-        except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            r.fail(r.key("answer"), "must be a JSON object")
-        book.keys[r.text("id")] = Key(r.day("date"), r.text("request"), answer)
     return book, journal, journal_bytes
