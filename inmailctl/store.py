@@ -273,9 +273,29 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _replace(path: Path, data: dict[str, Any]) -> None:
+    _replace_bytes(path, _toml(data).encode())
+
+
+def _toml(data: dict[str, Any]) -> str:
+    """The snapshot as TOML; its `recent` lines as literal strings, which tomllib reads several times
+    faster than basic strings (it is the one part of the snapshot that grows with sending volume)."""
     import tomli_w
 
-    _replace_bytes(path, tomli_w.dumps(data).encode())
+    rest = {key: value for key, value in data.items() if key != "recent"}
+    lines = "".join(f"  {_toml_string(line)},\n" for line in data["recent"])
+    recent = f"recent = [\n{lines}]\n" if lines else "recent = []\n"
+    text = tomli_w.dumps(rest)
+    first_table = text.find("\n[")  # top-level keys must come before the first table
+    cut = len(text) if first_table < 0 else first_table + 1
+    return text[:cut] + recent + "\n" + text[cut:]
+
+
+def _toml_string(text: str) -> str:
+    if "'" in text or any(ord(c) < 32 or ord(c) == 127 for c in text):
+        import tomli_w
+
+        return tomli_w.dumps({"s": text})[4:-1]  # a basic string with TOML's own escapes
+    return f"'{text}'"
 
 
 def _replace_bytes(path: Path, content: bytes) -> None:

@@ -42,8 +42,13 @@ def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
              "start": b.start, "usable_until": b.usable_until}
             for b in sorted(book.blocks.values(), key=lambda b: b.id)
         ],
-        # Compact rows: [date, recipient, block, replied]; this list is read on every command.
-        "recent": [[s.date, s.recipient, s.block, s.replied] for sends in book.recent.values() for s in sends],
+        # One line per send still inside a window, "DATE BLOCK REPLIED RECIPIENT": read on every command,
+        # so kept in the form TOML parses fastest (the store writes these as literal strings).
+        "recent": [
+            f"{s.date.isoformat()} {s.block} {int(s.replied)} {s.recipient}"
+            for sends in book.recent.values()
+            for s in sends
+        ],
         "daily": [[day, count] for day, count in sorted(book.daily.items())],
         "unavailable": sorted(book.unavailable),
         "rules": book.rules.to_dict(),
@@ -65,6 +70,19 @@ class _Reader(TableReader):
 
     def sub(self, name: str) -> _Reader:
         return _Reader(self.table[name], self.source, self.key(name), self.code)
+
+
+def _sent(row: Any) -> Sent | None:
+    if not isinstance(row, str):
+        return None
+    parts = row.split(" ", 3)
+    if len(parts) != 4 or not parts[1].isdigit() or parts[2] not in ("0", "1") or not parts[3]:
+        return None
+    try:
+        day = date.fromisoformat(parts[0])
+    except ValueError:
+        return None
+    return Sent(day, parts[3], int(parts[1]), parts[2] == "1")
 
 
 def schema_version(data: Any, source: str) -> int:
@@ -139,11 +157,10 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
         )
 
     for index, row in enumerate(top.array("recent")):
-        if not (isinstance(row, list) and len(row) == 4 and isinstance(row[0], date)
-                and isinstance(row[1], str) and isinstance(row[2], int) and isinstance(row[3], bool)
-                and row[0] <= book.clock):
-            top.fail(f"recent[{index}]", "must be [date, recipient, block, replied] dated no later than the clock")
-        book.recent.setdefault(row[1], []).append(Sent(row[0], row[1], row[2], row[3]))
+        sent = _sent(row)
+        if sent is None or sent.date > book.clock:
+            top.fail(f"recent[{index}]", "must be \"DATE BLOCK REPLIED RECIPIENT\" dated no later than the clock")
+        book.recent.setdefault(sent.recipient, []).append(sent)
     for index, row in enumerate(top.array("daily")):
         if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], date)
                 and isinstance(row[1], int) and not isinstance(row[1], bool) and row[1] >= 0):
