@@ -841,9 +841,7 @@ def simulate_month(
     def project(book: Book) -> tuple[dict[str, Any], Any, GateFailed | None]:
         """Run the trials on copies of `book`: the report, the first run, and the gate's verdict."""
         simulate.validate(book, sending)
-        outcomes = [
-            simulate.run(book.copy(), ctx.today, sending, simulate.trial_seed(seed, trial)) for trial in range(trials)
-        ]
+        outcomes = simulate.trials(book, ctx.today, sending, seed, trials)
         answer = _simulation(outcomes[0])
         judged = outcomes[0].total_cost
         if trials > 1:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from . import errors
-from .dates import last_day_of_days, last_day_of_months, renewal
+from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
 from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
 from .rulebook import Plan, Rulebook, money_text
@@ -64,8 +64,8 @@ def advance(book: Book, today: date) -> list[Entry]:
     entries: list[Entry] = []
     while True:
         due = book.next_renewal
-        for block in book.blocks.values():
-            due = min(due, block.usable_until + timedelta(days=1))
+        if book.blocks:
+            due = min(due, min(b.usable_until for b in book.blocks.values()) + ONE_DAY)
         if due > today:
             return entries
         renewing = due == book.next_renewal
@@ -132,14 +132,14 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
             f"{recent[-book.rules.per_recipient].date + timedelta(days=window)}",
             errors.RECIPIENT_LIMIT,
         )
-    blocks = [b for b in book.live_blocks() if b.remaining > 0]
-    if not blocks:
+    block = book.next_to_spend()
+    if block is None:
         raise Refusal(
             f"no credits left; buy a pack (`inmailctl buy {_smallest_pack(book.rules)}`) "
             f"or wait for the renewal on {book.next_renewal}",
             errors.NO_CREDITS,
         )
-    return blocks[0]
+    return block
 
 
 def _smallest_pack(rules: Rulebook) -> str:

@@ -123,7 +123,19 @@ class Book:
         return max(self.rules.per_recipient_window_days, longest_credit_back + 1)
 
     def copy(self) -> Book:
-        return copy.deepcopy(self)
+        """An independent copy (the rulebook and blocks are immutable, so they are shared)."""
+        twin = copy.copy(self)
+        twin.blocks = dict(self.blocks)
+        twin.totals = copy.copy(self.totals)
+        twin.recent = {name: list(sends) for name, sends in self.recent.items()}
+        twin.daily = dict(self.daily)
+        twin.unavailable = set(self.unavailable)
+        return twin
+
+    def next_to_spend(self) -> Block | None:
+        """The block a send spends from: the first in spending order that has credits left."""
+        candidates = [b for b in self.blocks.values() if b.remaining > 0]
+        return min(candidates, key=lambda b: b.order) if candidates else None
 
     def live_blocks(self) -> list[Block]:
         """Every live block in spending order."""

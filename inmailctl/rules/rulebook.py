@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from .errors import FileProblem
 
@@ -124,7 +124,7 @@ class TableReader:
             self.fail(path, "must be a table")
         self.table: Mapping[str, Any] = table
 
-    def fail(self, key: str, reason: str) -> None:
+    def fail(self, key: str, reason: str) -> NoReturn:
         where = f"key '{key}'" if key else "top level"
         raise FileProblem(f"{self.source}: {where}: {reason}", self.code)
 

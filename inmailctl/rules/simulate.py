@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
@@ -80,8 +80,11 @@ def validate(book: Book, plan: SendingPlan) -> None:
         )
 
 
-def run(book: Book, today: date, plan: SendingPlan, seed: int) -> Outcome:
-    """One simulated run on `book` (which it changes: pass a copy to keep the original)."""
+def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = True) -> Outcome:
+    """One simulated run on `book` (which it changes: pass a copy to keep the original).
+
+    With `record` the outcome keeps every entry and every day; without, only its figures.
+    """
     validate(book, plan)
     rng = random.Random(seed)
     start, end = window(today, plan.months)
@@ -111,17 +114,49 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int) -> Outcome:
                 break
             out.entries.append(sent)
             sent_today += 1
-            if plan.response_rate and rng.random() < plan.response_rate:
+            delay = _answer(rng, plan.response_rate)
+            if delay is not None:
                 out.responses += 1
-                answer_day = day + timedelta(days=rng.randrange(REPLY_DELAY_DAYS))
-                replies.setdefault(answer_day, []).append(recipient)
+                replies.setdefault(day + timedelta(days=delay), []).append(recipient)
         out.wanted += wanted
         out.sent += sent_today
-        out.days.append(Day(day, sent_today, book.spendable_total()))
+        if record:
+            out.days.append(Day(day, sent_today, book.spendable_total()))
+        else:
+            out.entries.clear()
         day += timedelta(days=1)
     out.ending_total = book.spendable_total()
-    out.entries.append(Entry(end, "simulation", {"start": start.isoformat(), "end": end.isoformat()}))
+    if record:
+        out.entries.append(Entry(end, "simulation", {"start": start.isoformat(), "end": end.isoformat()}))
     return out
+
+
+def _answer(rng: random.Random, rate: float) -> int | None:
+    """Whether a sent InMail is answered, and how many days later; None for no answer."""
+    if rate and rng.random() < rate:
+        return rng.randrange(REPLY_DELAY_DAYS)
+    return None
+
+
+def trials(book: Book, today: date, plan: SendingPlan, seed: int, count: int) -> list[Outcome]:
+    """`count` runs from `book` (left unchanged); the first keeps its entries and days.
+
+    Where no answer can return a credit (no credit back on the plan, nor on the one a pending
+    cancellation leads to), answers change nothing but the count of responses: every run then sends
+    and spends exactly as the first, and the others only draw their answers, as the first drew its own.
+    """
+    first = run(book.copy(), today, plan, trial_seed(seed, 0))
+    outcomes = [first]
+    plans = [book.plan] + ([book.rules.free_plan] if book.ends_on is not None else [])
+    answers_matter = any(p.credit_back_days > 0 for p in plans)
+    for trial in range(1, count):
+        if answers_matter:
+            outcomes.append(run(book.copy(), today, plan, trial_seed(seed, trial), record=False))
+            continue
+        rng = random.Random(trial_seed(seed, trial))
+        responses = sum(1 for _ in range(first.sent) if _answer(rng, plan.response_rate) is not None)
+        outcomes.append(replace(first, responses=responses, days=[], entries=[]))
+    return outcomes
 
 
 def _send(book: Book, day: date, recipient: str, plan: SendingPlan, out: Outcome) -> Entry | str:

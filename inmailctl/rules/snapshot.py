@@ -60,13 +60,13 @@ class _Reader(TableReader):
         value = self.table[name]
         if not isinstance(value, date) or hasattr(value, "hour"):
             self.fail(self.key(name), f"must be a date such as 2026-01-31, not {value!r}")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def array(self, name: str) -> list[Any]:
         value = self.table[name]
         if not isinstance(value, list):
             self.fail(self.key(name), "must be an array")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def sub(self, name: str) -> _Reader:
         return _Reader(self.table[name], self.source, self.key(name), self.code)
