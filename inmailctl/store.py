@@ -276,18 +276,23 @@ def _replace(path: Path, data: dict[str, Any]) -> None:
     _replace_bytes(path, _toml(data).encode())
 
 
+# The snapshot's arrays of lines: the parts that grow with an account's volume.
+_LINES = ("blocks", "daily", "recent")
+
+
 def _toml(data: dict[str, Any]) -> str:
-    """The snapshot as TOML; its `recent` lines as literal strings, which tomllib reads several times
-    faster than basic strings (it is the one part of the snapshot that grows with sending volume)."""
+    """The snapshot as TOML, its arrays of lines written as literal strings, which tomllib reads
+    several times faster than basic strings."""
     import tomli_w
 
-    rest = {key: value for key, value in data.items() if key != "recent"}
-    lines = "".join(f"  {_toml_string(line)},\n" for line in data["recent"])
-    recent = f"recent = [\n{lines}]\n" if lines else "recent = []\n"
-    text = tomli_w.dumps(rest)
+    text = tomli_w.dumps({key: value for key, value in data.items() if key not in _LINES})
+    arrays = ""
+    for key in _LINES:
+        lines = "".join(f"  {_toml_string(line)},\n" for line in data[key])
+        arrays += f"{key} = [\n{lines}]\n\n" if lines else f"{key} = []\n\n"
     first_table = text.find("\n[")  # top-level keys must come before the first table
     cut = len(text) if first_table < 0 else first_table + 1
-    return text[:cut] + recent + "\n" + text[cut:]
+    return text[:cut] + arrays + text[cut:]
 
 
 def _toml_string(text: str) -> str:

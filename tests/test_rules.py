@@ -1131,6 +1131,21 @@ def put(path: KeyPath, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+BLOCK_FIELDS = ("id", "kind", "granted", "remaining", "start", "usable_until")
+
+
+def block(index: int, field: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """Change one field of a block line ("ID KIND GRANTED REMAINING START USABLE_UNTIL")."""
+
+    def change(data: dict[str, Any]) -> None:
+        parts = data["blocks"][index].split(" ")
+        at = BLOCK_FIELDS.index(field)
+        parts[at] = str(value(int(parts[at])) if callable(value) else value)
+        data["blocks"][index] = " ".join(parts)
+
+    return change
+
+
 def drop(path: KeyPath) -> Callable[[dict[str, Any]], None]:
     def change(data: dict[str, Any]) -> None:
         *parents, last = path
@@ -1146,23 +1161,24 @@ BROKEN = [
     pytest.param(put(("account", "cycle"), "three"), "account.cycle", id="text for a number"),
     pytest.param(put(("account", "cycle"), True), "account.cycle", id="a boolean for a number"),
     pytest.param(put(("account", "clock"), "2026-01-12"), "account.clock", id="text for a date"),
-    pytest.param(put(("blocks", 0, "granted"), 5.0), "blocks[0].granted", id="a float for credits"),
+    pytest.param(block(0, "granted", 5.0), "blocks[0].granted", id="a float for credits"),
     pytest.param(put(("journal",), 7), "journal", id="a number for text"),
     pytest.param(put(("colour",), "blue"), "colour", id="an unknown top-level key"),
     pytest.param(put(("account", "colour"), "blue"), "account.colour", id="an unknown account key"),
-    pytest.param(put(("blocks", 0, "colour"), "blue"), "blocks[0].colour", id="an unknown block key"),
+    pytest.param(put(("blocks", 0), lambda line: line + " blue"), "blocks[0]", id="a block line with a field too many"),
+    pytest.param(put(("blocks", 0), 7), "blocks[0]", id="a number for a block line"),
+    pytest.param(block(0, "start", "yesterday"), "blocks[0].start", id="a block start that is no date"),
     pytest.param(drop(("account", "clock")), "account.clock", id="a missing account key"),
     pytest.param(drop(("totals", "spent")), "totals.spent", id="a missing total"),
     pytest.param(drop(("journal",)), "journal", id="a missing top-level key"),
     pytest.param(drop(("schema_version",)), "schema_version", id="no schema version"),
-    pytest.param(put(("blocks", 0, "remaining"), -1), "blocks[0].remaining", id="negative remaining"),
-    pytest.param(put(("blocks", 0, "granted"), -5), "blocks[0].granted", id="negative granted"),
+    pytest.param(block(0, "remaining", -1), "blocks[0].remaining", id="negative remaining"),
+    pytest.param(block(0, "granted", -5), "blocks[0].granted", id="negative granted"),
     pytest.param(put(("totals", "expired"), -2), "totals.expired", id="a negative total"),
     pytest.param(put(("totals", "granted"), lambda n: n + 1), "totals", id="totals above the blocks"),
-    pytest.param(put(("blocks", 1, "remaining"), lambda n: n - 1), "totals", id="blocks below the totals"),
-    pytest.param(put(("blocks", 0, "remaining"), lambda n: n + 10), "blocks[0].remaining",
-                 id="more remaining than granted"),
-    pytest.param(put(("blocks", 0, "kind"), "gift"), "blocks[0].kind", id="an unknown block kind"),
+    pytest.param(block(1, "remaining", lambda n: n - 1), "totals", id="blocks below the totals"),
+    pytest.param(block(0, "remaining", lambda n: n + 10), "blocks[0].remaining", id="more remaining than granted"),
+    pytest.param(block(0, "kind", "gift"), "blocks[0].kind", id="an unknown block kind"),
     pytest.param(put(("account", "allowance"), 99), "account.allowance", id="the allowance names no block"),
     pytest.param(put(("account", "plan"), "platinum"), "account.plan", id="a plan not in the rulebook"),
     pytest.param(put(("schema_version",), 2), "schema_version", id="a newer schema"),

@@ -14,7 +14,7 @@ _TOP = {"schema_version", "journal", "journal_bytes", "account", "totals", "bloc
         "unavailable", "rules"}
 _ACCOUNT = {"plan", "cycle_start", "cycle", "allowance", "clock", "next_block", "entries"}
 _TOTALS = {"granted", "spent", "returned", "expired", "forfeited"}
-_BLOCK = {"id", "kind", "granted", "remaining", "start", "usable_until"}
+_BLOCK = ("id", "kind", "granted", "remaining", "start", "usable_until")
 
 
 def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
@@ -37,9 +37,10 @@ def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
         "account": account,
         "totals": {"granted": t.granted, "spent": t.spent, "returned": t.returned,
                    "expired": t.expired, "forfeited": t.forfeited},
+        # One line per live block, "ID KIND GRANTED REMAINING START USABLE_UNTIL": a busy account holds
+        # hundreds (spent packs stay live until they expire), and lines parse far faster than tables.
         "blocks": [
-            {"id": b.id, "kind": b.kind, "granted": b.granted, "remaining": b.remaining,
-             "start": b.start, "usable_until": b.usable_until}
+            f"{b.id} {b.kind} {b.granted} {b.remaining} {b.start.isoformat()} {b.usable_until.isoformat()}"
             for b in sorted(book.blocks.values(), key=lambda b: b.id)
         ],
         # One line per send still inside a window, "DATE BLOCK REPLIED RECIPIENT": read on every command,
@@ -49,7 +50,7 @@ def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
             for sends in book.recent.values()
             for s in sends
         ],
-        "daily": [[day, count] for day, count in sorted(book.daily.items())],
+        "daily": [f"{day.isoformat()} {count}" for day, count in sorted(book.daily.items())],  # "DATE SENT"
         "unavailable": sorted(book.unavailable),
         "rules": book.rules.to_dict(),
     }
@@ -70,6 +71,33 @@ class _Reader(TableReader):
 
     def sub(self, name: str) -> _Reader:
         return _Reader(self.table[name], self.source, self.key(name), self.code)
+
+
+def _block_fields(row: Any) -> dict[str, Any] | None:
+    """A block line as a table of its six fields, typed where they parse, so the reader can name the
+    field at fault; None for anything that is not such a line."""
+    if not isinstance(row, str) or len(row.split(" ")) != len(_BLOCK):
+        return None
+    table: dict[str, Any] = dict(zip(_BLOCK, row.split(" "), strict=True))
+    for name in ("id", "granted", "remaining"):
+        if table[name].lstrip("-").isdigit():
+            table[name] = int(table[name])
+    for name in ("start", "usable_until"):
+        try:
+            table[name] = date.fromisoformat(table[name])
+        except ValueError:
+            pass
+    return table
+
+
+def _daily(row: Any) -> tuple[date | None, int]:
+    parts = row.split(" ") if isinstance(row, str) else []
+    if len(parts) != 2 or not parts[1].isdigit():
+        return None, 0
+    try:
+        return date.fromisoformat(parts[0]), int(parts[1])
+    except ValueError:
+        return None, 0
 
 
 def _sent(row: Any) -> Sent | None:
@@ -133,8 +161,11 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
     book.totals = Totals(**{name: tot.integer(name) for name in sorted(_TOTALS)})
 
     for index, raw in enumerate(top.array("blocks")):
-        r = _Reader(raw, source, f"blocks[{index}]", _CODE)
-        r.only(_BLOCK)
+        fields = _block_fields(raw)
+        if fields is None:
+            top.fail(f"blocks[{index}]", f"must be a line \"{' '.join(_BLOCK).upper()}\", not {raw!r}")
+        r = _Reader(fields, source, f"blocks[{index}]", _CODE)
+        r.only(set(_BLOCK))
         block = Block(r.integer("id", minimum=1), r.text("kind"), r.integer("granted"), r.integer("remaining"),
                       r.day("start"), r.day("usable_until"))
         if block.kind not in BLOCK_KINDS:
@@ -162,10 +193,10 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
             top.fail(f"recent[{index}]", "must be \"DATE BLOCK REPLIED RECIPIENT\" dated no later than the clock")
         book.recent.setdefault(sent.recipient, []).append(sent)
     for index, row in enumerate(top.array("daily")):
-        if not (isinstance(row, list) and len(row) == 2 and isinstance(row[0], date)
-                and isinstance(row[1], int) and not isinstance(row[1], bool) and row[1] >= 0):
-            top.fail(f"daily[{index}]", "must be [date, count]")
-        book.daily[row[0]] = row[1]
+        day, count = _daily(row)
+        if day is None or day > book.clock:
+            top.fail(f"daily[{index}]", f"must be a line \"DATE SENT\" dated no later than the clock, not {row!r}")
+        book.daily[day] = count
     for index, name in enumerate(top.array("unavailable")):
         if not isinstance(name, str):
             top.fail(f"unavailable[{index}]", "must be text")
