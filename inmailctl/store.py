@@ -14,10 +14,9 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .rules import snapshot
 from .rules.errors import BadInput, FileProblem
@@ -82,8 +81,7 @@ def migrate(data: dict[str, Any], source: str) -> tuple[dict[str, Any], int]:
     return data, found
 
 
-@dataclass
-class Stored:
+class Stored(NamedTuple):
     """A state as read from disk: its book, where its journal stands, and the schema it was written in."""
 
     path: Path

@@ -8,7 +8,6 @@ first one rebuilds the same `Book`, which is how a state file is checked against
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
@@ -76,37 +75,59 @@ class Key(NamedTuple):
     answer: dict[str, Any]
 
 
-@dataclass
-class Totals:
-    granted: int = 0
-    spent: int = 0
-    returned: int = 0
-    expired: int = 0
-    forfeited: int = 0
+class _Record:
+    """Value equality over every attribute (plain classes: dataclasses cost start-up time per call)."""
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({vars(self)!r})"
+
+
+class Totals(_Record):
+    """Credits granted, spent, returned, expired and forfeited over the account's life."""
+
+    def __init__(self, granted: int = 0, spent: int = 0, returned: int = 0, expired: int = 0, forfeited: int = 0):
+        self.granted, self.spent, self.returned = granted, spent, returned
+        self.expired, self.forfeited = expired, forfeited
 
     @property
     def remaining(self) -> int:
         return self.granted - self.spent + self.returned - self.expired - self.forfeited
 
 
-@dataclass
-class Book:
+class Book(_Record):
     """One account's live state: what the rules need, derived from the entries and nothing else."""
 
-    rules: Rulebook
-    plan_id: str
-    cycle_start: date
-    clock: date
-    cycle: int = 0
-    allowance: int = 0
-    ends_on: date | None = None
-    next_block: int = 1
-    blocks: dict[int, Block] = field(default_factory=dict)
-    totals: Totals = field(default_factory=Totals)
-    recent: dict[str, list[Sent]] = field(default_factory=dict)
-    daily: dict[date, int] = field(default_factory=dict)
-    unavailable: set[str] = field(default_factory=set)
-    entries: int = 0
+    def __init__(
+        self,
+        rules: Rulebook,
+        plan_id: str,
+        cycle_start: date,
+        clock: date,
+        cycle: int = 0,
+        allowance: int = 0,
+        ends_on: date | None = None,
+        next_block: int = 1,
+        entries: int = 0,
+    ) -> None:
+        self.rules = rules
+        self.plan_id = plan_id
+        self.cycle_start = cycle_start  # renewals are counted from here
+        self.clock = clock  # the newest date an entry carries
+        self.cycle = cycle  # the current billing cycle's number since cycle_start
+        self.allowance = allowance  # the current allowance's block
+        self.ends_on = ends_on  # when a cancellation takes effect
+        self.next_block = next_block
+        self.entries = entries
+        self.blocks: dict[int, Block] = {}
+        self.totals = Totals()
+        self.recent: dict[str, list[Sent]] = {}  # sends inside the per-recipient and credit-back windows
+        self.daily: dict[date, int] = {}  # sends per day, for the last DAILY_DAYS days
+        self.unavailable: set[str] = set()
 
     @property
     def plan(self) -> Plan:
