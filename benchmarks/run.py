@@ -193,7 +193,7 @@ def main() -> int:
     options = parser.parse_args()
     report = Report(options.quick)
     rounds = 5 if options.quick else 21
-    print(f"inmailctl benchmarks ({'quick' if options.quick else 'full'}), {INMAILCTL}")
+    print(f"inmailctl benchmarks ({'quick' if options.quick else 'full'})")
     with tempfile.TemporaryDirectory(prefix="inmailctl-bench-") as directory:
         work = Path(directory)
         startup(work, report, rounds)
