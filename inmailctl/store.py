@@ -64,7 +64,15 @@ def load_rulebook(path: Path | None) -> Rulebook:
 
 # Ordered steps that bring an older state up to date: MIGRATIONS[n] turns schema n into schema n + 1.
 # A state is migrated in memory when read; the first save keeps the old file as `<state>.bak`.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _billing_period(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 records the billing period; every account before it was billed annually."""
+    account = data.get("account")
+    if isinstance(account, dict):
+        account.setdefault("billing", "annual")
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _billing_period}
 
 
 def migrate(data: dict[str, Any], source: str) -> tuple[dict[str, Any], int]:

@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -185,23 +186,43 @@ def test_a_newer_schema_is_refused_untouched(tmp_path: Path, capsys: pytest.Capt
     assert files(tmp_path) == before
 
 
-def test_an_older_schema_is_migrated_and_backed_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pretend today's schema is 2 and the state on disk is 1: reads migrate in memory, the first save
-    writes schema 2 and keeps the old file as state.toml.bak."""
+V1 = Path(__file__).resolve().parent / "data" / "v1"
+
+
+def test_a_schema_1_state_is_migrated_and_backed_up(tmp_path: Path) -> None:
+    """A state written by the first inmailctl (schema 1, no billing period): reads migrate it in memory
+    and change nothing; the first save writes schema 2 and keeps the old file as state.toml.bak."""
+    for file in V1.iterdir():
+        shutil.copy(file, tmp_path / file.name)
     state = tmp_path / "state.toml"
-    assert run("init", "--plan", "premium", "--state", str(state), "--today", "2026-03-02") == 0
     old = state.read_bytes()
+    assert b"schema_version = 1" in old
+    assert run("balance", "--state", str(state), "--today", "2026-02-10") == 0
+    assert run("verify", "--state", str(state)) == 0
+    assert state.read_bytes() == old and not (tmp_path / "state.toml.bak").exists()
+    assert run("buy", "10", "--id", "first-pack", "--state", str(state), "--today", "2026-02-10") == 0  # a repeat
+    assert state.read_bytes() == old, "a no-op writes nothing, so it migrates nothing"
+    assert run("buy", "25", "--state", str(state), "--today", "2026-02-10") == 0
+    assert (tmp_path / "state.toml.bak").read_bytes() == old
+    text = state.read_text()
+    assert "schema_version = 2" in text and 'billing = "annual"' in text
+    assert run("verify", "--state", str(state)) == 0
+    balance = json.loads(cli("balance", "--state", str(state), "--today", "2026-02-10", "--json").stdout)
+    assert balance["total"] == 5 - 1 + 10 + 3 + 25
+
+
+def test_migration_steps_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a (pretend) schema 3, a schema 1 state goes through step 1, then step 2."""
+    for file in V1.iterdir():
+        shutil.copy(file, tmp_path / file.name)
     steps: list[int] = []
 
-    def one_to_two(data: dict[str, object]) -> dict[str, object]:
-        steps.append(1)
+    def two_to_three(data: dict[str, object]) -> dict[str, object]:
+        steps.append(2)
+        assert data["schema_version"] == 2 and "billing" in data["account"]  # type: ignore[operator]
         return data
 
-    monkeypatch.setattr(snapshot, "STATE_SCHEMA", 2)
-    monkeypatch.setitem(store.MIGRATIONS, 1, one_to_two)
-    assert run("balance", "--state", str(state), "--today", "2026-03-02") == 0
-    assert state.read_bytes() == old and not (tmp_path / "state.toml.bak").exists()
-    assert run("buy", "10", "--state", str(state), "--today", "2026-03-02") == 0
-    assert (tmp_path / "state.toml.bak").read_bytes() == old
-    assert "schema_version = 2" in state.read_text()
-    assert steps == [1, 1]
+    monkeypatch.setattr(snapshot, "STATE_SCHEMA", 3)
+    monkeypatch.setitem(store.MIGRATIONS, 2, two_to_three)
+    assert run("grant", "1", "--reason", "x", "--state", str(tmp_path / "state.toml"), "--today", "2026-02-10") == 0
+    assert steps == [2] and "schema_version = 3" in (tmp_path / "state.toml").read_text()

@@ -13,7 +13,7 @@ from . import errors
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
 from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
-from .rulebook import Plan, Rulebook, money_text
+from .rulebook import ANNUAL, Plan, Rulebook, money_text
 
 DEFAULT_GRANT_DAYS = 90
 MAX_CREDITS = 1_000_000  # far beyond any real grant; keeps every count a 64-bit TOML integer
@@ -42,14 +42,27 @@ def _allowance(book: Book, day: date, plan: Plan, cycle: int) -> Entry:
     )
 
 
-def open_account(rules: Rulebook, plan_id: str, today: date) -> tuple[Book, list[Entry]]:
-    """A new account on `plan_id` whose billing cycle starts today."""
-    plan = _known_plan(rules, plan_id)
-    first = Entry(today, "open", {"plan": plan.id, "rules": rules.to_dict()})
+def open_account(
+    rules: Rulebook, plan_id: str, today: date, billing: str = ANNUAL
+) -> tuple[Book, list[Entry]]:
+    """A new account on `plan_id`, billed `billing`, whose billing cycle starts today."""
+    plan = _billed(_known_plan(rules, plan_id), billing)
+    first = Entry(today, "open", {"plan": plan.id, "billing": billing, "rules": rules.to_dict()})
     book = Book.open(first)
     entries = [first]
     _record(book, _allowance(book, today, plan, 0), entries)
     return book, entries
+
+
+def _billed(plan: Plan, billing: str) -> Plan:
+    billed = plan.billed(billing)
+    if billed is None:
+        raise BadInput(
+            f"plan '{plan.id}' has no {billing} billing figures in the rulebook "
+            "(monthly_billing_price); use --billing annual",
+            "billing-not-offered",
+        )
+    return billed
 
 
 def _known_plan(rules: Rulebook, plan_id: str) -> Plan:
@@ -233,7 +246,7 @@ def reply(book: Book, today: date, recipient: str, earlier: Sent | None = None) 
 
 def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
     """Change plan now: the allowance (and rollover) is forfeited, the new allowance starts a new cycle."""
-    plan = _known_plan(book.rules, plan_id)
+    plan = _billed(_known_plan(book.rules, plan_id), book.billing)
     if plan.id == book.plan_id:
         raise BadInput(f"the account is already on plan '{plan.id}'")
     entries: list[Entry] = []

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from .dates import renewal
-from .rulebook import Plan, Rulebook, parse_rulebook
+from .rulebook import ANNUAL, Plan, Rulebook, parse_rulebook
 
 ALLOWANCE, ROLLOVER, BONUS, PACK = "allowance", "rollover", "bonus", "pack"
 BLOCK_KINDS = (ALLOWANCE, ROLLOVER, BONUS, PACK)
@@ -113,9 +113,11 @@ class Book(_Record):
         ends_on: date | None = None,
         next_block: int = 1,
         entries: int = 0,
+        billing: str = ANNUAL,
     ) -> None:
         self.rules = rules
         self.plan_id = plan_id
+        self.billing = billing  # annual or monthly: which of the plan's figures apply
         self.cycle_start = cycle_start  # renewals are counted from here
         self.clock = clock  # the newest date an entry carries
         self.cycle = cycle  # the current billing cycle's number since cycle_start
@@ -131,7 +133,8 @@ class Book(_Record):
 
     @property
     def plan(self) -> Plan:
-        return self.rules.plan(self.plan_id)
+        plan = self.rules.plan(self.plan_id)
+        return plan.billed(self.billing) or plan
 
     @property
     def next_renewal(self) -> date:
@@ -174,7 +177,13 @@ class Book(_Record):
     def open(cls, entry: Entry) -> Book:
         """The book an `open` entry starts."""
         rules = parse_rulebook(entry.data["rules"], "state", "rules")
-        book = cls(rules=rules, plan_id=entry.data["plan"], cycle_start=entry.date, clock=entry.date)
+        book = cls(
+            rules=rules,
+            plan_id=entry.data["plan"],
+            cycle_start=entry.date,
+            clock=entry.date,
+            billing=entry.data.get("billing", ANNUAL),
+        )
         book.entries = 1
         return book
 

@@ -32,15 +32,49 @@ class Plan(NamedTuple):
     rollover_cap: int
     rollover_valid_days: int
     credit_back_days: int
+    # What the plan costs and grants when billed month by month; None where the rulebook does not say.
+    monthly_billing_price: Decimal | None = None
+    monthly_billing_credits: int | None = None
 
     @property
     def can_buy(self) -> bool:
         return self.can_send and self.packs
 
+    def billed(self, billing: str) -> Plan | None:
+        """The plan's figures under a billing period (`annual` is the default); None when not offered."""
+        if billing == ANNUAL:
+            return self
+        if self.monthly_billing_price is None:
+            return None
+        credits = self.monthly_billing_credits
+        return self._replace(
+            price=self.monthly_billing_price, monthly_credits=self.monthly_credits if credits is None else credits
+        )
+
 
 class Pack(NamedTuple):
     credits: int
     price: Decimal
+
+
+ANNUAL, MONTHLY = "annual", "monthly"
+BILLINGS = (ANNUAL, MONTHLY)
+
+
+class Advice(NamedTuple):
+    """The thresholds behind message checks, follow-ups and risk warnings. LinkedIn publishes none of
+    them: each is a judgement a rulebook may change (optional `[advice]` table)."""
+
+    subject_max: int = 200  # characters LinkedIn accepts in a subject ...
+    body_max: int = 2000  # ... and in a message
+    follow_up_days: int = 7  # an InMail unanswered this long deserves a follow-up ...
+    follow_up_max: int = 1  # ... but no more than this many
+    burst_factor: int = 3  # today's sends above this many times the recent daily average ...
+    burst_min: int = 10  # ... and at least this many: a burst (accounts went from 3 to 16 a day and were blocked)
+    burst_days: int = 7  # the days the recent average is taken over
+    near_limit_percent: int = 80  # a day this close to the daily limit
+    response_floor_percent: int = 10  # a response rate below this ...
+    response_sample: int = 20  # ... over at least this many InMails old enough to have been answered
 
 
 # The plan an account falls to when a cancellation takes effect and the rulebook has no `basic`
@@ -55,6 +89,7 @@ class Rulebook(NamedTuple):
     per_recipient_window_days: int
     packs: tuple[Pack, ...]
     plans: tuple[Plan, ...]
+    advice: Advice = Advice()
 
     def plan(self, plan_id: str) -> Plan:
         """The plan with that id; the fallback free plan answers to `basic` when the rulebook has none."""
@@ -98,21 +133,28 @@ class Rulebook(NamedTuple):
             "per_recipient": self.per_recipient,
             "per_recipient_window_days": self.per_recipient_window_days,
             "packs": [{"credits": p.credits, "price": money_text(p.price)} for p in self.packs],
-            "plans": {
-                p.id: {
-                    "name": p.name,
-                    "monthly_credits": p.monthly_credits,
-                    "price": money_text(p.price),
-                    "daily_limit": p.daily_limit,
-                    "can_send": p.can_send,
-                    "packs": p.packs,
-                    "rollover_cap": p.rollover_cap,
-                    "rollover_valid_days": p.rollover_valid_days,
-                    "credit_back_days": p.credit_back_days,
-                }
-                for p in self.plans
-            },
+            "plans": {p.id: _plan_dict(p) for p in self.plans},
+            "advice": self.advice._asdict(),
         }
+
+
+def _plan_dict(plan: Plan) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "name": plan.name,
+        "monthly_credits": plan.monthly_credits,
+        "price": money_text(plan.price),
+        "daily_limit": plan.daily_limit,
+        "can_send": plan.can_send,
+        "packs": plan.packs,
+        "rollover_cap": plan.rollover_cap,
+        "rollover_valid_days": plan.rollover_valid_days,
+        "credit_back_days": plan.credit_back_days,
+    }
+    if plan.monthly_billing_price is not None:
+        table["monthly_billing_price"] = money_text(plan.monthly_billing_price)
+    if plan.monthly_billing_credits is not None:
+        table["monthly_billing_credits"] = plan.monthly_billing_credits
+    return table
 
 
 class TableReader:
@@ -208,7 +250,7 @@ _PLAN = {
 def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-invalid") -> Rulebook:
     """Validate a parsed rulebook table; `source` names the file and `path` the table within it."""
     top = TableReader(data, source, path, code)
-    top.only(_TOP)
+    top.only(_TOP, frozenset({"advice"}))
     version = top.integer("schema_version", minimum=1)
     if version > SCHEMA_VERSION:
         top.fail(
@@ -239,7 +281,7 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
-        reader.only(_PLAN)
+        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits"}))
         plans.append(
             Plan(
                 id=plan_id,
@@ -252,8 +294,17 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 rollover_cap=reader.integer("rollover_cap"),
                 rollover_valid_days=reader.integer("rollover_valid_days", minimum=1),
                 credit_back_days=reader.integer("credit_back_days"),
+                monthly_billing_price=reader.money("monthly_billing_price") if "monthly_billing_price" in reader.table
+                else None,
+                monthly_billing_credits=reader.integer("monthly_billing_credits")
+                if "monthly_billing_credits" in reader.table else None,
             )
         )
+    advice = Advice()
+    if "advice" in top.table:
+        knobs = top.child("advice")
+        knobs.only(set(), frozenset(Advice._fields))
+        advice = Advice(**{name: knobs.integer(name, minimum=1) for name in Advice._fields if name in knobs.table})
     return Rulebook(
         currency=currency,
         pack_valid_months=pack_valid_months,
@@ -261,4 +312,5 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
         per_recipient_window_days=window,
         packs=tuple(sorted(packs, key=lambda p: p.credits)),
         plans=tuple(plans),
+        advice=advice,
     )

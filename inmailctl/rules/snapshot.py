@@ -6,13 +6,13 @@ from datetime import date
 from typing import Any
 
 from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
-from .rulebook import TableReader, parse_rulebook
+from .rulebook import BILLINGS, TableReader, parse_rulebook
 
-STATE_SCHEMA = 1
+STATE_SCHEMA = 2
 _CODE = "state-invalid"
 _TOP = {"schema_version", "journal", "journal_bytes", "account", "totals", "blocks", "recent", "daily",
         "unavailable", "rules"}
-_ACCOUNT = {"plan", "cycle_start", "cycle", "allowance", "clock", "next_block", "entries"}
+_ACCOUNT = {"plan", "billing", "cycle_start", "cycle", "allowance", "clock", "next_block", "entries"}
 _TOTALS = {"granted", "spent", "returned", "expired", "forfeited"}
 _BLOCK = ("id", "kind", "granted", "remaining", "start", "usable_until")
 
@@ -20,6 +20,7 @@ _BLOCK = ("id", "kind", "granted", "remaining", "start", "usable_until")
 def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
     account: dict[str, Any] = {
         "plan": book.plan_id,
+        "billing": book.billing,
         "cycle_start": book.cycle_start,
         "cycle": book.cycle,
         "allowance": book.allowance,
@@ -152,7 +153,10 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
         ends_on=acc.day("ends_on") if "ends_on" in acc.table else None,
         next_block=acc.integer("next_block", minimum=1),
         entries=acc.integer("entries", minimum=1),
+        billing=acc.text("billing"),
     )
+    if book.billing not in BILLINGS:
+        acc.fail(acc.key("billing"), f"must be one of {', '.join(BILLINGS)}, not '{book.billing}'")
     if book.cycle_start > book.clock:
         acc.fail(acc.key("cycle_start"), "is after the state's clock; dates are out of order")
 
