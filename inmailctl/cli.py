@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -19,11 +20,11 @@ from typer._click.exceptions import ClickException  # typer 0.28 vendors click
 from typer.core import TyperGroup
 
 from . import __version__, store
-from .rules import account
+from .rules import account, advice
 from .rules.dates import parse_date
 from .rules.errors import BadInput, FileProblem, GateFailed, InmailError, Refusal
 from .rules.ledger import Book, Entry
-from .rules.rulebook import money, money_text
+from .rules.rulebook import ANNUAL, BILLINGS, money, money_text
 
 
 class Boundary(TyperGroup):
@@ -151,6 +152,15 @@ TodayOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show the result; save nothing.")]
+BillingOpt = Annotated[
+    str,
+    typer.Option(
+        "--billing", help="annual or monthly: which of the plan's prices and credits apply.", show_default=True
+    ),
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Refuse (exit 2) a message with any problem, not just warn.")
+]
 IdOpt = Annotated[
     str | None,
     typer.Option("--id", help="Idempotency key: repeating the same command with it changes nothing."),
@@ -183,16 +193,24 @@ def _state_path(state: Path | None) -> Path:
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9800, 12, 31)
 
 
-def _today(text: str | None) -> date:
-    if text is None:
-        return date.today()
+def _billing(text: str, allowed: tuple[str, ...] = BILLINGS) -> str:
+    if text not in allowed:
+        raise BadInput(f"--billing must be {' or '.join(allowed)}, not {text!r}")
+    return text
+
+
+def _date_option(text: str, option: str) -> date:
     try:
         day = parse_date(text)
     except ValueError:
-        raise BadInput(f"--today must be a date such as 2026-01-31, not {text!r}", "bad-date") from None
+        raise BadInput(f"{option} must be a date such as 2026-01-31, not {text!r}", "bad-date") from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise BadInput(f"--today must be between {FIRST_DAY} and {LAST_DAY}, not {text}", "bad-date")
+        raise BadInput(f"{option} must be between {FIRST_DAY} and {LAST_DAY}, not {text}", "bad-date")
     return day
+
+
+def _today(text: str | None) -> date:
+    return date.today() if text is None else _date_option(text, "--today")
 
 
 def _emit(ctx: Context, answer: dict[str, Any], show: str) -> None:
@@ -281,7 +299,17 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
         "blocks": _blocks(book),
         "daily": {"limit": plan.daily_limit, "sent": sent, "remaining": max(0, plan.daily_limit - sent)},
         "can_send": plan.can_send,
+        "billing": book.billing,
         "ends_on": book.ends_on.isoformat() if book.ends_on else None,
+    }
+    risk = advice.risk(book, today)
+    answer["risk"] = {"level": risk.level, "reasons": list(risk.reasons)}
+    ahead = advice.forecast(book, today)
+    answer["forecast"] = {
+        "expiring": ahead.expiring,
+        "expiring_by": ahead.expiring_by.isoformat(),
+        "pace_per_day": round(ahead.pace, 2),
+        "runs_out_on": ahead.runs_out_on.isoformat() if ahead.runs_out_on else None,
     }
     return answer
 
@@ -314,6 +342,14 @@ def plans(
                 "packs": p.packs,
                 "rollover_cap": p.rollover_cap,
                 "credit_back_days": p.credit_back_days,
+                "monthly_billing": None
+                if p.monthly_billing_price is None
+                else {
+                    "price": money_text(p.monthly_billing_price),
+                    "monthly_credits": p.monthly_credits
+                    if p.monthly_billing_credits is None
+                    else p.monthly_billing_credits,
+                },
             }
             for p in rulebook.plans
         ],
@@ -326,6 +362,7 @@ def plans(
 @commands.command(rich_help_panel="Account")
 def init(
     plan: Annotated[str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).")],
+    billing: BillingOpt = ANNUAL,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
     state: StateOpt = None,
     rules: RulesOpt = None,
@@ -342,7 +379,7 @@ def init(
     """
     ctx = Context.of(state, rules, today, json)
     rulebook = store.load_rulebook(ctx.rules)
-    book, entries = account.open_account(rulebook, plan, ctx.today)
+    book, entries = account.open_account(rulebook, plan, ctx.today, _billing(billing))
     with store.locked(ctx.state, create_directory=True):
         store.create(ctx.state, book, entries, force)
     answer = _balance(book, ctx.today)
@@ -457,10 +494,15 @@ HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "blo
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> None:
+    extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
+    _write_table(rows, (*HISTORY_COLUMNS, *extra))
+
+
+def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    """Rows as CSV on stdout, with a header; true/false for booleans, empty for nothing."""
     import csv
 
-    extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
-    writer = csv.DictWriter(sys.stdout, fieldnames=[*HISTORY_COLUMNS, *extra], lineterminator="\n")
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
@@ -543,6 +585,7 @@ def send(
         typer.Option("--from-csv", help="Send one InMail per row of FILE (header recipient,subject[,body][,id])."),
     ] = None,
     key: IdOpt = None,
+    strict: StrictOpt = False,
     dry_run: DryRunOpt = False,
     state: StateOpt = None,
     rules: RulesOpt = None,
@@ -552,8 +595,10 @@ def send(
     """Spend one credit on one InMail, from the block that expires first.
 
     Refused (exit 4, nothing spent) when the plan cannot send, the member is unavailable, the daily or
-    per-recipient limit is reached, or no credits are left. With --from-csv every row is tried in one
-    run and one save; rows that pass are sent even when others are refused (exit 4).
+    per-recipient limit is reached, or no credits are left. The message is checked first: a subject or
+    body over LinkedIn's length limits is refused (exit 2); a vague subject, a body that never names the
+    recipient or asks nothing is a warning (a refusal with --strict). With --from-csv every row is tried
+    in one run and one save; rows that pass are sent even when others are refused (exit 4).
 
     \b
     Examples:
@@ -564,7 +609,7 @@ def send(
     if from_csv is not None:
         if recipient is not None or subject is not None or body is not None or key is not None:
             raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
-        _send_csv(ctx, from_csv, dry_run)
+        _send_csv(ctx, from_csv, strict, dry_run)
         return
     if recipient is None:
         raise BadInput("give a RECIPIENT, or --from-csv FILE")
@@ -577,19 +622,32 @@ def send(
         if known is not None:
             _emit(ctx, known, "sent")
             raise typer.Exit(0)
+        notes = _message_warnings(book, recipient, subject, body, strict)
+        pestering = advice.follow_up_warning(book, recipient)
         entry = account.send(book, ctx.today, recipient, subject)
         block = book.blocks[entry.data["block"]]
         answer = {
             "recipient": recipient,
             "block": {"kind": block.kind, "usable_until": block.usable_until.isoformat()},
             "total": book.spendable_total(),
-            "warnings": account.warnings(book, ctx.today),
+            "warnings": notes + ([pestering] if pestering else []) + list(advice.risk(book, ctx.today).reasons),
             "dry_run": dry_run,
         }
         if key:
             entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
     _emit(ctx, answer, "sent")
+
+
+def _message_warnings(book: Book, recipient: str, subject: str, body: str | None, strict: bool) -> list[str]:
+    """The message's problems as warnings; an error for those LinkedIn refuses, or for any with --strict."""
+    problems = advice.check_message(book.rules.advice, recipient, subject, body)
+    for problem in problems:
+        if problem.hard:
+            raise BadInput(problem.message, problem.code)
+    if strict and problems:
+        raise BadInput("; ".join(p.message for p in problems) + " (--strict)", "message-check")
+    return [p.message for p in problems]
 
 
 CSV_COLUMNS = ("recipient", "subject", "body", "id")
@@ -640,13 +698,19 @@ def _read_csv(path: Path) -> list[Row]:
     return rows
 
 
-def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
+def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
     rows = _read_csv(path)
     results: list[dict[str, Any]] = []
     refused: Counter[str] = Counter()
     sent = repeated = 0
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
+        notes: dict[int, list[str]] = {}
+        for row in rows:  # every message is checked before anything is sent
+            try:
+                notes[row.line] = _message_warnings(book, row.recipient, row.subject, row.body or None, strict)
+            except BadInput as problem:
+                raise BadInput(f"{path}: line {row.line}: {problem.message}", problem.code) from None
         known = store.find_keys(change.stored, {row.key for row in rows if row.key})
         seen: dict[str, Row] = {}
         for row in rows:  # every key is checked before anything is sent
@@ -661,7 +725,9 @@ def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
                 account.check_key(known.get(row.key), row.key, row.request)
         done = set(known)
         for row in rows:
-            result: dict[str, Any] = {"recipient": row.recipient, "ok": True, "code": None, "line": row.line}
+            result: dict[str, Any] = {
+                "recipient": row.recipient, "ok": True, "code": None, "line": row.line, "warnings": notes[row.line]
+            }
             if row.key in done:
                 result["repeat"] = True
                 repeated += 1
@@ -693,7 +759,7 @@ def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
             "refused": dict(sorted(refused.items())),
             "rows": results,
             "total": book.spendable_total(),
-            "warnings": account.warnings(book, ctx.today),
+            "warnings": list(advice.risk(book, ctx.today).reasons),
             "dry_run": dry_run,
         }
     _emit(ctx, answer, "sent_csv")
@@ -704,6 +770,9 @@ def _send_csv(ctx: Context, path: Path, dry_run: bool) -> None:
 @commands.command(rich_help_panel="Credits")
 def reply(
     recipient: Annotated[str, typer.Argument(help="Who answered.", show_default=False)],
+    on: Annotated[
+        str | None, typer.Option("--on", help="The day the answer came, when noted late [default: today].")
+    ] = None,
     state: StateOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
@@ -711,7 +780,8 @@ def reply(
 ) -> None:
     """Record that RECIPIENT answered their latest InMail; on plans with credit back, the credit returns.
 
-    Replying twice to the same InMail changes nothing.
+    Replying twice to the same InMail changes nothing. An answer noted late takes --on DATE: the credit
+    comes back when that date is inside the plan's window.
 
     \b
     Example:
@@ -723,7 +793,8 @@ def reply(
         earlier = None
         if account.latest_send(book, recipient) is None:  # too old for the snapshot: ask the journal
             earlier = store.find_latest_send(change.stored, recipient)
-        entry = account.reply(book, ctx.today, recipient, earlier)
+        answered = _date_option(on, "--on") if on is not None else ctx.today
+        entry = account.reply(book, ctx.today, recipient, earlier, answered)
         if entry is not None:
             change.entries.append(entry)
     answer = {
@@ -789,6 +860,107 @@ def grant(
         "total": book.spendable_total(),
     }
     _emit(ctx, answer, "granted")
+
+
+@commands.command(rich_help_panel="Credits")
+def check(
+    recipient: Annotated[str, typer.Argument(help="Who the InMail would go to.", show_default=False)],
+    subject: Annotated[str, typer.Option("--subject", help="The subject line.")],
+    body: Annotated[str | None, typer.Option("--body", help="The message text.")] = None,
+    strict: StrictOpt = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Check an InMail before spending a credit on it: subject, length, personal touch, a clear ask.
+
+    Exit 2 when LinkedIn would refuse it (too long), or with --strict when anything is wrong. Uses the
+    limits of --rules (the built-in rulebook by default).
+
+    \b
+    Example:
+      inmailctl check "Ada Lovelace" --subject "Your notes on the engine" --body "Ada, could we talk?"
+    """
+    ctx = Context.of(state, rules, today, json)
+    knobs = store.load_rulebook(ctx.rules).advice
+    problems = advice.check_message(knobs, recipient, subject, body)
+    answer = {
+        "recipient": recipient,
+        "ok": not problems,
+        "problems": [{"code": p.code, "message": p.message, "refused": p.hard or strict} for p in problems],
+    }
+    _emit(ctx, answer, "checked")
+    if any(p.hard for p in problems) or (strict and problems):
+        raise typer.Exit(2)
+
+
+@commands.command(rich_help_panel="Credits")
+def followups(
+    state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
+) -> None:
+    """List recipients whose InMail has gone unanswered long enough for one (polite) follow-up.
+
+    The wait and the number of follow-ups come from the rulebook's [advice] table (7 days, 1 by default).
+
+    \b
+    Example:
+      inmailctl followups --json | jq -r '.due[].recipient'
+    """
+    ctx = Context.of(state, rules, today, json)
+    stored, _ = _load(ctx)
+    knobs = stored.book.rules.advice
+    due = advice.follow_ups(stored.book, ctx.today)
+    answer = {
+        "today": ctx.today.isoformat(),
+        "after_days": knobs.follow_up_days,
+        "max_follow_ups": knobs.follow_up_max,
+        "due": [
+            {"recipient": f.recipient, "sent": f.sent.isoformat(), "days": f.days, "follow_ups": f.follow_ups}
+            for f in due
+        ],
+    }
+    _emit(ctx, answer, "followups")
+
+
+@commands.command(rich_help_panel="Account")
+def stats(
+    csv_: Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")] = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Show InMails sent, answered, the response rate and the cost per reply, by month and overall.
+
+    Cost is the money actually paid: each billing cycle's subscription and every pack bought. A reply
+    counts in the month of the InMail it answers.
+
+    \b
+    Example:
+      inmailctl stats --csv > response-rates.csv
+    """
+    ctx = Context.of(state, rules, today, json)
+    stored, catch_up = _load(ctx)
+    months = advice.statistics(store.read_journal(stored) + catch_up, stored.book.rules)
+    rows = [_month(m) for m in months]
+    overall = _month(advice.total(months))
+    if csv_:
+        _write_table(rows + [overall], ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply"))
+        return
+    _emit(ctx, {"currency": stored.book.rules.currency, "months": rows, "total": overall}, "statistics")
+
+
+def _month(month: advice.Month) -> dict[str, Any]:
+    rate = month.response_rate
+    return {
+        "month": month.month,
+        "sent": month.sent,
+        "replied": month.replied,
+        "response_rate": None if rate is None else round(rate, 4),
+        "spent": money_text(month.spent),
+        "cost_per_reply": None if month.cost_per_reply is None else money_text(month.cost_per_reply),
+    }
 
 
 # ----------------------------------------------------------------------------------------- planning
@@ -915,6 +1087,16 @@ def compare(
     months: Annotated[
         int | None, typer.Option("--months", help="Months to plan for [default: 12, or the list's length].")
     ] = None,
+    billing: Annotated[
+        str, typer.Option("--billing", help="annual, monthly or both: which prices and credits to compare.")
+    ] = ANNUAL,
+    response_rate: Annotated[
+        float | None,
+        typer.Option("--response-rate", help="Share answered, 0 to 1 [default: the state's measured rate]."),
+    ] = None,
+    allow_switch: Annotated[
+        bool, typer.Option("--allow-switch", help="Also find the cheapest month-by-month sequence of plans.")
+    ] = False,
     state: StateOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
@@ -922,39 +1104,102 @@ def compare(
 ) -> None:
     """Price a monthly InMail need on every plan: subscription plus the cheapest packs, best first.
 
+    With a response rate, each plan also shows its cost per reply, and plans that give credits back
+    need fewer credits. With --allow-switch, a seasonal need is also priced as the cheapest sequence of
+    plans (a switch forfeits the month's allowance), beside the best single plan.
+
     \b
     Example:
       inmailctl compare --need 40
-      inmailctl compare --need 10,40,25 --json
+      inmailctl compare --need 10,10,80,80,10,10 --allow-switch --json
+      inmailctl compare --need 40 --billing both --response-rate 0.2
     """
     from .rules.compare import compare as price_plans
 
     ctx = Context.of(state, rules, today, json)
     needs = _needs(need, months)
+    billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
+    rate, source = _response_rate(ctx, response_rate)
     rulebook = store.load_rulebook(ctx.rules)
-    result = price_plans(rulebook, needs)
-    answer = {
-        "months": result.months,
-        "need": list(result.need),
-        "best": result.best,
+    results = [(period, price_plans(rulebook, needs, rate or 0.0, period)) for period in billings]
+    rows = [_priced(c, period, needs, rate) for period, result in results for c in result.plans]
+    rows.sort(key=lambda row: (not row["feasible"], Decimal(row["total_cost"]) if row["feasible"] else 0))
+    best = next((row for row in rows if row["feasible"]), None)
+    answer: dict[str, Any] = {
+        "months": len(needs),
+        "need": needs,
+        "best": best["id"] if best else None,
+        "best_billing": best["billing"] if best else None,
         "currency": rulebook.currency,
-        "plans": [
-            {
-                "id": c.plan.id,
-                "name": c.plan.name,
-                "feasible": c.feasible,
-                "reason": c.reason,
-                "subscription_cost": money_text(c.subscription_cost),
-                "packs": [{"credits": credits, "count": count} for credits, count in c.packs],
-                "purchases": [{"month": p.month + 1, "credits": p.credits, "count": p.count} for p in c.purchases],
-                "pack_cost": money_text(c.pack_cost),
-                "total_cost": money_text(c.total_cost),
-                "cost_per_inmail": None if c.cost_per_inmail is None else money_text(c.cost_per_inmail),
-            }
-            for c in result.plans
-        ],
+        "response_rate": rate,
+        "response_rate_from": source,
+        "plans": rows,
     }
+    if allow_switch:
+        single = next((c for c in price_plans(rulebook, needs, rate or 0.0).plans if c.feasible), None)
+        answer["schedule"] = _schedule(rulebook, needs, rate, single)
     _emit(ctx, answer, "comparison")
+
+
+def _priced(c: Any, billing: str, needs: list[int], rate: float | None) -> dict[str, Any]:
+    answered = sum(needs) * rate if rate else 0
+    return {
+        "id": c.plan.id,
+        "name": c.plan.name,
+        "billing": billing,
+        "feasible": c.feasible,
+        "reason": c.reason,
+        "subscription_cost": money_text(c.subscription_cost),
+        "packs": [{"credits": credits, "count": count} for credits, count in c.packs],
+        "purchases": [{"month": p.month + 1, "credits": p.credits, "count": p.count} for p in c.purchases],
+        "pack_cost": money_text(c.pack_cost),
+        "total_cost": money_text(c.total_cost),
+        "cost_per_inmail": None if c.cost_per_inmail is None else money_text(c.cost_per_inmail),
+        "cost_per_reply": money_text(c.total_cost / Decimal(str(answered))) if answered else None,
+    }
+
+
+def _response_rate(ctx: Context, given: float | None) -> tuple[float | None, str | None]:
+    """The response rate to plan with: the option's, else the one measured in the state, if any."""
+    if given is not None:
+        if not 0.0 <= given <= 1.0:
+            raise BadInput(f"--response-rate must be between 0 and 1, not {given}")
+        return given, "option"
+    if not ctx.state.exists():
+        return None, None
+    stored, _ = _load(ctx)
+    answered, asked = advice.response_sample(stored.book, ctx.today)
+    return (round(answered / asked, 4), "state") if asked else (None, None)
+
+
+def _schedule(rulebook: Any, needs: list[int], rate: float | None, single: Any) -> dict[str, Any]:
+    """The cheapest sequence of plans (annual billing), and what it saves against `single`, the best
+    single plan on the same billing."""
+    from .rules.compare import credits_needed
+    from .rules.schedule import cheapest_schedule
+
+    sendable = [p for p in rulebook.plans if p.can_send]
+    # Answers lower the credits needed only if every plan the schedule may use gives credits back.
+    credits = needs
+    if rate and sendable and all(p.credit_back_days > 0 for p in sendable):
+        credits = list(credits_needed(sendable[0], needs, rate))
+    found = cheapest_schedule(rulebook, needs, credits)
+    if found is None:
+        return {"feasible": False, "steps": [], "total_cost": None, "saving": None, "switches": 0}
+    return {
+        "feasible": True,
+        "steps": [
+            {"month": step.month + 1, "plan": step.plan,
+             "packs": [{"credits": credits, "count": count} for credits, count in step.packs]}
+            for step in found.steps
+        ],
+        "switches": found.switches,
+        "subscription_cost": money_text(found.subscription_cost),
+        "pack_cost": money_text(found.pack_cost),
+        "total_cost": money_text(found.total_cost),
+        "best_single_plan": single.plan.id if single else None,
+        "saving": money_text(single.total_cost - found.total_cost) if single else None,
+    }
 
 
 MAX_TRIALS = 100_000

@@ -15,7 +15,8 @@ def _table(*columns: str, title: str | None = None) -> Table:
     table = Table(title=title, title_justify="left", header_style="bold")
     for index, column in enumerate(columns):
         numeric = column.lower() in {"credits", "granted", "remaining", "price", "limit", "daily", "count",
-                                     "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent"}
+                                     "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent",
+                                     "replied", "rate", "spent", "per reply", "days", "follow-ups"}
         table.add_column(column, justify="right" if numeric else "left", no_wrap=index == 0)
     return table
 
@@ -53,6 +54,17 @@ def balance(answer: dict[str, Any]) -> None:
               f"Today: {daily['sent']} of {daily['limit']} sent. Next renewal: {answer['next_renewal']}.")
     if answer.get("ends_on"):
         out.print(f"Cancelled: the plan ends on {answer['ends_on']}.")
+    ahead = answer.get("forecast")
+    if ahead and answer["can_send"]:
+        if ahead["expiring"]:
+            out.print(f"{ahead['expiring']} credit(s) expire by {ahead['expiring_by']}: use them first.")
+        if ahead["runs_out_on"]:
+            out.print(f"At {ahead['pace_per_day']:g} InMails a day the credits run out on {ahead['runs_out_on']}.")
+    risk = answer.get("risk")
+    if risk and risk["level"] != "low":
+        out.print(f"Risk: [bold]{risk['level']}[/bold]")
+        for reason in risk["reasons"]:
+            out.print(f"  - {reason}")
     if answer.get("already_cancelled"):
         out.print("Already cancelled; nothing changed.")
 
@@ -144,18 +156,72 @@ def simulation(answer: dict[str, Any]) -> None:
 
 def comparison(answer: dict[str, Any]) -> None:
     months = answer["months"]
-    table = _table("Plan", "Subscription", "Packs", "Pack cost", "Total", "Per InMail",
-                   title=f"Meeting a need of {sum(answer['need'])} InMails over {months} month(s)")
-    impossible = []
+    both = len({plan["billing"] for plan in answer["plans"]}) > 1
+    replies = answer.get("response_rate") is not None
+    columns = ["Plan", *(["Billing"] if both else []), "Subscription", "Packs", "Pack cost", "Total", "Per InMail",
+               *(["Per reply"] if replies else [])]
+    table = _table(*columns, title=f"Meeting a need of {sum(answer['need'])} InMails over {months} month(s)")
+    impossible: dict[str, list[str]] = {}
     for plan in answer["plans"]:
         if not plan["feasible"]:
-            impossible.append(f"{plan['id']}: not possible ({plan['reason']})")
+            ids = impossible.setdefault(plan["reason"], [])
+            if plan["id"] not in ids:
+                ids.append(plan["id"])
             continue
         packs = ", ".join(f"{p['count']}x{p['credits']}" for p in plan["packs"]) or "-"
-        marker = " (best)" if plan["id"] == answer["best"] else ""
-        table.add_row(plan["id"] + marker, plan["subscription_cost"], packs, plan["pack_cost"],
-                      plan["total_cost"], plan["cost_per_inmail"] or "-")
+        best = plan["id"] == answer["best"] and plan["billing"] == answer["best_billing"]
+        table.add_row(plan["id"] + (" (best)" if best else ""), *([plan["billing"]] if both else []),
+                      plan["subscription_cost"], packs, plan["pack_cost"], plan["total_cost"],
+                      plan["cost_per_inmail"] or "-", *([plan["cost_per_reply"] or "-"] if replies else []))
     out.print(table)
-    for line in impossible:
-        out.print(line)
+    if replies:
+        source = "measured in the state" if answer["response_rate_from"] == "state" else "given"
+        out.print(f"Response rate {answer['response_rate']:.0%} ({source}).")
+    for reason, ids in impossible.items():
+        out.print(f"Not possible: {', '.join(ids)} ({reason}).")
+    schedule = answer.get("schedule")
+    if schedule is not None:
+        _schedule(schedule)
 
+
+def _schedule(schedule: dict[str, Any]) -> None:
+    if not schedule["feasible"]:
+        out.print("No sequence of plans can meet this need.")
+        return
+    table = _table("Month", "Plan", "Packs bought", title="Cheapest sequence of plans (annual billing)")
+    for step in schedule["steps"]:
+        packs = ", ".join(f"{p['count']}x{p['credits']}" for p in step["packs"]) or "-"
+        table.add_row(str(step["month"]), step["plan"], packs)
+    out.print(table)
+    saving = schedule["saving"]
+    versus = f"; it saves {saving} against {schedule['best_single_plan']} all along" if saving else ""
+    out.print(f"Total {schedule['total_cost']} with {schedule['switches']} switch(es){versus}.")
+
+
+def checked(answer: dict[str, Any]) -> None:
+    if answer["ok"]:
+        out.print(f"The InMail to {answer['recipient']} looks good.")
+        return
+    for problem in answer["problems"]:
+        (err if problem["refused"] else out).print(f"{'refused' if problem['refused'] else 'warning'}: "
+                                                   f"{problem['message']}")
+
+
+def followups(answer: dict[str, Any]) -> None:
+    if not answer["due"]:
+        out.print(f"No follow-ups due: nothing unanswered for {answer['after_days']} days.")
+        return
+    table = _table("Recipient", "Sent", "Days", "Follow-ups", title=f"Follow-ups due on {answer['today']}")
+    for due in answer["due"]:
+        table.add_row(due["recipient"], due["sent"], str(due["days"]), str(due["follow_ups"]))
+    out.print(table)
+
+
+def statistics(answer: dict[str, Any]) -> None:
+    table = _table("Month", "Sent", "Replied", "Rate", "Spent", "Per reply",
+                   title=f"Response rates and cost ({answer['currency']})")
+    for row in [*answer["months"], answer["total"]]:
+        rate = "-" if row["response_rate"] is None else f"{row['response_rate']:.0%}"
+        table.add_row(row["month"], str(row["sent"]), str(row["replied"]), rate, row["spent"],
+                      row["cost_per_reply"] or "-")
+    out.print(table)

@@ -51,7 +51,7 @@ COMMANDS: list[tuple[str, list[str], int, str]] = [
     ("buy negative", ["buy", "--", "-10"], 2, "no pack of -10"),
     ("buy reused id", ["buy", "25", "--id", "first-pack"], 2, "different command"),
     ("send without subject", ["send", "Ada"], 2, "--subject"),
-    ("send empty subject", ["send", "Bob", "--subject", "  "], 2, "subject must not be empty"),
+    ("send empty subject", ["send", "Bob", "--subject", "  "], 2, "subject is empty"),
     ("send empty recipient", ["send", "", "--subject", "Hello there"], 2, "recipient must not be empty"),
     ("send nobody", ["send", "--subject", "Hello there"], 2, "RECIPIENT"),
     ("send csv and recipient", ["send", "Ada", "--from-csv", "x.csv"], 2, "--from-csv"),

@@ -170,23 +170,6 @@ def send(book: Book, today: date, recipient: str, subject: str) -> Entry:
     return _record(book, Entry(today, "send", data))
 
 
-def warnings(book: Book, today: date) -> list[str]:
-    """Spam-like patterns in today's sending; advice only, never a refusal."""
-    found = []
-    sent = book.sent_on(today)
-    limit = book.plan.daily_limit
-    if limit and sent * 5 >= limit * 4:
-        found.append(f"{sent} of {limit} InMails sent today: close to the daily limit")
-    week = [book.sent_on(today - timedelta(days=n)) for n in range(1, 8)]
-    average = sum(week) / 7
-    if sent >= 10 and sent > 3 * average:
-        found.append(
-            f"{sent} InMails today against {average:.1f} a day over the past week: "
-            "a sudden burst looks like spam to LinkedIn"
-        )
-    return found
-
-
 def buy(book: Book, today: date, credits: int) -> Entry:
     """One pack of exactly `credits` credits, valid for the rulebook's months."""
     pack = book.rules.pack(credits)
@@ -226,21 +209,31 @@ def latest_send(book: Book, recipient: str) -> Sent | None:
     return sends[-1] if sends else None
 
 
-def reply(book: Book, today: date, recipient: str, earlier: Sent | None = None) -> Entry | None:
+def reply(
+    book: Book, today: date, recipient: str, earlier: Sent | None = None, on: date | None = None
+) -> Entry | None:
     """Record an answer to the latest InMail to `recipient`; the credit comes back inside the window.
 
-    `earlier` is the latest send to `recipient` found in the full history, for a send too old for the
-    book to remember. Returns None when that InMail already has its reply (a repeat is a no-op).
+    `on` is the day the answer came (default today), for answers noted late: the credit-back window is
+    measured to it. `earlier` is the latest send to `recipient` found in the full history, for a send
+    too old for the book to remember. Returns None when that InMail already has its reply.
     """
+    answered = today if on is None else on
+    if answered > today:
+        raise BadInput(f"--on {answered} is after today ({today}); an answer cannot come from the future")
     sent = latest_send(book, recipient) or earlier
     if sent is None:
         raise BadInput(f"no InMail was ever sent to '{recipient}'; nothing to reply to", "never-sent")
+    if answered < sent.date:
+        raise BadInput(f"--on {answered} is before the InMail to '{recipient}' was sent ({sent.date})")
     if sent.replied:
         return None
-    days = (today - sent.date).days
+    days = (answered - sent.date).days
     back = book.plan.credit_back_days
     returned = back > 0 and days <= back and sent.block in book.blocks
     data = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block, "returned": returned}
+    if on is not None:
+        data["on"] = answered.isoformat()
     return _record(book, Entry(today, "reply", data))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .rulebook import CENT, Pack, Plan, Rulebook, money
+from .rulebook import ANNUAL, CENT, Pack, Plan, Rulebook, money
 
 # Working days in a month: a plan can send at most `daily_limit` times this many InMails a month.
 WORKING_DAYS = 20
@@ -46,10 +46,20 @@ class Comparison:
     best: str | None  # id of the first feasible plan, None if none
 
 
-def compare(rules: Rulebook, need: Sequence[int]) -> Comparison:
-    """The cost of meeting `need` (InMails per month, one entry per month) on every plan."""
+def compare(
+    rules: Rulebook, need: Sequence[int], response_rate: float = 0.0, billing: str = ANNUAL
+) -> Comparison:
+    """The cost of meeting `need` (InMails per month, one entry per month) on every plan, billed
+    `billing`. Where a plan gives credits back, the share `response_rate` of InMails that are answered
+    return their credits, so fewer need buying."""
     wanted = tuple(need)
-    costs = [plan_cost(rules, plan, wanted) for plan in rules.plans]
+    costs = []
+    for plan in rules.plans:
+        billed = plan.billed(billing)
+        if billed is None:
+            costs.append(_infeasible(plan, wanted, f"not offered with {billing} billing in this rulebook"))
+        else:
+            costs.append(plan_cost(rules, billed, wanted, credits_needed(billed, wanted, response_rate)))
     feasible = sorted((c for c in costs if c.feasible), key=lambda c: c.total_cost)
     ordered = tuple(feasible) + tuple(c for c in costs if not c.feasible)
     return Comparison(
@@ -60,39 +70,51 @@ def compare(rules: Rulebook, need: Sequence[int]) -> Comparison:
     )
 
 
-def plan_cost(rules: Rulebook, plan: Plan, need: Sequence[int]) -> PlanCost:
-    """One plan's cost of `need`: feasibility first, then the cheapest pack purchases."""
+def credits_needed(plan: Plan, need: Sequence[int], response_rate: float) -> tuple[int, ...]:
+    """Credits each month must cover: on a plan with credit back, answered InMails cost nothing."""
+    if plan.credit_back_days <= 0 or response_rate <= 0:
+        return tuple(need)
+    return tuple(n - int(n * response_rate) for n in need)
+
+
+def _infeasible(plan: Plan, need: Sequence[int], reason: str) -> PlanCost:
+    subscription = money(plan.price * len(need))
+    return PlanCost(
+        plan=plan,
+        feasible=False,
+        reason=reason,
+        subscription_cost=subscription,
+        packs=(),
+        purchases=(),
+        pack_cost=money(0),
+        total_cost=subscription,
+        cost_per_inmail=_per_inmail(subscription, sum(need)),
+    )
+
+
+def plan_cost(rules: Rulebook, plan: Plan, need: Sequence[int], credits: Sequence[int] | None = None) -> PlanCost:
+    """One plan's cost of `need`: feasibility first, then the cheapest pack purchases covering
+    `credits` (the credits each month must find; `need` itself by default)."""
     subscription = money(plan.price * len(need))
     total_need = sum(need)
 
-    def infeasible(reason: str) -> PlanCost:
-        return PlanCost(
-            plan=plan,
-            feasible=False,
-            reason=reason,
-            subscription_cost=subscription,
-            packs=(),
-            purchases=(),
-            pack_cost=money(0),
-            total_cost=subscription,
-            cost_per_inmail=_per_inmail(subscription, total_need),
-        )
-
     if not plan.can_send:
-        return infeasible("plan cannot send InMail")
+        return _infeasible(plan, need, "plan cannot send InMail")
     limit = plan.daily_limit * WORKING_DAYS
     for index, wanted in enumerate(need):
         if wanted > limit:
-            return infeasible(
+            return _infeasible(
+                plan,
+                need,
                 f"month {index + 1} needs {wanted} InMails, over the plan's limit of {limit} "
-                f"({plan.daily_limit} a day for {WORKING_DAYS} working days)"
+                f"({plan.daily_limit} a day for {WORKING_DAYS} working days)",
             )
-    deficits = monthly_deficits(plan, need)
+    deficits = monthly_deficits(plan, need if credits is None else credits)
     short = sum(deficits)
     packs = [pack for pack in rules.packs if pack.credits > 0]
     if short and not (plan.packs and packs):
         why = "this plan cannot buy packs" if not plan.packs else "the rulebook has no packs"
-        return infeasible(f"needs {short} credits beyond the allowance and {why}")
+        return _infeasible(plan, need, f"needs {short} credits beyond the allowance and {why}")
 
     purchases = cheapest_purchases(packs, rules.pack_valid_months, deficits)
     prices = {pack.credits: pack.price for pack in packs}

@@ -1,0 +1,234 @@
+"""Advice that makes credits earn their keep: message checks, follow-ups, risk, forecasts and statistics.
+
+None of it refuses an InMail by itself (only a message over LinkedIn's length limits, or any problem
+under --strict); it tells the person what to change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from .ledger import Book, Entry
+from .rulebook import Advice, Rulebook, money
+
+# Subjects that say nothing about why the InMail was sent.
+VAGUE_SUBJECTS = frozenset(
+    {"hi", "hello", "hey", "quick question", "question", "hi there", "hello there", "greetings", "introduction",
+     "intro", "connect", "connecting", "opportunity", "follow up", "following up", "re", "fyi", "(no subject)"}
+)
+_VALUE_WORDS = re.compile(
+    r"\b(help|helps|value|save|saves|saving|grow|growth|improve|introduce|opportunit\w*|role|position|"
+    r"offer|share|idea|learn|benefit|results?|team|hiring|project|partner\w*|insight\w*)\b",
+    re.IGNORECASE,
+)
+
+
+class Problem(NamedTuple):
+    code: str
+    message: str
+    hard: bool  # refused even without --strict
+
+
+def check_message(advice: Advice, recipient: str, subject: str, body: str | None) -> list[Problem]:
+    """What is wrong with an InMail before a credit is spent on it."""
+    problems = []
+    text = subject.strip()
+    if not text:
+        problems.append(Problem("subject-missing", "the subject is empty; say why you are writing", True))
+    elif len(subject) > advice.subject_max:
+        problems.append(Problem("subject-too-long", f"the subject has {len(subject)} characters; LinkedIn "
+                                f"takes at most {advice.subject_max}: shorten it", True))
+    elif text.lower().strip(" .!?,:;") in VAGUE_SUBJECTS:
+        problems.append(Problem("subject-vague", f"the subject '{text}' says nothing; name the reason, such as "
+                                "'Your talk on pricing at SaaStr'", False))
+    if body is None:
+        return problems
+    if len(body) > advice.body_max:
+        problems.append(Problem("body-too-long", f"the message has {len(body)} characters; LinkedIn takes at "
+                                f"most {advice.body_max}: cut {len(body) - advice.body_max}", True))
+    first_name = recipient.split()[0] if recipient.split() else recipient
+    if first_name.lower() not in body.lower():
+        problems.append(Problem("body-impersonal", f"the message never names {first_name}; personal messages "
+                                "get more answers", False))
+    if "?" not in body and not _VALUE_WORDS.search(body):
+        problems.append(Problem("body-no-ask", "the message neither asks a question nor says what is in it for "
+                                "them; end with a clear question or the value you offer", False))
+    return problems
+
+
+class Risk(NamedTuple):
+    level: str  # low, medium or high
+    reasons: tuple[str, ...]
+
+
+def risk(book: Book, today: date) -> Risk:
+    """How spam-like the account's sending looks today: LinkedIn restricts accounts that look so."""
+    advice = book.rules.advice
+    plan = book.plan
+    reasons: list[str] = []
+    high = False
+    sent = book.sent_on(today)
+    if plan.daily_limit and sent * 100 >= plan.daily_limit * advice.near_limit_percent:
+        reasons.append(f"{sent} of {plan.daily_limit} InMails sent today: close to the daily limit")
+    days = advice.burst_days
+    average = sum(book.sent_on(today - timedelta(days=n)) for n in range(1, days + 1)) / days
+    if sent >= advice.burst_min and sent > advice.burst_factor * average:
+        high = True
+        reasons.append(f"{sent} InMails today against {average:.1f} a day over the past {days} days: "
+                       "a sudden jump like this has got accounts restricted")
+    answered, asked = response_sample(book, today)
+    if asked >= advice.response_sample and answered * 100 < asked * advice.response_floor_percent:
+        high = True
+        reasons.append(f"only {answered} of your last {asked} InMails were answered (below "
+                       f"{advice.response_floor_percent}%): make them more personal before sending more")
+    level = "high" if high else "medium" if reasons else "low"
+    return Risk(level, tuple(reasons))
+
+
+def response_sample(book: Book, today: date) -> tuple[int, int]:
+    """Answered and sent among the remembered InMails old enough to have been answered."""
+    settled = today - timedelta(days=book.rules.advice.follow_up_days)
+    sends = [s for sends in book.recent.values() for s in sends if s.date <= settled]
+    return sum(1 for s in sends if s.replied), len(sends)
+
+
+def follow_up_warning(book: Book, recipient: str) -> str | None:
+    """A warning when another InMail to `recipient` would pester: too many are already unanswered."""
+    unanswered = 0
+    for sent in reversed(book.recent.get(recipient, [])):
+        if sent.replied:
+            break
+        unanswered += 1
+    limit = book.rules.advice.follow_up_max
+    if unanswered > limit:
+        return (f"{recipient} has not answered {unanswered} InMails; more than {limit} follow-up "
+                f"{'looks' if limit == 1 else 'look'} like pestering")
+    return None
+
+
+class FollowUp(NamedTuple):
+    recipient: str
+    sent: date
+    days: int
+    follow_ups: int  # InMails already sent to them after the first unanswered one
+
+
+def follow_ups(book: Book, today: date) -> list[FollowUp]:
+    """Recipients whose latest InMail has gone unanswered long enough, who may still get a follow-up."""
+    advice = book.rules.advice
+    due = []
+    for recipient, sends in book.recent.items():
+        unanswered = []
+        for sent in reversed(sends):
+            if sent.replied:
+                break
+            unanswered.append(sent)
+        if not unanswered:
+            continue
+        latest = unanswered[0]
+        days = (today - latest.date).days
+        already = len(unanswered) - 1
+        if days >= advice.follow_up_days and already < advice.follow_up_max:
+            due.append(FollowUp(recipient, latest.date, days, already))
+    return sorted(due, key=lambda f: (f.sent, f.recipient))
+
+
+class Forecast(NamedTuple):
+    expiring: int  # credits whose block ends within the horizon
+    expiring_by: date
+    pace: float  # InMails a day over the recent days
+    runs_out_on: date | None  # at that pace, before the next renewal; None if they last until it
+    next_renewal: date
+
+
+FORECAST_DAYS = 14
+
+
+def forecast(book: Book, today: date, days: int = FORECAST_DAYS) -> Forecast:
+    """What expires soon, and when the credits run out at the recent pace (renewals not counted)."""
+    horizon = today + timedelta(days=days - 1)
+    expiring = sum(b.remaining for b in book.blocks.values() if b.usable_until <= horizon) if book.plan.can_send else 0
+    pace = sum(book.sent_on(today - timedelta(days=n)) for n in range(days)) / days
+    return Forecast(expiring, horizon, pace, _runs_out(book, today, pace), book.next_renewal)
+
+
+def _runs_out(book: Book, today: date, pace: float) -> date | None:
+    """The first day before the next renewal on which the credits on hand cannot cover the pace,
+    spending the first to expire first; None when they last until the renewal or nothing is sent."""
+    if not book.plan.can_send or pace <= 0:
+        return None
+    lots: list[list[Any]] = sorted([b.usable_until, b.remaining] for b in book.blocks.values() if b.remaining > 0)
+    owed = 0.0
+    for offset in range((book.next_renewal - today).days):
+        day = today + timedelta(days=offset)
+        lots = [lot for lot in lots if lot[0] >= day]
+        owed += pace
+        while owed >= 1 and lots:
+            take = min(int(owed), lots[0][1])
+            owed -= take
+            lots[0][1] -= take
+            if lots[0][1] == 0:
+                lots.pop(0)
+        if owed >= 1:
+            return day
+    return None
+
+
+class Month(NamedTuple):
+    month: str  # YYYY-MM
+    sent: int
+    replied: int
+    spent: Decimal  # subscription and packs paid in the month
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.replied / self.sent if self.sent else None
+
+    @property
+    def cost_per_reply(self) -> Decimal | None:
+        return money(self.spent / self.replied) if self.replied else None
+
+
+def statistics(entries: Iterable[Entry], rules: Rulebook) -> list[Month]:
+    """Sent, answered and money spent per calendar month, from the whole ledger.
+
+    A reply counts in the month of the InMail it answers; money counts when it is paid: a plan's price
+    at each billing cycle's start (its allowance), a pack's price when bought.
+    """
+    months: dict[str, list[Any]] = {}
+    billing = "annual"
+    sent_month: dict[str, list[str]] = {}  # recipient -> months of their InMails, oldest first
+
+    def row(month: str) -> list[Any]:
+        return months.setdefault(month, [0, 0, money(0)])
+
+    for entry in entries:
+        month = entry.date.isoformat()[:7]
+        d = entry.data
+        if entry.kind == "open":
+            billing = d.get("billing", "annual")
+        elif entry.kind == "send":
+            row(month)[0] += 1
+            sent_month.setdefault(d["recipient"], []).append(month)
+        elif entry.kind == "reply":
+            answered = d.get("sent", entry.date.isoformat())[:7]
+            row(answered)[1] += 1
+        elif entry.kind == "allowance":
+            plan = rules.plan(d["plan"])
+            row(month)[2] += (plan.billed(billing) or plan).price
+        elif entry.kind == "purchase":
+            row(month)[2] += money(d["cost"])
+    return [Month(m, sent, replied, money(spent)) for m, (sent, replied, spent) in sorted(months.items())]
+
+
+def total(months: list[Month]) -> Month:
+    return Month(
+        "total",
+        sum(m.sent for m in months),
+        sum(m.replied for m in months),
+        money(sum((m.spent for m in months), Decimal(0))),
+    )
