@@ -985,6 +985,9 @@ def simulate_month(
     plan: Annotated[
         str | None, typer.Option("--plan", help="Start from a fresh account on this plan, not the state.")
     ] = None,
+    follow_up: Annotated[
+        bool, typer.Option("--follow-up", help="Follow unanswered InMails up, as the rulebook advises.")
+    ] = False,
     save: Annotated[bool, typer.Option("--save", help="Append the simulated entries to the state.")] = False,
     state: StateOpt = None,
     rules: RulesOpt = None,
@@ -1008,7 +1011,7 @@ def simulate_month(
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
     if plan is not None and save:
         raise BadInput("--save appends to the state; it cannot be combined with --plan")
-    sending = simulate.SendingPlan(per_day, months, weekends, response_rate, auto_buy)
+    sending = simulate.SendingPlan(per_day, months, weekends, response_rate, auto_buy, follow_up)
 
     def project(book: Book) -> tuple[dict[str, Any], Any, GateFailed | None]:
         """Run the trials on copies of `book`: the report, the first run, and the gate's verdict."""
@@ -1062,6 +1065,8 @@ def _simulation(out: Any) -> dict[str, Any]:
         "total_cost": money_text(out.total_cost),
         "expired": out.expired,
         "responses": out.responses,
+        "follow_ups": out.follow_ups,
+        "days_at_risk": out.days_at_risk,
         "ending_total": out.ending_total,
         "days": [{"date": d.date.isoformat(), "sent": d.sent, "total": d.total} for d in out.days],
     }

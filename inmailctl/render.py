@@ -143,6 +143,7 @@ def simulation(answer: dict[str, Any]) -> None:
         ("packs bought", f"{answer['packs_bought']} for {answer['pack_cost']}"),
         ("subscription", answer["subscription_cost"]), ("total cost", answer["total_cost"]),
         ("expired credits", answer["expired"]), ("responses", answer["responses"]),
+        ("follow-ups", answer["follow_ups"]), ("days at risk", answer["days_at_risk"]),
         ("credits at the end", answer["ending_total"]),
     ):
         table.add_row(name, str(value))

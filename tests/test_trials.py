@@ -28,8 +28,10 @@ def figures(out: simulate.Outcome) -> tuple[object, ...]:
         (None, "basic", simulate.SendingPlan(2, 1, False, 0.5, 10)),
         (LINKEDIN_2026, "sales-navigator-core", simulate.SendingPlan(4, 3, False, 0.2, None)),
         (LINKEDIN_2026, "premium-career", simulate.SendingPlan(2, 2, True, 0.4, 10)),
+        (None, "premium", simulate.SendingPlan(3, 2, False, 0.3, 10, follow_up=True)),
     ],
-    ids=["premium auto-buy", "recruiter over the limit", "basic", "credit back, no packs", "credit back, packs"],
+    ids=["premium auto-buy", "recruiter over the limit", "basic", "credit back, no packs", "credit back, packs",
+         "follow-ups"],
 )
 def test_trials_equal_full_runs(rules: Path | None, plan_id: str, sending: simulate.SendingPlan) -> None:
     book, _ = account.open_account(store.load_rulebook(rules), plan_id, START)
@@ -59,3 +61,15 @@ def test_a_pending_cancellation_to_a_credit_back_plan_runs_every_trial_in_full()
     quick = simulate.trials(book, START, sending, seed=3, count=6)
     full = [simulate.run(book.copy(), START, sending, simulate.trial_seed(3, n), record=False) for n in range(6)]
     assert [figures(o) for o in quick] == [figures(o) for o in full]
+
+
+def test_follow_ups_go_to_the_unanswered_once_and_meet_the_rules() -> None:
+    """No one answers: every InMail gets one follow-up a week later, which the built-in rulebook's one
+    InMail per member per 30 days refuses."""
+    book, _ = account.open_account(store.load_rulebook(None), "recruiter", START)
+    out = simulate.run(book, START, simulate.SendingPlan(2, 1, True, 0.0, None, follow_up=True), seed=1)
+    days = (out.end - START).days + 1
+    assert out.sent == 2 * days
+    assert out.follow_ups == 2 * (days - 7)  # every day's InMails but the last week's
+    assert out.refused == {"recipient-limit": out.follow_ups}
+    assert out.wanted == out.sent + out.follow_ups

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-from . import account
+from . import account, advice
 from .dates import add_months
 from .errors import BadInput, Refusal
 from .ledger import Book, Entry
@@ -28,6 +28,7 @@ class SendingPlan:
     weekends: bool = False
     response_rate: float = 0.0
     auto_buy: int | None = None
+    follow_up: bool = False  # follow unanswered InMails up, as the rulebook's [advice] says
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Outcome:
     subscription_cost: Decimal = money(0)
     expired: int = 0
     responses: int = 0
+    follow_ups: int = 0  # follow-up InMails tried (each is also counted in wanted)
+    days_at_risk: int = 0  # days whose sending looked spam-like (counted only when recording)
     ending_total: int = 0
     days: list[Day] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
@@ -90,8 +93,20 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = Tr
     start, end = window(today, plan.months)
     out = Outcome(start, end, plan.months, subscription_cost=money(book.plan.price * plan.months))
     replies: dict[date, list[str]] = {}
+    follow_ups: dict[date, list[tuple[str, int]]] = {}  # due day -> (recipient, follow-up number)
+    knobs = book.rules.advice
     day = start
     number = 0
+
+    def sent_to(recipient: str, round_: int) -> None:
+        """After a send: draw whether it is answered, else plan its follow-up."""
+        delay = _answer(rng, plan.response_rate)
+        if delay is not None:
+            out.responses += 1
+            replies.setdefault(day + timedelta(days=delay), []).append(recipient)
+        elif plan.follow_up and round_ < knobs.follow_up_max:
+            follow_ups.setdefault(day + timedelta(days=knobs.follow_up_days), []).append((recipient, round_ + 1))
+
     while day <= end:
         for entry in account.advance(book, day):
             out.entries.append(entry)
@@ -101,8 +116,17 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = Tr
             reply = account.reply(book, day, recipient)
             if reply is not None:
                 out.entries.append(reply)
-        wanted = plan.per_day if plan.weekends or day.weekday() < 5 else 0
         sent_today = 0
+        due = follow_ups.pop(day, [])
+        for recipient, round_ in due:  # follow-ups first; a refusal here concerns that recipient only
+            sent = _send(book, day, recipient, plan, out)
+            if isinstance(sent, str):
+                out.refused[sent] += 1
+                continue
+            out.entries.append(sent)
+            sent_today += 1
+            sent_to(recipient, round_)
+        wanted = plan.per_day if plan.weekends or day.weekday() < 5 else 0
         for index in range(wanted):
             number += 1
             recipient = f"simulated-{start.isoformat()}-{number}"
@@ -114,14 +138,13 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = Tr
                 break
             out.entries.append(sent)
             sent_today += 1
-            delay = _answer(rng, plan.response_rate)
-            if delay is not None:
-                out.responses += 1
-                replies.setdefault(day + timedelta(days=delay), []).append(recipient)
-        out.wanted += wanted
+            sent_to(recipient, 0)
+        out.follow_ups += len(due)
+        out.wanted += wanted + len(due)
         out.sent += sent_today
         if record:
             out.days.append(Day(day, sent_today, book.spendable_total()))
+            out.days_at_risk += advice.risk(book, day).level != "low"
         else:
             out.entries.clear()
         day += timedelta(days=1)
@@ -148,7 +171,8 @@ def trials(book: Book, today: date, plan: SendingPlan, seed: int, count: int) ->
     first = run(book.copy(), today, plan, trial_seed(seed, 0))
     outcomes = [first]
     plans = [book.plan] + ([book.rules.free_plan] if book.ends_on is not None else [])
-    answers_matter = any(p.credit_back_days > 0 for p in plans)
+    # Follow-ups go only to those who did not answer, so with them answers change what is sent.
+    answers_matter = plan.follow_up or any(p.credit_back_days > 0 for p in plans)
     for trial in range(1, count):
         if answers_matter:
             outcomes.append(run(book.copy(), today, plan, trial_seed(seed, trial), record=False))

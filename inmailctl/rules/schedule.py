@@ -1,0 +1,326 @@
+"""The cheapest month-by-month sequence of plans (and packs) that meets a monthly InMail need.
+
+The model is `compare`'s month model (see compare.py) with a plan chosen per month:
+
+* Month m is spent on one plan that can send InMail and whose `daily_limit` * 20 is at least
+  `need[m]`; no other plan is allowed that month.
+* The plan's allowance covers month m only. Unused allowance rolls over (compare's rule: at most
+  `rollover_cap` minus the rollover still live, usable for max(1, rollover_valid_days // 30)
+  months) only where the plan has `rollover_cap` > 0 and month m + 1 is on the same plan:
+  switching forfeits the allowance and every rollover lot, as the `switch` command does.
+* A pack bought in month m serves months m .. m + pack_valid_months - 1 whatever plan they are
+  on (packs survive a switch), but packs can only be bought in a month whose plan can buy them
+  (`can_send` and `packs`).
+* Inside a month credits are spent allowance first, then rollover (oldest first), then packs
+  (earliest expiry first).
+* Every month, even one that needs nothing, is on a plan that can send (a plan that cannot send
+  could not spend packs either). `need` is checked against the limits; `credits_needed` is what
+  the allowance, rollover and packs must cover.
+* The cost is the plans' prices plus the packs' prices. Ties go to fewer switches, then to the
+  plan sequence that comes first in rulebook order (month 0 first), then to fewer packs.
+
+The search is an exact dynamic programme over months; see `cheapest_schedule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .compare import DAYS_PER_MONTH, WORKING_DAYS
+from .rulebook import Pack, Plan, Rulebook, money
+
+
+@dataclass(frozen=True)
+class Step:
+    """One month of a schedule."""
+
+    month: int  # 0-based month index within the horizon
+    plan: str  # plan id
+    packs: tuple[tuple[int, int], ...]  # (credits, count) bought this month, by credits; () if none
+
+
+@dataclass(frozen=True)
+class Schedule:
+    steps: tuple[Step, ...]  # one per month
+    subscription_cost: Decimal  # the sum of the plans' prices over the months
+    pack_cost: Decimal
+    total_cost: Decimal  # subscription_cost + pack_cost
+    switches: int  # how many times the plan changes from one month to the next
+
+
+# Rollover lots: (last usable month, credits left), oldest first.
+_Lots = tuple[tuple[int, int], ...]
+# A DP state between months: (plan of the month just spent, its rollover lots, the live pack
+# lot's last usable month, that lot's credits left, the last usable month of a pack bought now).
+_Key = tuple[int, _Lots, int, int, int]
+_NONE = -1  # no live pack lot / no month a pack could be bought in
+
+
+def cheapest_schedule(
+    rules: Rulebook, need: Sequence[int], credits_needed: Sequence[int] | None = None
+) -> Schedule | None:
+    """The cheapest schedule of plans and packs meeting `need`, or None if no schedule can.
+
+    `need[m]` is the InMails wanted in month m (checked against each plan's monthly limit);
+    `credits_needed[m]` (default: `need`) is the credits month m must actually cover.
+
+    Why a small state is enough. For a fixed plan sequence lay the months' deficits (what the
+    allowance and rollover leave) end to end as units. With earliest-expiry spending every pack
+    can be taken to cover a contiguous run of units, packs in purchase order (all packs last the
+    same number of months, so swapping the units two packs cover never breaks an expiry). A pack
+    whose run starts in month m is best bought in the latest month <= m whose plan can buy (it
+    then expires last), and each run can be stretched to the pack's size or its expiry, whichever
+    comes first, by shrinking the next run (dropping it if it empties) at no extra cost. In such
+    a schedule at most one run straddles a month boundary, with fewer credits left than its pack's
+    size; packs bought ahead for later months (to get past months on plans that cannot buy) are
+    accounted for in the month their run starts, and booked in the month they were bought. The
+    runs starting in one month are all bought in the same month, so they form one lot whose total
+    T satisfies deficit <= T < deficit + the biggest pack. So the DP state after month m is
+
+        (plan of month m, its rollover lots, the live run's expiry and credits left,
+         the expiry a pack bought now would have)
+
+    with credits left < the biggest pack (and capped by what later months could still use). A
+    month's purchase is one total T at its cheapest exact mix of packs. Costs are compared as one
+    integer: cents, then switches, then the plan indices month by month, then the packs bought.
+
+    Raises ValueError when the two sequences differ in length or hold a negative number.
+    """
+    wanted = tuple(need)
+    spend = wanted if credits_needed is None else tuple(credits_needed)
+    if len(spend) != len(wanted):
+        raise ValueError(f"credits_needed has {len(spend)} months, need has {len(wanted)}")
+    if any(n < 0 for n in wanted + spend):
+        raise ValueError("needs must not be negative")
+    months = len(wanted)
+    if months == 0:
+        return Schedule((), money(0), money(0), money(0), 0)
+    plans = rules.plans
+    allowed = [
+        [i for i, p in enumerate(plans) if p.can_send and p.daily_limit * WORKING_DAYS >= wanted[m]]
+        for m in range(months)
+    ]
+    if not all(allowed):
+        return None
+
+    last = months - 1
+    valid = rules.pack_valid_months
+    packs = [pack for pack in rules.packs if pack.credits > 0]
+    mixes = _Mixes(packs, max(spend))
+    prefix = [0]
+    for credits in spend:
+        prefix.append(prefix[-1] + credits)
+
+    # One integer orders schedules: cents, then switches, then plan indices month by month
+    # (month 0 most significant), then packs bought.
+    pack_room = (prefix[-1] + months * mixes.biggest) // max(1, mixes.smallest) + 1
+    w_seq = [len(plans) ** (last - m) * pack_room for m in range(months)]
+    w_switch = len(plans) ** months * pack_room
+    w_cent = w_switch * months
+    price_w = [_cents(p.price) * w_cent for p in plans]
+    options = {x: [(t, c * w_cent + n) for t, c, n in mixes.options(x)] for x in range(1, max(spend) + 1)}
+
+    outcomes: dict[tuple[int, _Lots, int], tuple[int, _Lots]] = {}
+
+    def outcome(q: int, lots: _Lots, m: int) -> tuple[int, _Lots]:
+        key = (q, lots, m)
+        found = outcomes.get(key)
+        if found is None:
+            found = _month(plans[q], lots, spend[m], m, last)
+            outcomes[key] = found
+        return found
+
+    current: dict[_Key, int] = {}
+    backs: list[dict[_Key, tuple[_Key | None, int]]] = []
+    for m in range(months):
+        nxt = _Layer(m + 1, months, prefix)
+
+        # The states each plan can be entered from: its own (keeping rollover), or any other
+        # plan's (dropping rollover, one more switch). For the latter keep, per pack state, the
+        # best states of the two best different plans.
+        own: dict[int, list[tuple[_Key, int]]] = {}
+        best_two: dict[tuple[int, int, int], list[tuple[int, int, _Key]]] = {}
+        for key, value in current.items():
+            p, _, e, r, el = key
+            own.setdefault(p, []).append((key, value))
+            entry = best_two.setdefault((e, r, el), [])
+            same = next((i for i, item in enumerate(entry) if item[1] == p), None)
+            if same is not None:
+                if entry[same][0] <= value:
+                    continue
+                del entry[same]
+            entry.append((value, p, key))
+            entry.sort()
+            del entry[2:]
+
+        for q in allowed[m]:
+            incoming: dict[tuple[_Lots, int, int, int], tuple[int, _Key | None]] = {}
+            if m == 0:
+                incoming[((), _NONE, 0, _NONE)] = (0, None)
+            for key, value in own.get(q, []):
+                incoming[key[1:]] = (value, key)
+            for (e, r, el), entry in best_two.items():
+                for value, p, key in entry:
+                    if p != q:
+                        state = ((), e, r, el)
+                        value += w_switch
+                        old_in = incoming.get(state)
+                        if old_in is None or value < old_in[0]:
+                            incoming[state] = (value, key)
+                        break
+
+            plan = plans[q]
+            buy_until = min(m + valid - 1, last) if plan.can_buy else _NONE
+            charge = price_w[q] + w_seq[m] * q
+            short_of: dict[tuple[_Lots, int, int], tuple[int, _Key | None]] = {}
+            for (lots, e, r, el), (value, pred) in incoming.items():
+                deficit, lots_out = outcome(q, lots, m)
+                value += charge
+                if buy_until != _NONE:
+                    el = buy_until
+                if r >= deficit:
+                    nxt.put(q, lots_out, e, r - deficit, el, value, pred, 0)
+                elif el >= m:
+                    group = (lots_out, deficit - r, el)
+                    old_short = short_of.get(group)
+                    if old_short is None or value < old_short[0]:
+                        short_of[group] = (value, pred)
+            for (lots_out, short, el), (value, pred) in short_of.items():
+                for total, cost in options[short]:
+                    nxt.put(q, lots_out, el, total - short, el, value + cost, pred, total)
+        backs.append(nxt.back)
+        current = nxt.value
+        if not current:
+            return None
+
+    final = min(current, key=current.__getitem__)
+    path: list[tuple[int, int]] = []  # (plan index, credits bought while on it) by month
+    step_key: _Key | None = final
+    for back in reversed(backs):
+        assert step_key is not None
+        pred, bought = back[step_key]
+        path.append((step_key[0], bought))
+        step_key = pred
+    path.reverse()
+
+    bought_in: list[dict[int, int]] = [{} for _ in range(months)]
+    buy_month = _NONE
+    for m, (q, total) in enumerate(path):
+        if plans[q].can_buy:
+            buy_month = m
+        if total:
+            assert buy_month != _NONE, "the search bought packs with no month to buy them in"
+            for credits, count in mixes.mix(total).items():
+                bought_in[buy_month][credits] = bought_in[buy_month].get(credits, 0) + count
+    prices = {pack.credits: pack.price for pack in packs}
+    steps = tuple(
+        Step(month=m, plan=plans[q].id, packs=tuple(sorted(bought_in[m].items()))) for m, (q, _) in enumerate(path)
+    )
+    subscription = money(sum((plans[q].price for q, _ in path), Decimal(0)))
+    pack_cost = money(sum((prices[c] * k for bought in bought_in for c, k in bought.items()), Decimal(0)))
+    switches = sum(1 for a, b in zip(path, path[1:], strict=False) if a[0] != b[0])
+    return Schedule(
+        steps=steps,
+        subscription_cost=subscription,
+        pack_cost=pack_cost,
+        total_cost=money(subscription + pack_cost),
+        switches=switches,
+    )
+
+
+class _Layer:
+    """The states after one month: the best value of each and how it was reached."""
+
+    def __init__(self, month: int, months: int, prefix: Sequence[int]) -> None:
+        self.month, self.months, self.prefix = month, months, prefix  # month: the next one
+        self.value: dict[_Key, int] = {}
+        self.back: dict[_Key, tuple[_Key | None, int]] = {}
+
+    def put(self, plan: int, lots: _Lots, e: int, r: int, el: int, value: int, pred: _Key | None, bought: int) -> None:
+        """Record a state, normalised so equivalent states meet: pack credits no later month
+        could use are dropped, as are expiries already past."""
+        n = self.month
+        if n == self.months:
+            lots, e, r, el = (), _NONE, 0, _NONE
+        else:
+            r = min(r, self.prefix[e + 1] - self.prefix[n]) if r > 0 and e >= n else 0
+            if r == 0:
+                e = _NONE
+            if el < n:
+                el = _NONE
+        key = (plan, lots, e, r, el)
+        old = self.value.get(key)
+        if old is None or value < old:
+            self.value[key] = value
+            self.back[key] = (pred, bought)
+
+
+def _cents(amount: Decimal) -> int:
+    return int(money(amount) * 100)
+
+
+def _month(plan: Plan, lots: _Lots, wanted: int, month: int, last: int) -> tuple[int, _Lots]:
+    """Month `month` on `plan` with live rollover `lots`: the deficit left for packs and the
+    rollover lots live next month if it stays on the plan (compare.monthly_deficits' rule)."""
+    allowance = plan.monthly_credits
+    used = min(allowance, wanted)
+    rest = wanted - used
+    left: list[tuple[int, int]] = []
+    for until, credits in lots:
+        take = min(credits, rest)
+        rest -= take
+        left.append((until, credits - take))
+    if plan.rollover_cap <= 0:
+        return rest, ()
+    live = [(until, credits) for until, credits in left if until >= month + 1 and credits > 0]
+    carried = min(allowance - used, plan.rollover_cap - sum(credits for _, credits in live))
+    if carried > 0:
+        span = max(1, plan.rollover_valid_days // DAYS_PER_MONTH)
+        live.append((min(month + span, last), carried))
+    return rest, tuple(live)
+
+
+class _Mixes:
+    """The cheapest mix of packs (cents, then fewest packs) making exactly each credit total."""
+
+    def __init__(self, packs: Sequence[Pack], largest_deficit: int) -> None:
+        self.biggest = max((p.credits for p in packs), default=0)
+        self.smallest = min((p.credits for p in packs), default=0)
+        self.top = largest_deficit + self.biggest
+        inf = (-1, -1)
+        self.best: list[tuple[int, int]] = [inf] * (self.top + 1)  # (cents, packs)
+        self.last: list[int] = [0] * (self.top + 1)  # a pack size in that mix
+        self.best[0] = (0, 0)
+        priced = [(p.credits, _cents(p.price)) for p in packs]
+        for total in range(1, self.top + 1):
+            for size, cents in priced:
+                if size <= total and self.best[total - size] != inf:
+                    before = self.best[total - size]
+                    here = (before[0] + cents, before[1] + 1)
+                    if self.best[total] == inf or here < self.best[total]:
+                        self.best[total] = here
+                        self.last[total] = size
+
+    def options(self, deficit: int) -> list[tuple[int, int, int]]:
+        """(total, cents, packs) worth buying to cover `deficit`: totals below deficit + the
+        biggest pack, leaving out any total a bigger one beats on both price and pack count."""
+        found: list[tuple[int, int, int]] = []
+        for total in range(min(deficit + self.biggest - 1, self.top), deficit - 1, -1):
+            cents, count = self.best[total]
+            if cents < 0:
+                continue
+            if any(c <= cents and k <= count for _, c, k in found):
+                continue
+            found.append((total, cents, count))
+        found.reverse()
+        return found
+
+    def mix(self, total: int) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        while total > 0:
+            size = self.last[total]
+            counts[size] = counts.get(size, 0) + 1
+            total -= size
+        return counts
