@@ -67,7 +67,7 @@ def test_follow_ups_go_to_the_unanswered_once_and_meet_the_rules() -> None:
     """No one answers: every InMail gets one follow-up a week later, which the built-in rulebook's one
     InMail per member per 30 days refuses."""
     book, _ = account.open_account(store.load_rulebook(None), "recruiter", START)
-    out = simulate.run(book, START, simulate.SendingPlan(2, 1, True, 0.0, None, follow_up=True), seed=1)
+    out = simulate.run(book, START, simulate.SendingPlan(2, 1, True, 0.0, 10, follow_up=True), seed=1)
     days = (out.end - START).days + 1
     assert out.sent == 2 * days
     assert out.follow_ups == 2 * (days - 7)  # every day's InMails but the last week's
