@@ -55,7 +55,9 @@ class Boundary(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        want_json = "--json" in argv
+        want_json = "--json" in argv or "--format=json" in argv or any(
+            a == "--format" and b == "json" for a, b in zip(argv, argv[1:], strict=False)
+        )
         try:
             result = super().main(
                 args=argv,
@@ -150,7 +152,15 @@ TodayOpt = Annotated[
         help="The date to act on, YYYY-MM-DD [default: the system date].",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts (the same as --format json).")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success but data asked for.")]
+NoColorOpt = Annotated[
+    bool, typer.Option("--no-color", help="No colours or styles (also NO_COLOR=1, TERM=dumb, or not a terminal).")
+]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row (the same as --format csv).")]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="table, json or csv (history also takes ledger).", show_default=False)
+]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show the result; save nothing.")]
 BillingOpt = Annotated[
     str,
@@ -173,11 +183,38 @@ class Context(NamedTuple):
     state: Path
     rules: Path | None
     today: date
-    json: bool
+    format: str  # table, json, csv or ledger
+    quiet: bool
+    color: bool
+
+    @property
+    def json(self) -> bool:
+        return self.format == "json"
 
     @classmethod
-    def of(cls, state: Path | None, rules: Path | None, today: str | None, json: bool) -> "Context":
-        return cls(_state_path(state), rules, _today(today), json)
+    def of(
+        cls,
+        state: Path | None,
+        rules: Path | None,
+        today: str | None,
+        json: bool,
+        quiet: bool = False,
+        no_color: bool = False,
+        csv: bool = False,
+        fmt: str | None = None,
+        formats: tuple[str, ...] = ("table", "json"),
+    ) -> "Context":
+        return cls(_state_path(state), rules, _today(today), _format(json, csv, fmt, formats), quiet, not no_color)
+
+
+def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) -> str:
+    chosen = {name for name, on in (("json", json), ("csv", csv)) if on} | ({fmt} if fmt else set())
+    if len(chosen) > 1:
+        raise BadInput(f"choose one output format, not {' and '.join(sorted(chosen))}")
+    picked = chosen.pop() if chosen else "table"
+    if picked not in formats:
+        raise BadInput(f"--format must be one of {', '.join(formats)} here, not {picked!r}")
+    return picked
 
 
 def _state_path(state: Path | None) -> Path:
@@ -213,13 +250,25 @@ def _today(text: str | None) -> date:
     return date.today() if text is None else _date_option(text, "--today")
 
 
-def _emit(ctx: Context, answer: dict[str, Any], show: str) -> None:
-    """Print `answer` as JSON, or through the table named `show` in `render`."""
-    if ctx.json:
+def _emit(
+    ctx: Context,
+    answer: dict[str, Any],
+    show: str,
+    rows: list[dict[str, Any]] | None = None,
+    columns: tuple[str, ...] = (),
+) -> None:
+    """Print `answer` as JSON, `rows` as CSV, or `answer` through the view named `show` in `render`."""
+    if ctx.format == "json":
         print(json.dumps(answer, indent=2))
+        return
+    if ctx.format == "csv":
+        _write_table(rows or [], columns)
+        return
+    if ctx.quiet:
         return
     from . import render
 
+    render.configure(color=ctx.color)
     getattr(render, show)(answer)
 
 
@@ -319,7 +368,14 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
 
 @commands.command(rich_help_panel="Account")
 def plans(
-    state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """List the rulebook's plans: monthly credits, price and daily limit.
 
@@ -327,9 +383,11 @@ def plans(
     Example:
       inmailctl plans --rules sample_configs/linkedin-2026.toml
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
     rulebook = store.load_rulebook(ctx.rules)
-    answer = {
+    answer: dict[str, Any] = {
         "currency": rulebook.currency,
         "plans": [
             {
@@ -356,7 +414,7 @@ def plans(
         "packs": [{"credits": p.credits, "price": money_text(p.price)} for p in rulebook.packs],
         "pack_valid_months": rulebook.pack_valid_months,
     }
-    _emit(ctx, answer, "plans")
+    _emit(ctx, answer, "plans", answer["plans"], PLAN_COLUMNS)
 
 
 @commands.command(rich_help_panel="Account")
@@ -368,6 +426,8 @@ def init(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Create a state on a plan; its billing cycle starts today and renews on this day of the month.
 
@@ -377,7 +437,7 @@ def init(
     Example:
       inmailctl init --plan premium --today 2026-01-31
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     rulebook = store.load_rulebook(ctx.rules)
     book, entries = account.open_account(rulebook, plan, ctx.today, _billing(billing))
     with store.locked(ctx.state, create_directory=True):
@@ -395,6 +455,8 @@ def switch(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Upgrade or downgrade now: the current allowance is forfeited and a new cycle starts today.
 
@@ -404,7 +466,7 @@ def switch(
     Example:
       inmailctl switch sales-navigator-professional --dry-run
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         previous = book.plan_id
@@ -422,6 +484,8 @@ def cancel(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Cancel at the end of the billing cycle: no refund; credits stay usable until the renewal date.
 
@@ -432,7 +496,7 @@ def cancel(
     Example:
       inmailctl cancel --dry-run
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         entry = account.cancel(book, ctx.today)
@@ -444,7 +508,14 @@ def cancel(
 
 @commands.command(rich_help_panel="Account")
 def balance(
-    state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Show live credit blocks, the spendable total and today's sends against the daily limit.
 
@@ -452,18 +523,24 @@ def balance(
     Example:
       inmailctl balance --json | jq .total
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
     stored, _ = _load(ctx)
-    _emit(ctx, _balance(stored.book, ctx.today), "balance")
+    answer = _balance(stored.book, ctx.today)
+    _emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
 
 
 @commands.command(rich_help_panel="Account")
 def history(
-    csv_: Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")] = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
     state: StateOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """List the ledger's entries, oldest first: renewals, sends, purchases, replies, expiries.
 
@@ -471,13 +548,18 @@ def history(
     Example:
       inmailctl history --csv > inmail.csv
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv', 'ledger')
+    )
     stored, catch_up = _load(ctx)
     rows = [_public(entry) for entry in store.read_journal(stored) + catch_up]
-    if csv_:
-        _write_csv(rows)
+    if ctx.format == "ledger":
+        from .export import ledger
+
+        sys.stdout.write(ledger(store.read_journal(stored) + catch_up, stored.book.rules))
         return
-    _emit(ctx, {"entries": rows}, "history")
+    extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
+    _emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
 
 
 def _public(entry: Entry) -> dict[str, Any]:
@@ -490,19 +572,16 @@ def _public(entry: Entry) -> dict[str, Any]:
     return row
 
 
+PLAN_COLUMNS = ("id", "name", "monthly_credits", "price", "daily_limit", "can_send", "packs", "rollover_cap",
+                "credit_back_days")
 HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "block_kind", "usable_until")
-
-
-def _write_csv(rows: list[dict[str, Any]]) -> None:
-    extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
-    _write_table(rows, (*HISTORY_COLUMNS, *extra))
 
 
 def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     """Rows as CSV on stdout, with a header; true/false for booleans, empty for nothing."""
     import csv
 
-    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
@@ -510,7 +589,12 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
 
 @commands.command(rich_help_panel="Account")
 def verify(
-    state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Replay the whole journal and check that it rebuilds the state file exactly (exit 3 if not).
 
@@ -518,7 +602,7 @@ def verify(
     Example:
       inmailctl verify --state team.toml
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     stored = store.load(ctx.state)
     entries = store.read_journal(stored)
     if not entries or entries[0].kind != "open":
@@ -545,6 +629,8 @@ def buy(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Buy one pack of exactly CREDITS credits; packs add to the allowance and expire after 12 months.
 
@@ -552,7 +638,7 @@ def buy(
     Example:
       inmailctl buy 25 --id invoice-2026-11
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     request = _request("buy", credits=credits)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
@@ -591,6 +677,8 @@ def send(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Spend one credit on one InMail, from the block that expires first.
 
@@ -605,7 +693,7 @@ def send(
       inmailctl send "Ada Lovelace" --subject "Your talk on engines" --id ada-1
       inmailctl send --from-csv campaign.csv --dry-run --json
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     if from_csv is not None:
         if recipient is not None or subject is not None or body is not None or key is not None:
             raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
@@ -777,6 +865,8 @@ def reply(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Record that RECIPIENT answered their latest InMail; on plans with credit back, the credit returns.
 
@@ -787,7 +877,7 @@ def reply(
     Example:
       inmailctl reply "Ada Lovelace"
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     with _change(ctx) as change:
         book = change.book
         earlier = None
@@ -814,6 +904,8 @@ def unavailable(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Mark a member as "InMail Unavailable" so sends to them are refused (or clear it with --remove).
 
@@ -821,7 +913,7 @@ def unavailable(
     Example:
       inmailctl unavailable "Grace Hopper"
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.mark_unavailable(book, ctx.today, recipient, not remove)
@@ -842,6 +934,8 @@ def grant(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Add bonus credits from a promotion or a referral, usable for --valid-days days from today.
 
@@ -849,7 +943,7 @@ def grant(
     Example:
       inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.grant(book, ctx.today, credits, reason, valid_days)
@@ -872,6 +966,8 @@ def check(
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Check an InMail before spending a credit on it: subject, length, personal touch, a clear ask.
 
@@ -882,7 +978,7 @@ def check(
     Example:
       inmailctl check "Ada Lovelace" --subject "Your notes on the engine" --body "Ada, could we talk?"
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     knobs = store.load_rulebook(ctx.rules).advice
     problems = advice.check_message(knobs, recipient, subject, body)
     answer = {
@@ -897,7 +993,14 @@ def check(
 
 @commands.command(rich_help_panel="Credits")
 def followups(
-    state: StateOpt = None, rules: RulesOpt = None, today: TodayOpt = None, json: JsonOpt = False
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """List recipients whose InMail has gone unanswered long enough for one (polite) follow-up.
 
@@ -907,11 +1010,13 @@ def followups(
     Example:
       inmailctl followups --json | jq -r '.due[].recipient'
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
     stored, _ = _load(ctx)
     knobs = stored.book.rules.advice
     due = advice.follow_ups(stored.book, ctx.today)
-    answer = {
+    answer: dict[str, Any] = {
         "today": ctx.today.isoformat(),
         "after_days": knobs.follow_up_days,
         "max_follow_ups": knobs.follow_up_max,
@@ -920,16 +1025,19 @@ def followups(
             for f in due
         ],
     }
-    _emit(ctx, answer, "followups")
+    _emit(ctx, answer, "followups", answer["due"], ("recipient", "sent", "days", "follow_ups"))
 
 
 @commands.command(rich_help_panel="Account")
 def stats(
-    csv_: Annotated[bool, typer.Option("--csv", help="Print CSV with a header row.")] = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
     state: StateOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Show InMails sent, answered, the response rate and the cost per reply, by month and overall.
 
@@ -940,15 +1048,16 @@ def stats(
     Example:
       inmailctl stats --csv > response-rates.csv
     """
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
     stored, catch_up = _load(ctx)
     months = advice.statistics(store.read_journal(stored) + catch_up, stored.book.rules)
     rows = [_month(m) for m in months]
     overall = _month(advice.total(months))
-    if csv_:
-        _write_table(rows + [overall], ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply"))
-        return
-    _emit(ctx, {"currency": stored.book.rules.currency, "months": rows, "total": overall}, "statistics")
+    answer = {"currency": stored.book.rules.currency, "months": rows, "total": overall}
+    columns = ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply")
+    _emit(ctx, answer, "statistics", rows + [overall], columns)
 
 
 def _month(month: advice.Month) -> dict[str, Any]:
@@ -989,10 +1098,14 @@ def simulate_month(
         bool, typer.Option("--follow-up", help="Follow unanswered InMails up, as the rulebook advises.")
     ] = False,
     save: Annotated[bool, typer.Option("--save", help="Append the simulated entries to the state.")] = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
     state: StateOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Project the coming month(s) under a sending plan: sends, refusals, packs, cost, expiries.
 
@@ -1005,7 +1118,9 @@ def simulate_month(
     """
     from .rules import simulate
 
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
     if not 1 <= trials <= MAX_TRIALS:
         raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
@@ -1046,7 +1161,7 @@ def simulate_month(
                     change.book.apply(entry)
                 change.entries.extend(first.entries)
                 answer["saved"] = len(first.entries)
-    _emit(ctx, answer, "simulation")
+    _emit(ctx, answer, "simulation", answer["days"], ("date", "sent", "total"))
     if failed is not None:
         raise failed
 
@@ -1102,10 +1217,14 @@ def compare(
     allow_switch: Annotated[
         bool, typer.Option("--allow-switch", help="Also find the cheapest month-by-month sequence of plans.")
     ] = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
     state: StateOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
 ) -> None:
     """Price a monthly InMail need on every plan: subscription plus the cheapest packs, best first.
 
@@ -1121,7 +1240,9 @@ def compare(
     """
     from .rules.compare import compare as price_plans
 
-    ctx = Context.of(state, rules, today, json)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
     needs = _needs(need, months)
     billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
     rate, source = _response_rate(ctx, response_rate)
@@ -1143,7 +1264,9 @@ def compare(
     if allow_switch:
         single = next((c for c in price_plans(rulebook, needs, rate or 0.0).plans if c.feasible), None)
         answer["schedule"] = _schedule(rulebook, needs, rate, single)
-    _emit(ctx, answer, "comparison")
+    columns = ("id", "billing", "feasible", "reason", "subscription_cost", "pack_cost", "total_cost",
+               "cost_per_inmail", "cost_per_reply")
+    _emit(ctx, answer, "comparison", [{k: row[k] for k in columns} for row in rows], columns)
 
 
 def _priced(c: Any, billing: str, needs: list[int], rate: float | None) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rich.console import Console
@@ -9,6 +10,15 @@ from rich.table import Table
 
 out = Console(highlight=False, emoji=False)
 err = Console(stderr=True, highlight=False, emoji=False)
+
+
+def configure(color: bool) -> None:
+    """No colours and no escape codes at all with --no-color, NO_COLOR or TERM=dumb (Rich already
+    writes none when the output is not a terminal)."""
+    global out, err
+    if not color or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        out = Console(highlight=False, emoji=False, color_system=None, no_color=True)
+        err = Console(stderr=True, highlight=False, emoji=False, color_system=None, no_color=True)
 
 
 def _table(*columns: str, title: str | None = None) -> Table:
