@@ -21,10 +21,10 @@ from typer.core import TyperGroup
 
 from . import __version__, store
 from .rules import account, advice
-from .rules.dates import parse_date
+from .rules.dates import FIRST_DAY, LAST_DAY, parse_date
 from .rules.errors import BadInput, FileProblem, GateFailed, InmailError, Refusal
 from .rules.ledger import Book, Entry
-from .rules.rulebook import ANNUAL, BILLINGS, money, money_text
+from .rules.rulebook import ANNUAL, BILLINGS, MAX_MONTHS, money_text, per
 
 
 class Boundary(TyperGroup):
@@ -55,6 +55,9 @@ class Boundary(TyperGroup):
         **extra: Any,
     ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        for stream in (sys.stdout, sys.stderr):  # never fail on a terminal that cannot show a name
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
         want_json = "--json" in argv or "--format=json" in argv or any(
             a == "--format" and b == "json" for a, b in zip(argv, argv[1:], strict=False)
         )
@@ -80,12 +83,13 @@ class Boundary(TyperGroup):
             hint = f" (see `{context.command_path} --help`)" if context is not None else ""
             code = _report(BadInput(error.format_message() + hint), want_json)
         except (typer.Abort, KeyboardInterrupt):
-            code = _report(InmailError("interrupted; nothing was saved", "interrupted"), want_json)
+            # A save is atomic: an interrupted command either saved everything or nothing.
+            _report(InmailError("interrupted", "interrupted"), want_json)
             code = 130
-        except BrokenPipeError:
+        except BrokenPipeError:  # the reader went away (`| head`): what was asked for was done
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-            code = 1
+            code = 0
         except Exception as error:  # the last line of defence: a bug, reported without a traceback
             if os.environ.get("INMAILCTL_DEBUG"):
                 raise
@@ -218,16 +222,12 @@ def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) ->
 
 
 def _state_path(state: Path | None) -> Path:
-    if state is not None:
-        return state
-    from platformdirs import user_data_path
+    """The state file; a symbolic link stands for the file it points to, whose journal lies beside it."""
+    if state is None:
+        from platformdirs import user_data_path
 
-    return user_data_path("inmailctl") / "state.toml"
-
-
-# Dates the tool accepts: wide enough for any account, narrow enough that a century of renewals and
-# expiries still fits Python's calendar.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9800, 12, 31)
+        state = user_data_path("inmailctl") / "state.toml"
+    return Path(os.path.realpath(state)) if state.is_symlink() else state
 
 
 def _billing(text: str, allowed: tuple[str, ...] = BILLINGS) -> str:
@@ -290,8 +290,10 @@ class Change(NamedTuple):
 
     def key(self, key: str | None, request: str) -> dict[str, Any] | None:
         """The first answer when --id `key` was used for this same request before, else None."""
-        if not key:
+        if key is None:
             return None
+        if not key.strip():
+            raise BadInput("--id must not be empty: an unset variable would make every retry a new command")
         return account.check_key(store.find_key(self.stored, key), key, request)
 
 
@@ -652,7 +654,7 @@ def buy(
             "total": book.spendable_total(),
             "dry_run": dry_run,
         }
-        if key:
+        if key is not None:
             entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
     _emit(ctx, answer, "bought")
@@ -665,7 +667,9 @@ def send(
         typer.Argument(help="Who the InMail goes to (any non-empty text).", show_default=False, metavar="RECIPIENT"),
     ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="The InMail's subject line.")] = None,
-    body: Annotated[str | None, typer.Option("--body", help="The message text.")] = None,
+    body: Annotated[
+        str | None, typer.Option("--body", help="The message text (checked, never stored).")
+    ] = None,
     from_csv: Annotated[
         Path | None,
         typer.Option("--from-csv", help="Send one InMail per row of FILE (header recipient,subject[,body][,id])."),
@@ -713,18 +717,24 @@ def send(
         notes = _message_warnings(book, recipient, subject, body, strict)
         pestering = advice.follow_up_warning(book, recipient)
         entry = account.send(book, ctx.today, recipient, subject)
-        block = book.blocks[entry.data["block"]]
-        answer = {
-            "recipient": recipient,
-            "block": {"kind": block.kind, "usable_until": block.usable_until.isoformat()},
-            "total": book.spendable_total(),
-            "warnings": notes + ([pestering] if pestering else []) + list(advice.risk(book, ctx.today).reasons),
-            "dry_run": dry_run,
-        }
-        if key:
+        warnings = notes + ([pestering] if pestering else []) + list(advice.risk(book, ctx.today).reasons)
+        answer = _sent(book, entry, warnings, dry_run)
+        if key is not None:
             entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
     _emit(ctx, answer, "sent")
+
+
+def _sent(book: Book, entry: Entry, warnings: list[str], dry_run: bool) -> dict[str, Any]:
+    """What a send answers (and what a repeat of its --id answers again)."""
+    block = book.blocks[entry.data["block"]]
+    return {
+        "recipient": entry.data["recipient"],
+        "block": {"kind": block.kind, "usable_until": block.usable_until.isoformat()},
+        "total": book.spendable_total(),
+        "warnings": warnings,
+        "dry_run": dry_run,
+    }
 
 
 def _message_warnings(book: Book, recipient: str, subject: str, body: str | None, strict: bool) -> list[str]:
@@ -821,6 +831,10 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
                 repeated += 1
                 results.append(result)
                 continue
+            pestering = advice.follow_up_warning(book, row.recipient)
+            if pestering:
+                notes[row.line] = notes[row.line] + [pestering]
+                result["warnings"] = notes[row.line]
             try:
                 entry = account.send(book, ctx.today, row.recipient, row.subject)
             except Refusal as refusal:
@@ -829,14 +843,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
                 results.append(result)
                 continue
             if row.key:
-                block = book.blocks[entry.data["block"]]
-                answer = {
-                    "recipient": row.recipient,
-                    "block": {"kind": block.kind, "usable_until": block.usable_until.isoformat()},
-                    "total": book.spendable_total(),
-                    "warnings": [],
-                }
-                entry = account.with_key(entry, row.key, row.request, answer)
+                entry = account.with_key(entry, row.key, row.request, _sent(book, entry, notes[row.line], dry_run))
                 done.add(row.key)
             entries.append(entry)
             sent += 1
@@ -972,14 +979,15 @@ def check(
     """Check an InMail before spending a credit on it: subject, length, personal touch, a clear ask.
 
     Exit 2 when LinkedIn would refuse it (too long), or with --strict when anything is wrong. Uses the
-    limits of --rules (the built-in rulebook by default).
+    state's rulebook, like send; without a state, --rules (the built-in rulebook by default).
 
     \b
     Example:
       inmailctl check "Ada Lovelace" --subject "Your notes on the engine" --body "Ada, could we talk?"
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
-    knobs = store.load_rulebook(ctx.rules).advice
+    # Like send, the state's own rulebook; without a state, --rules (or the built-in one).
+    knobs = (store.load(ctx.state).book.rules if ctx.state.exists() else store.load_rulebook(ctx.rules)).advice
     problems = advice.check_message(knobs, recipient, subject, body)
     answer = {
         "recipient": recipient,
@@ -1021,11 +1029,17 @@ def followups(
         "after_days": knobs.follow_up_days,
         "max_follow_ups": knobs.follow_up_max,
         "due": [
-            {"recipient": f.recipient, "sent": f.sent.isoformat(), "days": f.days, "follow_ups": f.follow_ups}
+            {
+                "recipient": f.recipient,
+                "sent": f.sent.isoformat(),
+                "days": f.days,
+                "follow_ups": f.follow_ups,
+                "inmail_on": f.inmail_on.isoformat(),
+            }
             for f in due
         ],
     }
-    _emit(ctx, answer, "followups", answer["due"], ("recipient", "sent", "days", "follow_ups"))
+    _emit(ctx, answer, "followups", answer["due"], ("recipient", "sent", "days", "follow_ups", "inmail_on"))
 
 
 @commands.command(rich_help_panel="Account")
@@ -1130,7 +1144,6 @@ def simulate_month(
 
     def project(book: Book) -> tuple[dict[str, Any], Any, GateFailed | None]:
         """Run the trials on copies of `book`: the report, the first run, and the gate's verdict."""
-        simulate.validate(book, sending)
         outcomes = simulate.trials(book, ctx.today, sending, seed, trials)
         answer = _simulation(outcomes[0])
         judged = outcomes[0].total_cost
@@ -1146,7 +1159,7 @@ def simulate_month(
         failed = None
         if gate is not None and judged > gate:
             what = "p90 total cost" if trials > 1 else "total cost"
-            failed = GateFailed(f"{what} {money_text(judged)} is above --max-cost {money_text(gate)}")
+            failed = GateFailed(f"{what} {money_text(judged)} is above --max-cost {gate}")
         return answer, outcomes[0], failed
 
     if plan is not None:
@@ -1187,6 +1200,9 @@ def _simulation(out: Any) -> dict[str, Any]:
     }
 
 
+MAX_AMOUNT = 1_000_000_000
+
+
 def _amount(text: str, option: str) -> Any:
     from decimal import Decimal, InvalidOperation
 
@@ -1194,9 +1210,9 @@ def _amount(text: str, option: str) -> Any:
         value = Decimal(text.strip().lstrip("$"))
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite() or value < 0:
-        raise BadInput(f"{option} must be an amount such as 80 or 79.99, not {text!r}")
-    return money(value)
+    if not value.is_finite() or not 0 <= value <= MAX_AMOUNT:
+        raise BadInput(f"{option} must be an amount from 0 to {MAX_AMOUNT}, such as 80 or 79.99, not {text!r}")
+    return value  # exact: 29.9851 is a limit that 29.99 exceeds
 
 
 @commands.command(rich_help_panel="Planning")
@@ -1262,8 +1278,9 @@ def compare(
         "plans": rows,
     }
     if allow_switch:
-        single = next((c for c in price_plans(rulebook, needs, rate or 0.0).plans if c.feasible), None)
-        answer["schedule"] = _schedule(rulebook, needs, rate, single)
+        schedules = [_schedule(rulebook, needs, rate, period) for period in billings]
+        feasible = [found for found in schedules if found["feasible"]]
+        answer["schedule"] = min(feasible, key=lambda f: Decimal(f["total_cost"])) if feasible else schedules[0]
     columns = ("id", "billing", "feasible", "reason", "subscription_cost", "pack_cost", "total_cost",
                "cost_per_inmail", "cost_per_reply")
     _emit(ctx, answer, "comparison", [{k: row[k] for k in columns} for row in rows], columns)
@@ -1283,8 +1300,12 @@ def _priced(c: Any, billing: str, needs: list[int], rate: float | None) -> dict[
         "pack_cost": money_text(c.pack_cost),
         "total_cost": money_text(c.total_cost),
         "cost_per_inmail": None if c.cost_per_inmail is None else money_text(c.cost_per_inmail),
-        "cost_per_reply": money_text(c.total_cost / Decimal(str(answered))) if answered else None,
+        "cost_per_reply": _money_or_none(per(c.total_cost, answered)),
     }
+
+
+def _money_or_none(amount: Decimal | None) -> str | None:
+    return None if amount is None else money_text(amount)
 
 
 def _response_rate(ctx: Context, given: float | None) -> tuple[float | None, str | None]:
@@ -1300,22 +1321,28 @@ def _response_rate(ctx: Context, given: float | None) -> tuple[float | None, str
     return (round(answered / asked, 4), "state") if asked else (None, None)
 
 
-def _schedule(rulebook: Any, needs: list[int], rate: float | None, single: Any) -> dict[str, Any]:
-    """The cheapest sequence of plans (annual billing), and what it saves against `single`, the best
+def _schedule(rulebook: Any, needs: list[int], rate: float | None, billing: str) -> dict[str, Any]:
+    """The cheapest sequence of the plans offered with `billing`, and what it saves against the best
     single plan on the same billing."""
+    from .rules.compare import compare as price_plans
     from .rules.compare import credits_needed
     from .rules.schedule import cheapest_schedule
 
-    sendable = [p for p in rulebook.plans if p.can_send]
+    offered = tuple(billed for plan in rulebook.plans if (billed := plan.billed(billing)) is not None)
+    billed_rules = rulebook._replace(plans=offered)
+    sendable = [p for p in offered if p.can_send]
     # Answers lower the credits needed only if every plan the schedule may use gives credits back.
     credits = needs
     if rate and sendable and all(p.credit_back_days > 0 for p in sendable):
         credits = list(credits_needed(sendable[0], needs, rate))
-    found = cheapest_schedule(rulebook, needs, credits)
+    single = next((c for c in price_plans(billed_rules, needs, rate or 0.0).plans if c.feasible), None)
+    found = cheapest_schedule(billed_rules, needs, credits) if offered else None
     if found is None:
-        return {"feasible": False, "steps": [], "total_cost": None, "saving": None, "switches": 0}
+        return {"feasible": False, "billing": billing, "steps": [], "total_cost": None, "saving": None,
+                "switches": 0, "best_single_plan": single.plan.id if single else None}
     return {
         "feasible": True,
+        "billing": billing,
         "steps": [
             {"month": step.month + 1, "plan": step.plan,
              "packs": [{"credits": credits, "count": count} for credits, count in step.packs]}
@@ -1332,7 +1359,7 @@ def _schedule(rulebook: Any, needs: list[int], rate: float | None, single: Any) 
 
 MAX_TRIALS = 100_000
 MAX_NEED = 100_000  # InMails a month: beyond any daily limit times twenty working days
-MAX_MONTHS = 1200
+MAX_TOTAL_NEED = 240_000  # InMails over the whole horizon: what an exact plan can be worked out for quickly
 
 
 def _needs(text: str, months: int | None) -> list[int]:
@@ -1344,11 +1371,15 @@ def _needs(text: str, months: int | None) -> list[int]:
         raise BadInput(f"--need must be from 0 to {MAX_NEED} a month (none negative), not {text!r}")
     if months is not None and not 1 <= months <= MAX_MONTHS:
         raise BadInput(f"--months must be from 1 to {MAX_MONTHS}, not {months}")
-    if len(values) == 1:
-        return values * (months if months is not None else 12)
-    if months is not None and months != len(values):
+    if len(values) > 1 and months is not None and months != len(values):
         raise BadInput(f"--need lists {len(values)} months but --months says {months}; give one or the other")
-    return values
+    needs = values * (months if months is not None else 12) if len(values) == 1 else values
+    if len(needs) > MAX_MONTHS or sum(needs) > MAX_TOTAL_NEED:
+        raise BadInput(
+            f"--need adds up to {sum(needs)} InMails over {len(needs)} months; plans are worked out for at most "
+            f"{MAX_TOTAL_NEED} over at most {MAX_MONTHS} months"
+        )
+    return needs
 
 
 def _version(value: bool) -> None:

@@ -8,8 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-out = Console(highlight=False, emoji=False)
-err = Console(stderr=True, highlight=False, emoji=False)
+# markup=False: names, subjects and reasons are people's text, never Rich markup.
+out = Console(highlight=False, emoji=False, markup=False)
+err = Console(stderr=True, highlight=False, emoji=False, markup=False)
 
 
 def configure(color: bool) -> None:
@@ -17,8 +18,8 @@ def configure(color: bool) -> None:
     writes none when the output is not a terminal)."""
     global out, err
     if not color or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        out = Console(highlight=False, emoji=False, color_system=None, no_color=True)
-        err = Console(stderr=True, highlight=False, emoji=False, color_system=None, no_color=True)
+        out = Console(highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
+        err = Console(stderr=True, highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
 
 
 def _table(*columns: str, title: str | None = None) -> Table:
@@ -48,7 +49,7 @@ def _yes(value: bool) -> str:
 
 def balance(answer: dict[str, Any]) -> None:
     if answer.get("dry_run"):
-        out.print("[bold]Dry run[/bold]: nothing was saved.")
+        out.print("Dry run: nothing was saved.", style="bold")
     if "state" in answer:
         out.print(f"Created {answer['state']}.")
     if answer.get("previous"):
@@ -60,7 +61,7 @@ def balance(answer: dict[str, Any]) -> None:
     out.print(table)
     daily = answer["daily"]
     spendable = "" if answer["can_send"] else " (this plan cannot send: blocks are kept, not spendable)"
-    out.print(f"Spendable: [bold]{answer['total']}[/bold]{spendable}. "
+    out.print(f"Spendable: {answer['total']}{spendable}. "
               f"Today: {daily['sent']} of {daily['limit']} sent. Next renewal: {answer['next_renewal']}.")
     if answer.get("ends_on"):
         out.print(f"Cancelled: the plan ends on {answer['ends_on']}.")
@@ -72,7 +73,7 @@ def balance(answer: dict[str, Any]) -> None:
             out.print(f"At {ahead['pace_per_day']:g} InMails a day the credits run out on {ahead['runs_out_on']}.")
     risk = answer.get("risk")
     if risk and risk["level"] != "low":
-        out.print(f"Risk: [bold]{risk['level']}[/bold]")
+        out.print(f"Risk: {risk['level']}", style="bold")
         for reason in risk["reasons"]:
             out.print(f"  - {reason}")
     if answer.get("already_cancelled"):
@@ -199,7 +200,8 @@ def _schedule(schedule: dict[str, Any]) -> None:
     if not schedule["feasible"]:
         out.print("No sequence of plans can meet this need.")
         return
-    table = _table("Month", "Plan", "Packs bought", title="Cheapest sequence of plans (annual billing)")
+    table = _table("Month", "Plan", "Packs bought",
+                   title=f"Cheapest sequence of plans ({schedule['billing']} billing)")
     for step in schedule["steps"]:
         packs = ", ".join(f"{p['count']}x{p['credits']}" for p in step["packs"]) or "-"
         table.add_row(str(step["month"]), step["plan"], packs)
@@ -222,9 +224,10 @@ def followups(answer: dict[str, Any]) -> None:
     if not answer["due"]:
         out.print(f"No follow-ups due: nothing unanswered for {answer['after_days']} days.")
         return
-    table = _table("Recipient", "Sent", "Days", "Follow-ups", title=f"Follow-ups due on {answer['today']}")
+    table = _table("Recipient", "Sent", "Days", "Follow-ups", "Next InMail allowed",
+                   title=f"Follow-ups due on {answer['today']}")
     for due in answer["due"]:
-        table.add_row(due["recipient"], due["sent"], str(due["days"]), str(due["follow_ups"]))
+        table.add_row(due["recipient"], due["sent"], str(due["days"]), str(due["follow_ups"]), due["inmail_on"])
     out.print(table)
 
 

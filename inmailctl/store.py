@@ -108,8 +108,8 @@ def load(path: Path) -> Stored:
     data, written_in = migrate(read_toml(path, "state", "state-invalid"), str(path))
     book, journal, journal_bytes = snapshot.from_dict(data, str(path))
     stored = Stored(path, book, journal, journal_bytes, written_in)
-    if "/" in journal or "\\" in journal or journal.startswith("."):
-        raise FileProblem(f"{path}: key 'journal': must be a file name beside the state", "state-invalid")
+    if Path(journal).name != journal or journal in (".", "..", path.name) or "/" in journal:
+        raise FileProblem(f"{path}: key 'journal': must be the name of a file beside the state", "state-invalid")
     try:
         size = stored.journal_path.stat().st_size
     except FileNotFoundError:
@@ -126,8 +126,13 @@ def load(path: Path) -> Stored:
 
 
 def _committed(stored: Stored) -> bytes:
-    with stored.journal_path.open("rb") as handle:
-        return handle.read(stored.journal_bytes)
+    try:
+        with stored.journal_path.open("rb") as handle:
+            return handle.read(stored.journal_bytes)
+    except OSError as error:
+        raise FileProblem(
+            f"{stored.journal_path}: cannot read the journal: {error.strerror or error}", "state-invalid"
+        ) from None
 
 
 def read_journal(stored: Stored) -> list[Entry]:
@@ -158,8 +163,12 @@ def find_keys(stored: Stored, keys: set[str]) -> dict[str, Key]:
         if key in keys and key not in found:
             start = data.rfind(b"\n", 0, match.start()) + 1
             end = data.find(b"\n", match.end())
-            entry = Entry.from_json(json.loads(data[start:end]))
-            found[key] = Key(entry.date, entry.data["request"], entry.data["answer"])
+            try:
+                entry = Entry.from_json(json.loads(data[start:end]))
+                found[key] = Key(entry.date, entry.data["request"], entry.data["answer"])
+            except (ValueError, KeyError, TypeError):
+                line = data.count(b"\n", 0, start) + 1
+                raise FileProblem(f"{stored.journal_path}: line {line}: not a ledger entry", "state-invalid") from None
     return found
 
 
@@ -188,8 +197,8 @@ def lock_timeout() -> float:
         value = float(raw)
     except ValueError:
         raise BadInput(f"INMAILCTL_LOCK_TIMEOUT must be a number of seconds, not {raw!r}") from None
-    if value < 0:
-        raise BadInput(f"INMAILCTL_LOCK_TIMEOUT must not be negative, not {raw!r}")
+    if not 0 <= value < float("inf"):
+        raise BadInput(f"INMAILCTL_LOCK_TIMEOUT must be a number of seconds, not {raw!r}")
     return value
 
 
@@ -200,9 +209,14 @@ def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
 
     lock_path = path.parent / (path.name + ".lock")
     timeout = lock_timeout()
-    try:
-        if create_directory:
+    if create_directory:
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise FileProblem(
+                f"{path.parent}: cannot create the state's directory: {error.strerror or error}", "io-error"
+            ) from None
+    try:
         lock = FileLock(str(lock_path), timeout=timeout)
         lock.acquire()
     except Timeout:
@@ -235,7 +249,7 @@ def save(stored: Stored, book: Book, entries: list[Entry]) -> None:
                 _keep_backup(stored.path)
             _replace(stored.path, committed)
         except OSError:
-            _cut_quietly(fd, stored.journal_bytes)
+            _cut_quietly(fd, stored.journal_bytes)  # the snapshot was not replaced: nothing is committed
             raise
         finally:
             os.close(fd)
@@ -309,9 +323,13 @@ def _toml_string(text: str) -> str:
     return f"'{text}'"
 
 
-def _replace_bytes(path: Path, content: bytes) -> None:
-    """Write `content` to a temporary file beside `path`, fsync it, and rename it over `path`."""
-    temp = path.parent / f".{path.name}.{_token()}.tmp"
+def _replace_bytes(path: Path, content: bytes, temp_name: str | None = None) -> None:
+    """Write `content` to a temporary file beside `path`, fsync it, and rename it over `path`.
+
+    The rename is the commit. Syncing the directory afterwards makes the rename durable where the
+    platform allows it; a failure there cannot undo the commit, so it is not an error.
+    """
+    temp = path.parent / (temp_name or _temp_name(path))
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:
@@ -323,12 +341,19 @@ def _replace_bytes(path: Path, content: bytes) -> None:
     except BaseException:
         _remove_quietly(temp)
         raise
-    _fsync_dir(path.parent)
+    try:
+        _fsync_dir(path.parent)
+    except OSError:
+        pass
+
+
+def _temp_name(path: Path) -> str:
+    return f".{path.name}.{_token()}.tmp"
 
 
 def _keep_backup(path: Path) -> None:
-    """Keep the pre-migration state as `<state>.bak`."""
-    _replace_bytes(path.parent / (path.name + ".bak"), path.read_bytes())
+    """Keep the pre-migration state as `<state>.bak` (through a temporary file the tidy-up knows)."""
+    _replace_bytes(path.parent / (path.name + ".bak"), path.read_bytes(), temp_name=_temp_name(path))
 
 
 def _fsync_dir(directory: Path) -> None:

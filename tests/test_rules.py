@@ -561,11 +561,17 @@ def test_a_refused_send_leaves_the_book_unchanged(scenario: Callable[[], tuple[A
     assert acct.book == before
 
 
-@pytest.mark.parametrize("recipient", ["", "   "])
-def test_an_empty_recipient_is_bad_input(recipient: str) -> None:
+def test_an_empty_recipient_is_bad_input() -> None:
     acct = Account(BUILTIN, "premium", D)
     with pytest.raises(BadInput):
-        acct.send(D, recipient)
+        acct.send(D, "")
+
+
+def test_a_recipient_is_any_non_empty_text_even_blank() -> None:
+    """The contract: a RECIPIENT is any non-empty text."""
+    acct = Account(BUILTIN, "premium", D)
+    acct.send(D, "   ")
+    assert acct.book.totals.spent == 1
 
 
 @pytest.mark.parametrize(

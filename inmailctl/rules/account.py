@@ -13,11 +13,20 @@ from . import errors
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
 from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
-from .rulebook import ANNUAL, Plan, Rulebook, money_text
+from .rulebook import ANNUAL, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money_text
 
 DEFAULT_GRANT_DAYS = 90
-MAX_CREDITS = 1_000_000  # far beyond any real grant; keeps every count a 64-bit TOML integer
-MAX_DAYS = 36_525  # a hundred years
+
+
+def text(value: str, what: str) -> str:
+    """`value` if it is non-empty text that can be stored; a RECIPIENT is any non-empty text."""
+    if value == "":
+        raise BadInput(f"{what} must not be empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput(f"{what} {value!r} is not valid text (check the terminal's encoding)") from None
+    return value
 
 
 def _record(book: Book, entry: Entry, into: list[Entry] | None = None) -> Entry:
@@ -126,7 +135,7 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
         raise Refusal(f"plan '{plan.id}' cannot send InMail; switch to a paid plan", errors.PLAN_CANNOT_SEND)
     if recipient in book.unavailable:
         raise Refusal(
-            f"'{recipient}' is marked InMail Unavailable (clear it with `inmailctl unavailable --remove`)",
+            f"{recipient!r} is marked InMail Unavailable (clear it with `inmailctl unavailable --remove`)",
             errors.RECIPIENT_UNAVAILABLE,
         )
     sent_today = book.sent_on(today)
@@ -140,7 +149,7 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
     recent = [s for s in book.recent.get(recipient, ()) if s.date > since]
     if len(recent) >= book.rules.per_recipient:
         raise Refusal(
-            f"'{recipient}' already got {len(recent)} InMail(s) in the last {window} days "
+            f"{recipient!r} already got {len(recent)} InMail(s) in the last {window} days "
             f"(limit {book.rules.per_recipient}); next possible on "
             f"{recent[-book.rules.per_recipient].date + timedelta(days=window)}",
             errors.RECIPIENT_LIMIT,
@@ -161,8 +170,8 @@ def _smallest_pack(rules: Rulebook) -> str:
 
 def send(book: Book, today: date, recipient: str, subject: str) -> Entry:
     """Spend one credit, from the block that expires first, on an InMail to `recipient`."""
-    if not recipient.strip():
-        raise BadInput("the recipient must not be empty")
+    text(recipient, "the recipient")
+    text(subject, "the subject")
     if not subject.strip():
         raise BadInput("the subject must not be empty; say what the InMail is about")
     block = check_send(book, today, recipient)
@@ -193,11 +202,11 @@ def buy(book: Book, today: date, credits: int) -> Entry:
 
 def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = DEFAULT_GRANT_DAYS) -> Entry:
     """Bonus credits (a promotion, a referral) valid for `valid_days` days from today."""
-    if not 1 <= credits <= MAX_CREDITS:
-        raise BadInput(f"a grant must add from 1 to {MAX_CREDITS} credits, not {credits}")
+    if not 1 <= credits <= MAX_COUNT:
+        raise BadInput(f"a grant must add from 1 to {MAX_COUNT} credits, not {credits}")
     if not 1 <= valid_days <= MAX_DAYS:
         raise BadInput(f"--valid-days must be from 1 to {MAX_DAYS}, not {valid_days}")
-    if not reason.strip():
+    if not text(reason, "--reason").strip():
         raise BadInput("say why the credits were granted with --reason")
     until = last_day_of_days(today, valid_days)
     data = {"block": book.next_block, "credits": credits, "reason": reason, "usable_until": until.isoformat()}
@@ -221,11 +230,13 @@ def reply(
     answered = today if on is None else on
     if answered > today:
         raise BadInput(f"--on {answered} is after today ({today}); an answer cannot come from the future")
-    sent = latest_send(book, recipient) or earlier
-    if sent is None:
-        raise BadInput(f"no InMail was ever sent to '{recipient}'; nothing to reply to", "never-sent")
-    if answered < sent.date:
-        raise BadInput(f"--on {answered} is before the InMail to '{recipient}' was sent ({sent.date})")
+    sends = book.recent.get(recipient) or ([earlier] if earlier else [])
+    if not sends:
+        raise BadInput(f"no InMail was ever sent to {recipient!r}; nothing to reply to", "never-sent")
+    answerable = [s for s in sends if s.date <= answered]  # the latest InMail as of the answer's day
+    if not answerable:
+        raise BadInput(f"--on {answered} is before the first InMail to {recipient!r} ({sends[0].date})")
+    sent = answerable[-1]
     if sent.replied:
         return None
     days = (answered - sent.date).days
@@ -262,8 +273,7 @@ def cancel(book: Book, today: date) -> Entry | None:
 
 def mark_unavailable(book: Book, today: date, recipient: str, marked: bool) -> Entry | None:
     """Mark (or clear) a member as InMail Unavailable; None when it already stands that way."""
-    if not recipient.strip():
-        raise BadInput("the recipient must not be empty")
+    text(recipient, "the recipient")
     if (recipient in book.unavailable) == marked:
         return None
     return _record(book, Entry(today, "unavailable", {"recipient": recipient, "marked": marked}))

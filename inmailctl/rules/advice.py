@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from .ledger import Book, Entry
-from .rulebook import Advice, Rulebook, money
+from .rulebook import Advice, Rulebook, money, per
 
 # Subjects that say nothing about why the InMail was sent.
 VAGUE_SUBJECTS = frozenset(
@@ -42,7 +42,7 @@ def check_message(advice: Advice, recipient: str, subject: str, body: str | None
     elif len(subject) > advice.subject_max:
         problems.append(Problem("subject-too-long", f"the subject has {len(subject)} characters; LinkedIn "
                                 f"takes at most {advice.subject_max}: shorten it", True))
-    elif text.lower().strip(" .!?,:;") in VAGUE_SUBJECTS:
+    elif " ".join(text.lower().split()).strip(" .!?,:;") in VAGUE_SUBJECTS:
         problems.append(Problem("subject-vague", f"the subject '{text}' says nothing; name the reason, such as "
                                 "'Your talk on pricing at SaaStr'", False))
     if body is None:
@@ -51,7 +51,7 @@ def check_message(advice: Advice, recipient: str, subject: str, body: str | None
         problems.append(Problem("body-too-long", f"the message has {len(body)} characters; LinkedIn takes at "
                                 f"most {advice.body_max}: cut {len(body) - advice.body_max}", True))
     first_name = recipient.split()[0] if recipient.split() else recipient
-    if first_name.lower() not in body.lower():
+    if not re.search(rf"(?<!\w){re.escape(first_name)}(?!\w)", body, re.IGNORECASE):
         problems.append(Problem("body-impersonal", f"the message never names {first_name}; personal messages "
                                 "get more answers", False))
     if "?" not in body and not _VALUE_WORDS.search(body):
@@ -90,10 +90,12 @@ def risk(book: Book, today: date) -> Risk:
 
 
 def response_sample(book: Book, today: date) -> tuple[int, int]:
-    """Answered and sent among the remembered InMails old enough to have been answered."""
+    """Answered and sent among the last `response_sample` InMails old enough to have been answered
+    (all the remembered ones when there are fewer)."""
     settled = today - timedelta(days=book.rules.advice.follow_up_days)
-    sends = [s for sends in book.recent.values() for s in sends if s.date <= settled]
-    return sum(1 for s in sends if s.replied), len(sends)
+    sends = sorted((s for sends in book.recent.values() for s in sends if s.date <= settled), key=lambda s: s.date)
+    last = sends[-book.rules.advice.response_sample :]
+    return sum(1 for s in last if s.replied), len(last)
 
 
 def follow_up_warning(book: Book, recipient: str) -> str | None:
@@ -115,11 +117,13 @@ class FollowUp(NamedTuple):
     sent: date
     days: int
     follow_ups: int  # InMails already sent to them after the first unanswered one
+    inmail_on: date  # the first day the per-recipient limit allows another InMail to them
 
 
 def follow_ups(book: Book, today: date) -> list[FollowUp]:
-    """Recipients whose latest InMail has gone unanswered long enough, who may still get a follow-up."""
-    advice = book.rules.advice
+    """Recipients whose latest InMail has gone unanswered long enough, who may still get a follow-up,
+    with the day another InMail to them is allowed (a reply in the same thread may come sooner)."""
+    advice, rules = book.rules.advice, book.rules
     due = []
     for recipient, sends in book.recent.items():
         unanswered = []
@@ -133,7 +137,10 @@ def follow_ups(book: Book, today: date) -> list[FollowUp]:
         days = (today - latest.date).days
         already = len(unanswered) - 1
         if days >= advice.follow_up_days and already < advice.follow_up_max:
-            due.append(FollowUp(recipient, latest.date, days, already))
+            window = timedelta(days=rules.per_recipient_window_days)
+            inside = [s for s in sends if s.date > today - window]
+            allowed = today if len(inside) < rules.per_recipient else inside[-rules.per_recipient].date + window
+            due.append(FollowUp(recipient, latest.date, days, already, allowed))
     return sorted(due, key=lambda f: (f.sent, f.recipient))
 
 
@@ -152,28 +159,29 @@ def forecast(book: Book, today: date, days: int = FORECAST_DAYS) -> Forecast:
     """What expires soon, and when the credits run out at the recent pace (renewals not counted)."""
     horizon = today + timedelta(days=days - 1)
     expiring = sum(b.remaining for b in book.blocks.values() if b.usable_until <= horizon) if book.plan.can_send else 0
-    pace = sum(book.sent_on(today - timedelta(days=n)) for n in range(days)) / days
-    return Forecast(expiring, horizon, pace, _runs_out(book, today, pace), book.next_renewal)
+    sent = sum(book.sent_on(today - timedelta(days=n)) for n in range(days))
+    return Forecast(expiring, horizon, sent / days, _runs_out(book, today, sent, days), book.next_renewal)
 
 
-def _runs_out(book: Book, today: date, pace: float) -> date | None:
-    """The first day before the next renewal on which the credits on hand cannot cover the pace,
-    spending the first to expire first; None when they last until the renewal or nothing is sent."""
-    if not book.plan.can_send or pace <= 0:
+def _runs_out(book: Book, today: date, sent: int, days: int) -> date | None:
+    """The first day before the next renewal on which the credits on hand cannot keep up a pace of
+    `sent` InMails every `days` days, spending the first to expire first; None when they last until
+    the renewal or nothing is being sent. Whole numbers throughout: no rounding drift."""
+    if not book.plan.can_send or sent <= 0:
         return None
     lots: list[list[Any]] = sorted([b.usable_until, b.remaining] for b in book.blocks.values() if b.remaining > 0)
-    owed = 0.0
+    owed = 0  # InMails owed so far, in units of 1/days
     for offset in range((book.next_renewal - today).days):
         day = today + timedelta(days=offset)
         lots = [lot for lot in lots if lot[0] >= day]
-        owed += pace
-        while owed >= 1 and lots:
-            take = min(int(owed), lots[0][1])
-            owed -= take
+        owed += sent
+        while owed >= days and lots:
+            take = min(owed // days, lots[0][1])
+            owed -= take * days
             lots[0][1] -= take
             if lots[0][1] == 0:
                 lots.pop(0)
-        if owed >= 1:
+        if owed >= days:
             return day
     return None
 
@@ -190,7 +198,7 @@ class Month(NamedTuple):
 
     @property
     def cost_per_reply(self) -> Decimal | None:
-        return money(self.spent / self.replied) if self.replied else None
+        return per(self.spent, self.replied)
 
 
 def statistics(entries: Iterable[Entry], rules: Rulebook) -> list[Month]:

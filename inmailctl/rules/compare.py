@@ -74,7 +74,8 @@ def credits_needed(plan: Plan, need: Sequence[int], response_rate: float) -> tup
     """Credits each month must cover: on a plan with credit back, answered InMails cost nothing."""
     if plan.credit_back_days <= 0 or response_rate <= 0:
         return tuple(need)
-    return tuple(n - int(n * response_rate) for n in need)
+    rate = Decimal(str(response_rate))  # exact: 100 InMails at 0.29 are 29 answers, not 28.999...
+    return tuple(n - int(n * rate) for n in need)
 
 
 def _infeasible(plan: Plan, need: Sequence[int], reason: str) -> PlanCost:

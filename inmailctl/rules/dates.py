@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 ONE_DAY = timedelta(days=1)
+# Dates the tool accepts: wide enough for any account, narrow enough that a century of renewals and
+# expiries still fits Python's calendar.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9800, 12, 31)
 _DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 

@@ -142,9 +142,11 @@ class Book(_Record):
 
     @property
     def recent_days(self) -> int:
-        """How far back sends are kept: the per-recipient window or the credit-back window."""
+        """How far back sends are kept: the per-recipient window, then long enough to follow up once it
+        has passed, or the credit-back window if longer."""
         longest_credit_back = max((p.credit_back_days for p in self.rules.plans), default=0)
-        return max(self.rules.per_recipient_window_days, longest_credit_back + 1)
+        follow_up = max(self.rules.per_recipient_window_days, self.rules.advice.follow_up_days)
+        return max(follow_up + self.rules.advice.follow_up_days, longest_credit_back + 1)
 
     def copy(self) -> Book:
         """An independent copy (the rulebook and blocks are immutable, so they are shared)."""

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NamedTuple, NoReturn
 
 from .errors import FileProblem
 
 SCHEMA_VERSION = 1
 CENT = Decimal("0.01")
+# Bounds far beyond any real plan that keep every figure a 64-bit TOML integer, every date inside the
+# calendar and every plan quick to work out.
+MAX_COUNT = 1_000_000
+MAX_DAYS = 36_525  # a hundred years
+MAX_MONTHS = 1_200
+MAX_AMOUNT = Decimal(1_000_000)
 
 
 def money(value: Decimal | int | str) -> Decimal:
@@ -19,6 +25,13 @@ def money(value: Decimal | int | str) -> Decimal:
 
 def money_text(value: Decimal) -> str:
     return str(money(value))
+
+
+def per(total: Decimal, count: int | float) -> Decimal | None:
+    """`total` shared over `count`, rounded half up to the cent; None when there is nothing to share over."""
+    if not count:
+        return None
+    return (total / Decimal(str(count))).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Plan(NamedTuple):
@@ -184,12 +197,14 @@ class TableReader:
     def child(self, name: str) -> TableReader:
         return TableReader(self.table[name], self.source, self.key(name), self.code)
 
-    def integer(self, name: str, minimum: int = 0) -> int:
+    def integer(self, name: str, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
         value = self.table[name]
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(self.key(name), f"must be a whole number, not {_describe(value)}")
         if value < minimum:
             self.fail(self.key(name), f"must be at least {minimum}, not {value}")
+        if value > maximum:
+            self.fail(self.key(name), f"must be at most {maximum}, not {value}")
         return int(value)
 
     def boolean(self, name: str) -> bool:
@@ -216,6 +231,8 @@ class TableReader:
             self.fail(self.key(name), f"must be an amount such as \"29.99\", not {value!r}")
         if amount < 0:
             self.fail(self.key(name), f"must not be negative, not {value}")
+        if amount > MAX_AMOUNT:
+            self.fail(self.key(name), f"must be at most {MAX_AMOUNT}, not {value}")
         if amount != amount.quantize(CENT):
             self.fail(self.key(name), f"must have at most two decimal places, not {value}")
         return money(amount)
@@ -259,9 +276,9 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
             "upgrade inmailctl",
         )
     currency = top.text("currency")
-    pack_valid_months = top.integer("pack_valid_months", minimum=1)
+    pack_valid_months = top.integer("pack_valid_months", minimum=1, maximum=MAX_MONTHS)
     per_recipient = top.integer("per_recipient", minimum=1)
-    window = top.integer("per_recipient_window_days", minimum=1)
+    window = top.integer("per_recipient_window_days", minimum=1, maximum=MAX_DAYS)
 
     raw_packs = top.table["packs"]
     if not isinstance(raw_packs, list):
@@ -292,8 +309,8 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 can_send=reader.boolean("can_send"),
                 packs=reader.boolean("packs"),
                 rollover_cap=reader.integer("rollover_cap"),
-                rollover_valid_days=reader.integer("rollover_valid_days", minimum=1),
-                credit_back_days=reader.integer("credit_back_days"),
+                rollover_valid_days=reader.integer("rollover_valid_days", minimum=1, maximum=MAX_DAYS),
+                credit_back_days=reader.integer("credit_back_days", maximum=MAX_DAYS),
                 monthly_billing_price=reader.money("monthly_billing_price") if "monthly_billing_price" in reader.table
                 else None,
                 monthly_billing_credits=reader.integer("monthly_billing_credits")
@@ -304,7 +321,11 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     if "advice" in top.table:
         knobs = top.child("advice")
         knobs.only(set(), frozenset(Advice._fields))
-        advice = Advice(**{name: knobs.integer(name, minimum=1) for name in Advice._fields if name in knobs.table})
+        advice = Advice(**{
+            name: knobs.integer(name, minimum=1, maximum=100 if name.endswith("_percent") else MAX_DAYS)
+            for name in Advice._fields
+            if name in knobs.table
+        })
     return Rulebook(
         currency=currency,
         pack_valid_months=pack_valid_months,

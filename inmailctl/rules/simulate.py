@@ -14,11 +14,10 @@ from . import account, advice
 from .dates import add_months
 from .errors import BadInput, Refusal
 from .ledger import Book, Entry
-from .rulebook import money
+from .rulebook import MAX_MONTHS, money
 
 T = TypeVar("T", int, Decimal)
 REPLY_DELAY_DAYS = 7  # a simulated answer arrives 0 to 6 days after its InMail
-MAX_MONTHS = 1200  # a hundred years: far beyond any plan, well inside the calendar
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from .dates import FIRST_DAY, LAST_DAY
 from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
-from .rulebook import BILLINGS, TableReader, parse_rulebook
+from .rulebook import BILLINGS, MAX_DAYS, TableReader, parse_rulebook
 
 STATE_SCHEMA = 2
 _CODE = "state-invalid"
@@ -57,11 +58,22 @@ def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
     }
 
 
+# A state's own figures grow with its life (credits granted over years), so they are bounded only where
+# arithmetic would break; its dates stay where a century of renewals still fits the calendar.
+_MAX_FIGURE = 10**15
+_FIRST, _LAST = FIRST_DAY, LAST_DAY + timedelta(days=MAX_DAYS)
+
+
 class _Reader(TableReader):
+    def integer(self, name: str, minimum: int = 0, maximum: int = _MAX_FIGURE) -> int:
+        return super().integer(name, minimum, maximum)
+
     def day(self, name: str) -> date:
         value = self.table[name]
         if not isinstance(value, date) or hasattr(value, "hour"):
             self.fail(self.key(name), f"must be a date such as 2026-01-31, not {value!r}")
+        if not _FIRST <= value <= _LAST:
+            self.fail(self.key(name), f"must be between {_FIRST} and {_LAST}, not {value}")
         return value
 
     def array(self, name: str) -> list[Any]:
@@ -148,7 +160,7 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
         plan_id=plan_id,
         cycle_start=acc.day("cycle_start"),
         clock=acc.day("clock"),
-        cycle=acc.integer("cycle"),
+        cycle=acc.integer("cycle", maximum=(LAST_DAY.year - FIRST_DAY.year) * 12),
         allowance=acc.integer("allowance", minimum=1),
         ends_on=acc.day("ends_on") if "ends_on" in acc.table else None,
         next_block=acc.integer("next_block", minimum=1),
