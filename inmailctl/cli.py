@@ -37,6 +37,19 @@ class Boundary(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return [_command_name(info) for info in commands.registered_commands]
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The commands in their groups: account, credits, planning."""
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for info in commands.registered_commands:
+            command = self.get_command(ctx, _command_name(info))
+            limit = formatter.width - 6 - 16
+            groups.setdefault(info.rich_help_panel or "Commands", []).append(
+                (_command_name(info), command.get_short_help_str(limit))
+            )
+        for group, rows in groups.items():
+            with formatter.section(f"{group} commands"):
+                formatter.write_dl(rows)
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands:
             for info in commands.registered_commands:
@@ -119,11 +132,29 @@ commands = typer.Typer()
 app = typer.Typer(
     cls=Boundary,
     help="Plan, track and simulate LinkedIn InMail credits.",
+    epilog="Start with `inmailctl plans`, then `inmailctl init --plan premium`. Every command takes --help.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+def _complete_plans(incomplete: str) -> list[str]:
+    """Plan ids from the rulebook in INMAILCTL_RULES, or the built-in one."""
+    return [p.id for p in _completion_rules().plans if p.id.startswith(incomplete)]
+
+
+def _complete_packs(incomplete: str) -> list[str]:
+    return [str(p.credits) for p in _completion_rules().packs if str(p.credits).startswith(incomplete)]
+
+
+def _completion_rules() -> Any:
+    rules = os.environ.get("INMAILCTL_RULES")
+    try:
+        return store.load_rulebook(Path(rules) if rules else None)
+    except InmailError:
+        return store.load_rulebook(None)
+
 
 # Options every command takes, after the command name.
 StateOpt = Annotated[
@@ -421,7 +452,9 @@ def plans(
 
 @commands.command(rich_help_panel="Account")
 def init(
-    plan: Annotated[str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).")],
+    plan: Annotated[
+        str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).", autocompletion=_complete_plans)
+    ],
     billing: BillingOpt = ANNUAL,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
     state: StateOpt = None,
@@ -451,7 +484,9 @@ def init(
 
 @commands.command(rich_help_panel="Account")
 def switch(
-    plan: Annotated[str, typer.Argument(help="The plan to move to.", show_default=False)],
+    plan: Annotated[
+        str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=_complete_plans)
+    ],
     dry_run: DryRunOpt = False,
     state: StateOpt = None,
     rules: RulesOpt = None,
@@ -619,12 +654,63 @@ def verify(
     _emit(ctx, answer, "verified")
 
 
+@commands.command(rich_help_panel="Account")
+def where(
+    context: typer.Context,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Show the files in use: the state, its journal and lock, and the rulebook; and where each came from.
+
+    A flag wins over its environment variable, which wins over the default.
+
+    \b
+    Example:
+      INMAILCTL_STATE=team.toml inmailctl where
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+
+    def source(name: str) -> str:
+        found = context.get_parameter_source(name)
+        names = {"COMMANDLINE": "flag", "ENVIRONMENT": "environment"}
+        return names.get(found.name, "default") if found is not None else "default"
+
+    journal = None
+    if ctx.state.exists():
+        try:
+            journal = str(store.load(ctx.state).journal_path)
+        except InmailError:
+            journal = None
+    answer = {
+        "state": str(ctx.state),
+        "state_from": source("state"),
+        "state_exists": ctx.state.exists(),
+        "journal": journal,
+        "lock": str(ctx.state.parent / (ctx.state.name + ".lock")),
+        "rules": str(ctx.rules) if ctx.rules else "built-in",
+        "rules_from": source("rules"),
+        "builtin_rules": str(store.BUILTIN_RULES),
+        "today": ctx.today.isoformat(),
+        "today_from": source("today"),
+    }
+    _emit(ctx, answer, "where")
+
+
 # ----------------------------------------------------------------------------------------- credits
 
 
 @commands.command(rich_help_panel="Credits")
 def buy(
-    credits: Annotated[int, typer.Argument(help="Pack size: one of the rulebook's sizes.", show_default=False)],
+    credits: Annotated[
+        int,
+        typer.Argument(
+            help="Pack size: one of the rulebook's sizes.", show_default=False, autocompletion=_complete_packs
+        ),
+    ],
     key: IdOpt = None,
     dry_run: DryRunOpt = False,
     state: StateOpt = None,
@@ -822,32 +908,34 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
                     )
                 account.check_key(known.get(row.key), row.key, row.request)
         done = set(known)
-        for row in rows:
-            result: dict[str, Any] = {
-                "recipient": row.recipient, "ok": True, "code": None, "line": row.line, "warnings": notes[row.line]
-            }
-            if row.key in done:
-                result["repeat"] = True
-                repeated += 1
+        with _progress(ctx, len(rows), PROGRESS_ROWS, "sending") as bar:
+            for row in rows:
+                bar.advance()
+                result: dict[str, Any] = {
+                    "recipient": row.recipient, "ok": True, "code": None, "line": row.line, "warnings": notes[row.line]
+                }
+                if row.key in done:
+                    result["repeat"] = True
+                    repeated += 1
+                    results.append(result)
+                    continue
+                pestering = advice.follow_up_warning(book, row.recipient)
+                if pestering:
+                    notes[row.line] = notes[row.line] + [pestering]
+                    result["warnings"] = notes[row.line]
+                try:
+                    entry = account.send(book, ctx.today, row.recipient, row.subject)
+                except Refusal as refusal:
+                    result.update(ok=False, code=refusal.code, message=refusal.message)
+                    refused[refusal.code] += 1
+                    results.append(result)
+                    continue
+                if row.key:
+                    entry = account.with_key(entry, row.key, row.request, _sent(book, entry, notes[row.line], dry_run))
+                    done.add(row.key)
+                entries.append(entry)
+                sent += 1
                 results.append(result)
-                continue
-            pestering = advice.follow_up_warning(book, row.recipient)
-            if pestering:
-                notes[row.line] = notes[row.line] + [pestering]
-                result["warnings"] = notes[row.line]
-            try:
-                entry = account.send(book, ctx.today, row.recipient, row.subject)
-            except Refusal as refusal:
-                result.update(ok=False, code=refusal.code, message=refusal.message)
-                refused[refusal.code] += 1
-                results.append(result)
-                continue
-            if row.key:
-                entry = account.with_key(entry, row.key, row.request, _sent(book, entry, notes[row.line], dry_run))
-                done.add(row.key)
-            entries.append(entry)
-            sent += 1
-            results.append(result)
         answer = {
             "sent": sent,
             "repeated": repeated,
@@ -1098,7 +1186,8 @@ def simulate_month(
         float, typer.Option("--response-rate", help="Share of InMails answered, 0 to 1.")
     ] = 0.0,
     auto_buy: Annotated[
-        int | None, typer.Option("--auto-buy", help="Buy this pack whenever credits run out.")
+        int | None,
+        typer.Option("--auto-buy", help="Buy this pack whenever credits run out.", autocompletion=_complete_packs),
     ] = None,
     trials: Annotated[int, typer.Option("--trials", help="Runs to draw; >1 adds p10/p50/p90.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same result.")] = 0,
@@ -1106,7 +1195,10 @@ def simulate_month(
         str | None, typer.Option("--max-cost", help="Exit 5 when total_cost (p90 with trials) is above it.")
     ] = None,
     plan: Annotated[
-        str | None, typer.Option("--plan", help="Start from a fresh account on this plan, not the state.")
+        str | None,
+        typer.Option(
+            "--plan", help="Start from a fresh account on this plan, not the state.", autocompletion=_complete_plans
+        ),
     ] = None,
     follow_up: Annotated[
         bool, typer.Option("--follow-up", help="Follow unanswered InMails up, as the rulebook advises.")
@@ -1144,7 +1236,8 @@ def simulate_month(
 
     def project(book: Book) -> tuple[dict[str, Any], Any, GateFailed | None]:
         """Run the trials on copies of `book`: the report, the first run, and the gate's verdict."""
-        outcomes = simulate.trials(book, ctx.today, sending, seed, trials)
+        with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
+            outcomes = simulate.trials(book, ctx.today, sending, seed, trials, bar.advance)
         answer = _simulation(outcomes[0])
         judged = outcomes[0].total_cost
         if trials > 1:
@@ -1358,6 +1451,28 @@ def _schedule(rulebook: Any, needs: list[int], rate: float | None, billing: str)
 
 
 MAX_TRIALS = 100_000
+PROGRESS_TRIALS = 200  # runs from which a progress bar is worth drawing (on a terminal only)
+PROGRESS_ROWS = 2000  # campaign rows likewise
+
+
+class _NoProgress:
+    def __enter__(self) -> "_NoProgress":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def advance(self, steps: int = 1) -> None:
+        pass
+
+
+def _progress(ctx: Context, total: int, worth: int, label: str) -> Any:
+    """A progress bar for long runs that a person watches; nothing for scripts, small runs or -q."""
+    if total < worth or ctx.format != "table" or ctx.quiet:
+        return _NoProgress()
+    from . import render
+
+    return render.progress(total, label)
 MAX_NEED = 100_000  # InMails a month: beyond any daily limit times twenty working days
 MAX_TOTAL_NEED = 240_000  # InMails over the whole horizon: what an exact plan can be worked out for quickly
 

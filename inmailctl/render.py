@@ -146,6 +146,19 @@ def history(answer: dict[str, Any]) -> None:
     out.print(table)
 
 
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+def _sparkline(values: list[int], width: int) -> str:
+    """Values as one line of block characters, averaged into at most `width` columns."""
+    if not values:
+        return ""
+    size = max(1, -(-len(values) // max(1, width)))
+    columns = [sum(values[i : i + size]) / len(values[i : i + size]) for i in range(0, len(values), size)]
+    top = max(columns) or 1
+    return "".join(BARS[round(value / top * (len(BARS) - 1))] for value in columns)
+
+
 def simulation(answer: dict[str, Any]) -> None:
     table = _table("Figure", "Value", title=f"Simulated {answer['start']} to {answer['end']}")
     refused = ", ".join(f"{code} {n}" for code, n in answer["refused"].items()) or "none"
@@ -159,6 +172,11 @@ def simulation(answer: dict[str, Any]) -> None:
     ):
         table.add_row(name, str(value))
     out.print(table)
+    if out.is_terminal and answer["days"]:  # pictures for people, never in JSON or CSV
+        width = max(10, min(out.width - 12, 100))
+        out.print(f"credits  {_sparkline([d['total'] for d in answer['days']], width)}")
+        out.print(f"sent     {_sparkline([d['sent'] for d in answer['days']], width)}")
+        out.print(f"         {answer['start']}{' ' * max(1, min(width, len(answer['days'])) - 20)}{answer['end']}")
     if "percentiles" in answer:
         spread = _table("Over trials", "p10", "p50", "p90", title=f"{answer['trials']} trials")
         for name, values in answer["percentiles"].items():
@@ -186,6 +204,8 @@ def comparison(answer: dict[str, Any]) -> None:
                       plan["subscription_cost"], packs, plan["pack_cost"], plan["total_cost"],
                       plan["cost_per_inmail"] or "-", *([plan["cost_per_reply"] or "-"] if replies else []))
     out.print(table)
+    if out.is_terminal:
+        _cost_bars([p for p in answer["plans"] if p["feasible"]])
     if replies:
         source = "measured in the state" if answer["response_rate_from"] == "state" else "given"
         out.print(f"Response rate {answer['response_rate']:.0%} ({source}).")
@@ -194,6 +214,18 @@ def comparison(answer: dict[str, Any]) -> None:
     schedule = answer.get("schedule")
     if schedule is not None:
         _schedule(schedule)
+
+
+def _cost_bars(plans: list[dict[str, Any]]) -> None:
+    if not plans:
+        return
+    costs = [float(p["total_cost"]) for p in plans]
+    top = max(costs) or 1
+    width = max(10, min(out.width - 45, 60))
+    label = max(len(p["id"]) for p in plans) + 1
+    for plan, cost in zip(plans, costs, strict=True):
+        bar = "█" * max(1, round(cost / top * width))
+        out.print(f"{plan['id']:<{label}} {bar} {plan['total_cost']}", style="cyan" if cost == min(costs) else None)
 
 
 def _schedule(schedule: dict[str, Any]) -> None:
@@ -239,3 +271,43 @@ def statistics(answer: dict[str, Any]) -> None:
         table.add_row(row["month"], str(row["sent"]), str(row["replied"]), rate, row["spent"],
                       row["cost_per_reply"] or "-")
     out.print(table)
+
+
+def where(answer: dict[str, Any]) -> None:
+    table = _table("What", "Path", "From")
+    exists = "" if answer["state_exists"] else " (not created yet: inmailctl init --plan PLAN)"
+    table.add_row("state", answer["state"] + exists, answer["state_from"])
+    table.add_row("journal", answer["journal"] or "-", "the state")
+    table.add_row("lock", answer["lock"], "the state")
+    table.add_row("rulebook", answer["rules"], answer["rules_from"])
+    table.add_row("today", answer["today"], answer["today_from"])
+    out.print(table)
+
+
+class _Progress:
+    """A progress bar on stderr, only when stderr is a terminal; otherwise it does nothing."""
+
+    def __init__(self, total: int, label: str) -> None:
+        self.bar: Any = None
+        if err.is_terminal:
+            from rich.progress import Progress
+
+            self.bar = Progress(console=err, transient=True)
+            self.task = self.bar.add_task(label, total=total)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def advance(self, steps: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, steps)
+
+
+def progress(total: int, label: str) -> _Progress:
+    return _Progress(total, label)

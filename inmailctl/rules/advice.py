@@ -65,8 +65,9 @@ class Risk(NamedTuple):
     reasons: tuple[str, ...]
 
 
-def risk(book: Book, today: date) -> Risk:
-    """How spam-like the account's sending looks today: LinkedIn restricts accounts that look so."""
+def risk(book: Book, today: date, judge_answers: bool = True) -> Risk:
+    """How spam-like the account's sending looks today: LinkedIn restricts accounts that look so.
+    Without `judge_answers` the response rate is left out (a simulation that models no answers)."""
     advice = book.rules.advice
     plan = book.plan
     reasons: list[str] = []
@@ -80,7 +81,7 @@ def risk(book: Book, today: date) -> Risk:
         high = True
         reasons.append(f"{sent} InMails today against {average:.1f} a day over the past {days} days: "
                        "a sudden jump like this has got accounts restricted")
-    answered, asked = response_sample(book, today)
+    answered, asked = response_sample(book, today) if judge_answers else (0, 0)
     if asked >= advice.response_sample and answered * 100 < asked * advice.response_floor_percent:
         high = True
         reasons.append(f"only {answered} of your last {asked} InMails were answered (below "

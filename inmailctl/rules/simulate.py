@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -143,7 +143,7 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = Tr
         out.sent += sent_today
         if record:
             out.days.append(Day(day, sent_today, book.spendable_total()))
-            out.days_at_risk += advice.risk(book, day).level != "low"
+            out.days_at_risk += advice.risk(book, day, judge_answers=plan.response_rate > 0).level != "low"
         else:
             out.entries.clear()
         day += timedelta(days=1)
@@ -160,7 +160,9 @@ def _answer(rng: random.Random, rate: float) -> int | None:
     return None
 
 
-def trials(book: Book, today: date, plan: SendingPlan, seed: int, count: int) -> list[Outcome]:
+def trials(
+    book: Book, today: date, plan: SendingPlan, seed: int, count: int, progress: Callable[[], None] | None = None
+) -> list[Outcome]:
     """`count` runs from `book` (left unchanged); the first keeps its entries and days.
 
     Where no answer can return a credit (no credit back on the plan, nor on the one a pending
@@ -173,6 +175,8 @@ def trials(book: Book, today: date, plan: SendingPlan, seed: int, count: int) ->
     # Follow-ups go only to those who did not answer, so with them answers change what is sent.
     answers_matter = plan.follow_up or any(p.credit_back_days > 0 for p in plans)
     for trial in range(1, count):
+        if progress is not None:
+            progress()
         if answers_matter:
             outcomes.append(run(book.copy(), today, plan, trial_seed(seed, trial), record=False))
             continue
