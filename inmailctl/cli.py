@@ -156,36 +156,18 @@ def _completion_rules() -> Any:
         return store.load_rulebook(None)
 
 
+def _from_env(flag: str, variable: str, help: str) -> Any:
+    """An option that an environment variable may give; the flag wins over the variable."""
+    return typer.Option(flag, envvar=variable, show_envvar=True, show_default=False, help=help)
+
+
 # Options every command takes, after the command name.
 StateOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--state",
-        envvar="INMAILCTL_STATE",
-        show_envvar=True,
-        show_default=False,
-        help="State file [default: state.toml in the user data dir].",
-    ),
+    Path | None, _from_env("--state", "INMAILCTL_STATE", "State file [default: state.toml in the user data dir].")
 ]
-RulesOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--rules",
-        envvar="INMAILCTL_RULES",
-        show_envvar=True,
-        show_default=False,
-        help="Rulebook file [default: the built-in one].",
-    ),
-]
+RulesOpt = Annotated[Path | None, _from_env("--rules", "INMAILCTL_RULES", "Rulebook file [default: the built-in one].")]
 TodayOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--today",
-        envvar="INMAILCTL_TODAY",
-        show_envvar=True,
-        show_default=False,
-        help="The date to act on, YYYY-MM-DD [default: the system date].",
-    ),
+    str | None, _from_env("--today", "INMAILCTL_TODAY", "The date to act on, YYYY-MM-DD [default: the system date].")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts (the same as --format json).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success but data asked for.")]
