@@ -6,6 +6,7 @@ under --strict); it tells the person what to change.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -94,8 +95,8 @@ def response_sample(book: Book, today: date) -> tuple[int, int]:
     """Answered and sent among the last `response_sample` InMails old enough to have been answered
     (all the remembered ones when there are fewer)."""
     settled = today - timedelta(days=book.rules.advice.follow_up_days)
-    sends = sorted((s for sends in book.recent.values() for s in sends if s.date <= settled), key=lambda s: s.date)
-    last = sends[-book.rules.advice.response_sample :]
+    sends = (s for sends in book.recent.values() for s in sends if s.date <= settled)
+    last = heapq.nlargest(book.rules.advice.response_sample, sends, key=lambda s: s.date)
     return sum(1 for s in last if s.replied), len(last)
 
 

@@ -141,6 +141,8 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = Tr
         out.follow_ups += len(due)
         out.wanted += wanted + len(due)
         out.sent += sent_today
+        if day.weekday() == 6:
+            book.pruned()  # as every save does: what no rule can need any more is forgotten
         if record:
             out.days.append(Day(day, sent_today, book.spendable_total()))
             out.days_at_risk += advice.risk(book, day, judge_answers=plan.response_rate > 0).level != "low"
