@@ -690,7 +690,10 @@ def buy(
     credits: Annotated[
         int,
         typer.Argument(
-            help="Pack size: one of the rulebook's sizes.", show_default=False, autocompletion=_complete_packs
+            help="Pack size: one of the rulebook's sizes.",
+            show_default=False,
+            metavar="CREDITS",
+            autocompletion=_complete_packs,
         ),
     ],
     key: IdOpt = None,
@@ -1454,6 +1457,7 @@ def _progress(ctx: Context, total: int, worth: int, label: str) -> Any:
         return _NoProgress()
     from . import render
 
+    render.configure(color=ctx.color)
     return render.progress(total, label)
 MAX_NEED = 100_000  # InMails a month: beyond any daily limit times twenty working days
 MAX_TOTAL_NEED = 240_000  # InMails over the whole horizon: what an exact plan can be worked out for quickly

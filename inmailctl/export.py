@@ -64,8 +64,9 @@ def ledger(entries: Iterable[Entry], rules: Rulebook) -> str:
             move(entry, f"credit back: {_text(d['recipient'])} answered",
                  (f"assets:inmail:{kinds[d['block']]}", credits(1)), ("income:inmail:returned", credits(-1)))
         elif kind in ("expire", "forfeit") and d["credits"]:
-            move(entry, f"{d['credits']} {d['block_kind']} credits {kind}d",
-                 (f"expenses:inmail:{kind}d", credits(d["credits"])),
+            done = {"expire": "expired", "forfeit": "forfeited"}[kind]
+            move(entry, f"{d['credits']} {d['block_kind']} credits {done}",
+                 (f"expenses:inmail:{done}", credits(d["credits"])),
                  (f"assets:inmail:{d['block_kind']}", credits(-d["credits"])))
         else:
             if kind == "open":

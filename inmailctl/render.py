@@ -285,11 +285,12 @@ def where(answer: dict[str, Any]) -> None:
 
 
 class _Progress:
-    """A progress bar on stderr, only when stderr is a terminal; otherwise it does nothing."""
+    """A progress bar on stderr, only when stderr is a terminal that takes escape codes (it redraws
+    itself in place); otherwise it does nothing."""
 
     def __init__(self, total: int, label: str) -> None:
         self.bar: Any = None
-        if err.is_terminal:
+        if err.is_terminal and err.color_system is not None:
             from rich.progress import Progress
 
             self.bar = Progress(console=err, transient=True)
