@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 from . import __version__, store
 from .rules import account, advice
 from .rules.dates import FIRST_DAY, LAST_DAY, parse_date
-from .rules.errors import BadInput, FileProblem, GateFailed, InmailError, Refusal
+from .rules.errors import TRANSFER_NOT_ALLOWED, BadInput, FileProblem, GateFailed, InmailError, Refusal
 from .rules.ledger import Book, Entry
 from .rules.rulebook import ANNUAL, BILLINGS, MAX_MONTHS, money_text, per
 
@@ -1034,6 +1034,33 @@ def grant(
         "total": book.spendable_total(),
     }
     _emit(ctx, answer, "granted")
+
+
+@commands.command(rich_help_panel="Credits")
+def transfer(
+    credits: Annotated[int, typer.Argument(help="Credits to move.", show_default=False, metavar="CREDITS")],
+    to: Annotated[str, typer.Option("--to", help="The account that would receive them.")],
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Refuse, always: InMail credits cannot be shared or transferred between accounts (exit 4).
+
+    It exists so that scripts which try get a clear answer, code transfer-not-allowed.
+
+    \b
+    Example:
+      inmailctl transfer 10 --to colleague
+    """
+    Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    raise Refusal(
+        f"credits cannot be shared or transferred between accounts, so {credits} cannot go to {to!r}; "
+        "buy a pack on that account instead",
+        TRANSFER_NOT_ALLOWED,
+    )
 
 
 @commands.command(rich_help_panel="Credits")

@@ -1539,3 +1539,16 @@ def test_state_files_are_mode_0600(acct: Account) -> None:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     finally:
         os.umask(old)
+
+
+def test_transfer_always_refuses_with_its_own_code(tmp_path: Path) -> None:
+    """Credits cannot be shared or transferred between accounts: scripts that try get exit 4."""
+    state = tmp_path / "state.toml"
+    runner = CliRunner()
+    common = ["--state", str(state), "--today", "2026-03-02"]
+    assert runner.invoke(app, ["init", "--plan", "premium", *common]).exit_code == 0
+    before = state.read_bytes()
+    done = runner.invoke(app, ["transfer", "10", "--to", "bob", *common, "--json"])
+    assert done.exit_code == 4
+    assert json.loads(done.stderr)["error"]["code"] == "transfer-not-allowed"
+    assert state.read_bytes() == before

@@ -49,6 +49,7 @@ DAILY_LIMIT = "daily-limit"
 RECIPIENT_LIMIT = "recipient-limit"
 NO_CREDITS = "no-credits"
 PACKS_NOT_ALLOWED = "packs-not-allowed"
+TRANSFER_NOT_ALLOWED = "transfer-not-allowed"  # credits belong to one account (the source's FAQ)
 
 REFUSAL_CODES = (
     PLAN_CANNOT_SEND,
@@ -57,4 +58,5 @@ REFUSAL_CODES = (
     RECIPIENT_LIMIT,
     NO_CREDITS,
     PACKS_NOT_ALLOWED,
+    TRANSFER_NOT_ALLOWED,
 )
