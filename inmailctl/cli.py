@@ -24,7 +24,7 @@ from .rules import account, advice
 from .rules.dates import FIRST_DAY, LAST_DAY, parse_date
 from .rules.errors import TRANSFER_NOT_ALLOWED, BadInput, FileProblem, GateFailed, InmailError, Refusal
 from .rules.ledger import Book, Entry
-from .rules.rulebook import ANNUAL, BILLINGS, MAX_MONTHS, money_text, per
+from .rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, money_text, per
 
 
 class Boundary(TyperGroup):
@@ -149,11 +149,17 @@ def _complete_packs(incomplete: str) -> list[str]:
 
 
 def _completion_rules() -> Any:
+    """INMAILCTL_RULES if set, else the rulebook of the state in use, else the built-in one."""
     rules = os.environ.get("INMAILCTL_RULES")
     try:
-        return store.load_rulebook(Path(rules) if rules else None)
+        if rules:
+            return store.load_rulebook(Path(rules))
+        state = _state_path(Path(os.environ["INMAILCTL_STATE"]) if os.environ.get("INMAILCTL_STATE") else None)
+        if state.exists():
+            return store.load(state).book.rules
     except InmailError:
-        return store.load_rulebook(None)
+        pass
+    return store.load_rulebook(None)
 
 
 def _from_env(flag: str, variable: str, help: str) -> Any:
@@ -571,12 +577,13 @@ def history(
         state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv', 'ledger')
     )
     stored, catch_up = _load(ctx)
-    rows = [_public(entry) for entry in store.read_journal(stored) + catch_up]
+    entries = store.read_journal(stored) + catch_up
     if ctx.format == "ledger":
         from .export import ledger
 
-        sys.stdout.write(ledger(store.read_journal(stored) + catch_up, stored.book.rules))
+        sys.stdout.write(ledger(entries, stored.book.rules))
         return
+    rows = [_public(entry) for entry in entries]
     extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
     _emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
 
@@ -960,10 +967,11 @@ def reply(
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     with _change(ctx) as change:
         book = change.book
-        earlier = None
-        if account.latest_send(book, recipient) is None:  # too old for the snapshot: ask the journal
-            earlier = store.find_latest_send(change.stored, recipient)
         answered = _date_option(on, "--on") if on is not None else ctx.today
+        earlier = None
+        remembered = book.recent.get(recipient, [])
+        if not remembered or remembered[0].date > answered:  # too old for the snapshot: ask the journal
+            earlier = store.find_latest_send(change.stored, recipient, answered)
         entry = account.reply(book, ctx.today, recipient, earlier, answered)
         if entry is not None:
             change.entries.append(entry)
@@ -1087,6 +1095,7 @@ def check(
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
     # Like send, the state's own rulebook; without a state, --rules (or the built-in one).
+    account.text(recipient, "the recipient")
     knobs = (store.load(ctx.state).book.rules if ctx.state.exists() else store.load_rulebook(ctx.rules)).advice
     problems = advice.check_message(knobs, recipient, subject, body)
     answer = {
@@ -1305,9 +1314,6 @@ def _simulation(out: Any) -> dict[str, Any]:
     }
 
 
-MAX_AMOUNT = 1_000_000_000
-
-
 def _amount(text: str, option: str) -> Any:
     from decimal import Decimal, InvalidOperation
 
@@ -1332,8 +1338,8 @@ def compare(
         str, typer.Option("--billing", help="annual, monthly or both: which prices and credits to compare.")
     ] = ANNUAL,
     response_rate: Annotated[
-        float | None,
-        typer.Option("--response-rate", help="Share answered, 0 to 1 [default: the state's measured rate]."),
+        str | None,
+        typer.Option("--response-rate", help="Share answered, 0 to 1, or `state` for the rate measured in the state."),
     ] = None,
     allow_switch: Annotated[
         bool, typer.Option("--allow-switch", help="Also find the cheapest month-by-month sequence of plans.")
@@ -1383,6 +1389,8 @@ def compare(
         "plans": rows,
     }
     if allow_switch:
+        if len(needs) > MAX_SCHEDULE_MONTHS:
+            raise BadInput(f"--allow-switch plans at most {MAX_SCHEDULE_MONTHS} months, not {len(needs)}")
         schedules = [_schedule(rulebook, needs, rate, period) for period in billings]
         feasible = [found for found in schedules if found["feasible"]]
         answer["schedule"] = min(feasible, key=lambda f: Decimal(f["total_cost"])) if feasible else schedules[0]
@@ -1413,17 +1421,25 @@ def _money_or_none(amount: Decimal | None) -> str | None:
     return None if amount is None else money_text(amount)
 
 
-def _response_rate(ctx: Context, given: float | None) -> tuple[float | None, str | None]:
-    """The response rate to plan with: the option's, else the one measured in the state, if any."""
-    if given is not None:
-        if not 0.0 <= given <= 1.0:
-            raise BadInput(f"--response-rate must be between 0 and 1, not {given}")
-        return given, "option"
-    if not ctx.state.exists():
+def _response_rate(ctx: Context, given: str | None) -> tuple[float | None, str | None]:
+    """The response rate to plan with: none, the one given, or (`state`) the one measured in the state."""
+    if given is None:
         return None, None
+    if given.strip().lower() != "state":
+        try:
+            rate = float(given)
+        except ValueError:
+            rate = -1.0
+        if not 0.0 <= rate <= 1.0:
+            raise BadInput(f"--response-rate must be a share from 0 to 1, or `state`, not {given!r}")
+        return rate, "option"
     stored, _ = _load(ctx)
     answered, asked = advice.response_sample(stored.book, ctx.today)
-    return (round(answered / asked, 4), "state") if asked else (None, None)
+    if not asked:
+        raise BadInput(
+            f"{ctx.state} has no InMail old enough to measure a response rate yet; give --response-rate R"
+        )
+    return round(answered / asked, 4), "state"
 
 
 def _schedule(rulebook: Any, needs: list[int], rate: float | None, billing: str) -> dict[str, Any]:
@@ -1436,11 +1452,11 @@ def _schedule(rulebook: Any, needs: list[int], rate: float | None, billing: str)
     offered = tuple(billed for plan in rulebook.plans if (billed := plan.billed(billing)) is not None)
     billed_rules = rulebook._replace(plans=offered)
     sendable = [p for p in offered if p.can_send]
-    # Answers lower the credits needed only if every plan the schedule may use gives credits back.
-    credits = needs
-    if rate and sendable and all(p.credit_back_days > 0 for p in sendable):
-        credits = list(credits_needed(sendable[0], needs, rate))
-    single = next((c for c in price_plans(billed_rules, needs, rate or 0.0).plans if c.feasible), None)
+    # The schedule covers one credit need for every plan, so answers lower it only where every plan
+    # gives credits back; the single plan it is weighed against is priced on the same footing.
+    applied = rate if rate and sendable and all(p.credit_back_days > 0 for p in sendable) else 0.0
+    credits = list(credits_needed(sendable[0], needs, applied)) if applied else needs
+    single = next((c for c in price_plans(billed_rules, needs, applied).plans if c.feasible), None)
     found = cheapest_schedule(billed_rules, needs, credits) if offered else None
     if found is None:
         return {"feasible": False, "billing": billing, "steps": [], "total_cost": None, "saving": None,
@@ -1448,6 +1464,7 @@ def _schedule(rulebook: Any, needs: list[int], rate: float | None, billing: str)
     return {
         "feasible": True,
         "billing": billing,
+        "response_rate_applied": applied or None,
         "steps": [
             {"month": step.month + 1, "plan": step.plan,
              "packs": [{"credits": credits, "count": count} for credits, count in step.packs]}
@@ -1487,6 +1504,7 @@ def _progress(ctx: Context, total: int, worth: int, label: str) -> Any:
     render.configure(color=ctx.color)
     return render.progress(total, label)
 MAX_NEED = 100_000  # InMails a month: beyond any daily limit times twenty working days
+MAX_SCHEDULE_MONTHS = 120  # a sequence of plans is worked out exactly, month by month: ten years at most
 MAX_TOTAL_NEED = 240_000  # InMails over the whole horizon: what an exact plan can be worked out for quickly
 
 

@@ -17,7 +17,8 @@ CREDIT = "INMAIL"
 
 def ledger(entries: Iterable[Entry], rules: Rulebook) -> str:
     """One transaction per entry that moves credits or money; the others as comments."""
-    currency = rules.currency
+    # A commodity symbol with anything but letters must be quoted in a journal.
+    currency = rules.currency if rules.currency.isalpha() else f'"{rules.currency}"'
     kinds: dict[int, str] = {}  # block id -> its kind, to book later moves to the right account
     billing = "annual"
     lines = [f"; inmailctl ledger: credits as {CREDIT}, money as {currency}", ""]

@@ -107,6 +107,9 @@ def sent_csv(answer: dict[str, Any]) -> None:
         for row in refused:
             table.add_row(str(row["line"]), row["recipient"], row["code"])
         out.print(table)
+    for row in answer["rows"]:
+        for warning in row.get("warnings", []):
+            err.print(f"warning: line {row['line']} ({row['recipient']}): {warning}")
     verb = "Would send" if answer.get("dry_run") else "Sent"
     counts = ", ".join(f"{code} {n}" for code, n in answer["refused"].items()) or "none"
     repeats = f", {answer['repeated']} already sent" if answer["repeated"] else ""

@@ -176,11 +176,12 @@ def find_key(stored: Stored, key: str) -> Key | None:
     return find_keys(stored, {key}).get(key)
 
 
-def find_latest_send(stored: Stored, recipient: str) -> Sent | None:
-    """The latest InMail to `recipient` in the whole journal, with whether it has had a reply."""
+def find_latest_send(stored: Stored, recipient: str, by: date | None = None) -> Sent | None:
+    """The latest InMail to `recipient` in the whole journal (sent on or before `by`, if given), with
+    whether it has had a reply."""
     latest: Sent | None = None
     for entry in read_journal(stored):
-        if entry.data.get("recipient") != recipient:
+        if entry.data.get("recipient") != recipient or (by is not None and entry.date > by):
             continue
         if entry.kind == "send":
             latest = Sent(entry.date, recipient, entry.data["block"])

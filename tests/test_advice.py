@@ -901,7 +901,9 @@ def test_compare_billing_both_lists_each_offered_billing_and_picks_the_cheapest(
     plan_ids = {r["id"] for r in answer["plans"]}
     assert {(p, "annual") for p in plan_ids} <= pairs
     for row in answer["plans"]:
-        if row["billing"] == "monthly" and row["id"] != "premium":
+        if row["billing"] == "monthly" and row["id"] == "basic":  # free however it is billed
+            assert row["feasible"] is False and "cannot send" in row["reason"]
+        elif row["billing"] == "monthly" and row["id"] != "premium":
             assert row["feasible"] is False and "monthly" in row["reason"]
     rows = answer["plans"]
     assert [r["feasible"] for r in rows] == sorted((r["feasible"] for r in rows), reverse=True)
@@ -994,9 +996,13 @@ def measured(acct: Acct) -> Acct:
     return acct
 
 
-def test_compare_uses_the_states_measured_rate_when_the_option_is_absent(tmp_path: Path, measured: Acct) -> None:
+def test_compare_uses_the_states_measured_rate_only_when_asked(tmp_path: Path, measured: Acct) -> None:
+    """compare prices from --rules alone; `--response-rate state` asks for the state's measured rate."""
     before = measured.files()
-    answer = compare_json(tmp_path, "--need", "40", "--months", "1", state=measured.state, today=day(7))
+    plain = compare_json(tmp_path, "--need", "40", "--months", "1", state=measured.state, today=day(7))
+    assert plain["response_rate"] is None and plain["response_rate_from"] is None
+    answer = compare_json(tmp_path, "--need", "40", "--months", "1", "--response-rate", "state",
+                          state=measured.state, today=day(7))
     assert answer["response_rate"] == 0.25 and answer["response_rate_from"] == "state"
     assert by_id(answer)["premium"]["cost_per_reply"] == "6.50"  # 64.99 / 10
     assert measured.files() == before
@@ -1005,9 +1011,10 @@ def test_compare_uses_the_states_measured_rate_when_the_option_is_absent(tmp_pat
     assert given["response_rate"] == 0.5 and given["response_rate_from"] == "option"
 
 
-def test_compare_has_no_measured_rate_before_any_inmail_is_settled(tmp_path: Path, measured: Acct) -> None:
-    answer = compare_json(tmp_path, "--need", "40", "--months", "1", state=measured.state, today=day(6))
-    assert answer["response_rate"] is None and answer["response_rate_from"] is None
+def test_compare_cannot_measure_a_rate_before_any_inmail_is_settled(tmp_path: Path, measured: Acct) -> None:
+    done = CliRunner().invoke(app, ["compare", "--need", "40", "--months", "1", "--response-rate", "state",
+                                    "--state", str(measured.state), "--today", day(6), "--json"])
+    assert done.exit_code == 2 and "old enough" in json.loads(done.stderr)["error"]["message"]
 
 
 # ===================================================================================================
@@ -1067,6 +1074,7 @@ def test_allow_switch_finds_the_cheaper_seasonal_schedule(tmp_path: Path) -> Non
         "best_single_plan": "big",
         "saving": "70.00",
         "billing": "annual",
+        "response_rate_applied": None,
     }
     assert Decimal(schedule["total_cost"]) == brute_force(SEASON)
 
@@ -1126,3 +1134,64 @@ def test_the_new_commands_print_tables_without_json(tmp_path: Path, acct: Acct) 
         result = acct.run(*args, today=day(8), json=False)
         assert result.exit_code == 0, (args, result.stdout, result.stderr)
         assert result.stderr == "" and result.stdout.strip(), args
+
+
+# ===================================================================================================
+# Found by the second review
+
+
+def test_reply_on_reaches_an_inmail_the_snapshot_has_forgotten(acct: Acct) -> None:
+    """Ada got InMails on day 0 and day 40; an answer to the first, noted on day 42 as of day 9, is found
+    in the journal (the snapshot only remembers the recent one)."""
+    acct.init()
+    acct.sent("Ada Lovelace", day(0))
+    acct.sent("Ada Lovelace", day(40))
+    answer = acct.ok("reply", "Ada Lovelace", "--on", day(9), today=day(42))
+    assert answer["recorded"] is True
+    history = acct.ok("history", today=day(42))["entries"]
+    assert [e["sent"] for e in history if e["kind"] == "reply"] == [day(0)]
+
+
+def test_followups_leave_out_members_marked_unavailable(acct: Acct) -> None:
+    acct.init()
+    acct.sent("Ada Lovelace", day(0))
+    acct.ok("unavailable", "Ada Lovelace", today=day(1))
+    assert acct.ok("followups", today=day(8))["due"] == []
+
+
+def test_check_refuses_an_empty_recipient_like_send(acct: Acct) -> None:
+    failed(invoke("check", "", "--subject", GOOD_SUBJECT, "--state", acct.state, "--json"), 2, "bad-input")
+
+
+def test_monthly_credits_without_a_monthly_price_are_refused(tmp_path: Path, acct: Acct) -> None:
+    rules = write_rules(tmp_path, rules_data(plans={"premium": {"monthly_billing_credits": 15}}))
+    message = failed(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
+    assert "monthly_billing_price" in message
+
+
+def test_a_monthly_billed_account_can_still_move_to_the_free_plan(tmp_path: Path, acct: Acct) -> None:
+    acct.ok("init", "--plan", "premium", "--rules", billing_rules(tmp_path), "--billing", "monthly", today=day(0))
+    assert acct.ok("switch", "basic", "--dry-run", today=day(1))["plan"] == "basic"
+
+
+def test_send_from_csv_shows_row_warnings_in_table_mode(tmp_path: Path, acct: Acct) -> None:
+    acct.init()
+    campaign = tmp_path / "c.csv"
+    campaign.write_text("recipient,subject,body\nAda Lovelace,Hi,We are hiring.\n")
+    done = acct.run("send", "--from-csv", campaign, today=day(0), json=False)
+    assert done.exit_code == 0
+    assert "line 2 (Ada Lovelace)" in done.stderr and "says nothing" in done.stderr
+
+
+def test_the_schedule_never_costs_more_than_the_best_single_plan_it_is_weighed_against(tmp_path: Path) -> None:
+    """With a response rate and a rulebook where only some plans give credits back, the schedule and the
+    single plan it is weighed against are priced on the same footing: the saving is never negative."""
+    text = (Path(__file__).resolve().parent.parent / "sample_configs" / "linkedin-2026.toml").read_text()
+    head, tail = text.split("[plans.recruiter-lite]")
+    mixed = tmp_path / "mixed.toml"
+    mixed.write_text(head + "[plans.recruiter-lite]" + tail.replace("credit_back_days = 90", "credit_back_days = 0"))
+    answer = ok_json(invoke("compare", "--need", "60", "--months", "3", "--rules", mixed, "--response-rate", "0.5",
+                            "--allow-switch", "--state", tmp_path / "none.toml", "--today", day(0), "--json"))
+    schedule = answer["schedule"]
+    assert schedule["response_rate_applied"] is None
+    assert Decimal(schedule["saving"]) >= 0

@@ -63,13 +63,12 @@ def test_a_pending_cancellation_to_a_credit_back_plan_runs_every_trial_in_full()
     assert [figures(o) for o in quick] == [figures(o) for o in full]
 
 
-def test_follow_ups_go_to_the_unanswered_once_and_meet_the_rules() -> None:
-    """No one answers: every InMail gets one follow-up a week later, which the built-in rulebook's one
-    InMail per member per 30 days refuses."""
+def test_follow_ups_wait_for_the_per_recipient_limit() -> None:
+    """No one answers: every InMail gets one follow-up, on the first day both the advice (7 days) and
+    the built-in rulebook's one InMail per member per 30 days allow, so none is refused."""
     book, _ = account.open_account(store.load_rulebook(None), "recruiter", START)
-    out = simulate.run(book, START, simulate.SendingPlan(2, 1, True, 0.0, 10, follow_up=True), seed=1)
+    out = simulate.run(book, START, simulate.SendingPlan(2, 3, True, 0.0, 10, follow_up=True), seed=1)
     days = (out.end - START).days + 1
-    assert out.sent == 2 * days
-    assert out.follow_ups == 2 * (days - 7)  # every day's InMails but the last week's
-    assert out.refused == {"recipient-limit": out.follow_ups}
-    assert out.wanted == out.sent + out.follow_ups
+    assert out.follow_ups == 2 * (days - 30)  # every day's InMails but the last 30 days'
+    assert out.refused == {}
+    assert out.sent == 2 * days + out.follow_ups == out.wanted

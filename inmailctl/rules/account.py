@@ -230,11 +230,13 @@ def reply(
     answered = today if on is None else on
     if answered > today:
         raise BadInput(f"--on {answered} is after today ({today}); an answer cannot come from the future")
-    sends = book.recent.get(recipient) or ([earlier] if earlier else [])
-    if not sends:
+    sends = book.recent.get(recipient, [])
+    if not sends and earlier is None:
         raise BadInput(f"no InMail was ever sent to {recipient!r}; nothing to reply to", "never-sent")
-    answerable = [s for s in sends if s.date <= answered]  # the latest InMail as of the answer's day
+    # The latest InMail as of the answer's day, from the book or else from the full history.
+    answerable = [s for s in sends if s.date <= answered] or ([earlier] if earlier and earlier.date <= answered else [])
     if not answerable:
+        sends = sends or [earlier]  # type: ignore[list-item]
         raise BadInput(f"--on {answered} is before the first InMail to {recipient!r} ({sends[0].date})")
     sent = answerable[-1]
     if sent.replied:

@@ -128,6 +128,8 @@ def follow_ups(book: Book, today: date) -> list[FollowUp]:
     advice, rules = book.rules.advice, book.rules
     due = []
     for recipient, sends in book.recent.items():
+        if recipient in book.unavailable:
+            continue
         unanswered = []
         for sent in reversed(sends):
             if sent.replied:

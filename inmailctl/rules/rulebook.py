@@ -55,8 +55,8 @@ class Plan(NamedTuple):
 
     def billed(self, billing: str) -> Plan | None:
         """The plan's figures under a billing period (`annual` is the default); None when not offered."""
-        if billing == ANNUAL:
-            return self
+        if billing == ANNUAL or (self.monthly_billing_price is None and self.price == 0 and not self.can_send):
+            return self  # a free plan is free however it is billed
         if self.monthly_billing_price is None:
             return None
         credits = self.monthly_billing_credits
@@ -317,6 +317,12 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 if "monthly_billing_credits" in reader.table else None,
             )
         )
+    for plan in plans:
+        if plan.monthly_billing_credits is not None and plan.monthly_billing_price is None:
+            plans_reader.child(plan.id).fail(
+                plans_reader.key(f"{plan.id}.monthly_billing_credits"),
+                "needs monthly_billing_price too (the plan's price when billed monthly)",
+            )
     advice = Advice()
     if "advice" in top.table:
         knobs = top.child("advice")

@@ -97,14 +97,23 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = Tr
     day = start
     number = 0
 
+    sent_days: dict[str, list[date]] = {}  # each simulated recipient's InMails, for follow-up timing
+    limit_window = timedelta(days=book.rules.per_recipient_window_days)
+
     def sent_to(recipient: str, round_: int) -> None:
-        """After a send: draw whether it is answered, else plan its follow-up."""
+        """After a send: draw whether it is answered, else plan its follow-up for the first day that
+        both the advice (wait follow_up_days) and the per-recipient limit allow."""
+        days = sent_days.setdefault(recipient, [])
+        days.append(day)
         delay = _answer(rng, plan.response_rate)
         if delay is not None:
             out.responses += 1
             replies.setdefault(day + timedelta(days=delay), []).append(recipient)
         elif plan.follow_up and round_ < knobs.follow_up_max:
-            follow_ups.setdefault(day + timedelta(days=knobs.follow_up_days), []).append((recipient, round_ + 1))
+            due = day + timedelta(days=knobs.follow_up_days)
+            if len(days) >= book.rules.per_recipient:
+                due = max(due, days[-book.rules.per_recipient] + limit_window)
+            follow_ups.setdefault(due, []).append((recipient, round_ + 1))
 
     while day <= end:
         for entry in account.advance(book, day):
