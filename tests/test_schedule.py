@@ -9,61 +9,13 @@ from decimal import Decimal
 from functools import cache
 
 import pytest
+from builders import plan, rulebook
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inmailctl.rules.compare import compare, plan_cost
 from inmailctl.rules.rulebook import Pack, Plan, Rulebook
 from inmailctl.rules.schedule import Schedule, Step, cheapest_schedule
-
-# ---------------------------------------------------------------------------------------------
-# Builders
-
-
-def plan(
-    id: str = "p",
-    credits: int = 0,
-    price: str = "10.00",
-    *,
-    daily_limit: int = 100,
-    can_send: bool = True,
-    packs: bool = True,
-    rollover_cap: int = 0,
-    rollover_valid_days: int = 90,
-) -> Plan:
-    return Plan(
-        id=id,
-        name=id.title(),
-        monthly_credits=credits,
-        price=Decimal(price),
-        daily_limit=daily_limit,
-        can_send=can_send,
-        packs=packs,
-        rollover_cap=rollover_cap,
-        rollover_valid_days=rollover_valid_days,
-        credit_back_days=0,
-    )
-
-
-def rulebook(
-    plans: Sequence[Plan],
-    packs: Sequence[tuple[int, str]] = (
-        (10, "10.00"),
-        (25, "25.00"),
-        (50, "50.00"),
-        (100, "100.00"),
-    ),
-    valid_months: int = 12,
-) -> Rulebook:
-    return Rulebook(
-        currency="USD",
-        pack_valid_months=valid_months,
-        per_recipient=1,
-        per_recipient_window_days=30,
-        packs=tuple(sorted((Pack(c, Decimal(p)) for c, p in packs), key=lambda p: p.credits)),
-        plans=tuple(plans),
-    )
-
 
 BUILTIN = rulebook(
     (
