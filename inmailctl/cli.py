@@ -296,6 +296,7 @@ def _load(ctx: Context) -> tuple[store.Stored, list[Entry]]:
     that bringing it up to date produced."""
     stored = store.load(ctx.state)
     store.check_today(stored.book, ctx.today, ctx.state)
+    store.tidy_if_idle(stored)
     return stored, account.advance(stored.book, ctx.today)
 
 

@@ -365,16 +365,35 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _tidy(path: Path, keep: str) -> None:
-    """Remove what a killed run left: temporary snapshots and journals the snapshot does not name."""
+def _leftovers(path: Path, keep: str) -> list[Path]:
+    """What a killed run left: temporary snapshots, and journals the snapshot does not name."""
     try:
         names = os.listdir(path.parent)
     except OSError:
-        return
+        return []
     ours = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp|{re.escape(path.name)}\.[0-9a-f]{{8}}\.journal")
-    for name in names:
-        if ours.fullmatch(name) and name != keep:
-            _remove_quietly(path.parent / name)
+    return [path.parent / name for name in names if ours.fullmatch(name) and name != keep]
+
+
+def _tidy(path: Path, keep: str) -> None:
+    """Remove what a killed run left (the caller holds the lock)."""
+    for leftover in _leftovers(path, keep):
+        _remove_quietly(leftover)
+
+
+def tidy_if_idle(stored: Stored) -> None:
+    """Let a read-only command tidy what a killed run left too, but only when no writer holds the lock:
+    a running writer's temporary file is not a leftover. Costs one directory listing when all is tidy."""
+    if not _leftovers(stored.path, stored.journal):
+        return
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(stored.path.parent / (stored.path.name + ".lock")), timeout=0)
+    try:
+        with lock:
+            _tidy(stored.path, keep=stored.journal)
+    except (Timeout, OSError):
+        pass
 
 
 def _cut_quietly(fd: int, length: int) -> None:

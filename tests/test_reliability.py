@@ -226,3 +226,21 @@ def test_migration_steps_run_in_order(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setitem(store.MIGRATIONS, 2, two_to_three)
     assert run("grant", "1", "--reason", "x", "--state", str(tmp_path / "state.toml"), "--today", "2026-02-10") == 0
     assert steps == [2] and "schema_version = 3" in (tmp_path / "state.toml").read_text()
+
+
+def test_a_read_only_command_tidies_leftovers_only_when_no_writer_holds_the_lock(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    state = tmp_path / "state.toml"
+    assert run("init", "--plan", "premium", "--state", str(state), "--today", "2026-03-02") == 0
+    leftover = tmp_path / ".state.toml.deadbeef.tmp"
+    orphan = tmp_path / "state.toml.0badf00d.journal"
+    snapshot_and_journal = {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.name.endswith(".lock")}
+    leftover.write_text("half a snapshot")
+    orphan.write_text("a journal from an init --force that died")
+    with FileLock(str(tmp_path / "state.toml.lock")):  # a writer is at work: its files are not leftovers
+        assert run("balance", "--state", str(state), "--today", "2026-03-02") == 0
+    assert leftover.exists() and orphan.exists()
+    assert run("balance", "--state", str(state), "--today", "2026-03-02") == 0
+    assert not leftover.exists() and not orphan.exists()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.name.endswith(".lock")} == snapshot_and_journal
