@@ -1,0 +1,371 @@
+"""Commands about the account: plans, init, switch, cancel, balance, history, verify, where, stats."""
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from inmailctl import store
+from inmailctl.rules import account, advice
+from inmailctl.rules.errors import FileProblem, InmailError
+from inmailctl.rules.ledger import Book, Entry
+from inmailctl.rules.rulebook import ANNUAL, money_text
+
+from .base import (
+    BillingOpt,
+    Context,
+    CsvOpt,
+    DryRunOpt,
+    FormatOpt,
+    JsonOpt,
+    NoColorOpt,
+    QuietOpt,
+    RulesOpt,
+    StateOpt,
+    TodayOpt,
+    _balance,
+    _billing,
+    _change,
+    _complete_plans,
+    _emit,
+    _load,
+    commands,
+)
+
+
+@commands.command(rich_help_panel="Account")
+def plans(
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """List the rulebook's plans: monthly credits, price and daily limit.
+
+    \b
+    Example:
+      inmailctl plans --rules sample_configs/linkedin-2026.toml
+    """
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
+    rulebook = store.load_rulebook(ctx.rules)
+    answer: dict[str, Any] = {
+        "currency": rulebook.currency,
+        "plans": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "monthly_credits": p.monthly_credits,
+                "price": money_text(p.price),
+                "daily_limit": p.daily_limit,
+                "can_send": p.can_send,
+                "packs": p.packs,
+                "rollover_cap": p.rollover_cap,
+                "credit_back_days": p.credit_back_days,
+                "monthly_billing": None
+                if p.monthly_billing_price is None
+                else {
+                    "price": money_text(p.monthly_billing_price),
+                    "monthly_credits": p.monthly_credits
+                    if p.monthly_billing_credits is None
+                    else p.monthly_billing_credits,
+                },
+            }
+            for p in rulebook.plans
+        ],
+        "packs": [{"credits": p.credits, "price": money_text(p.price)} for p in rulebook.packs],
+        "pack_valid_months": rulebook.pack_valid_months,
+    }
+    _emit(ctx, answer, "plans", answer["plans"], PLAN_COLUMNS)
+
+
+@commands.command(rich_help_panel="Account")
+def init(
+    plan: Annotated[
+        str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).", autocompletion=_complete_plans)
+    ],
+    billing: BillingOpt = ANNUAL,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Create a state on a plan; its billing cycle starts today and renews on this day of the month.
+
+    The state keeps its own copy of the rulebook, so it replays the same way anywhere.
+
+    \b
+    Example:
+      inmailctl init --plan premium --today 2026-01-31
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    rulebook = store.load_rulebook(ctx.rules)
+    book, entries = account.open_account(rulebook, plan, ctx.today, _billing(billing))
+    with store.locked(ctx.state, create_directory=True):
+        store.create(ctx.state, book, entries, force)
+    answer = _balance(book, ctx.today)
+    answer["state"] = str(ctx.state)
+    _emit(ctx, answer, "balance")
+
+
+@commands.command(rich_help_panel="Account")
+def switch(
+    plan: Annotated[
+        str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=_complete_plans)
+    ],
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Upgrade or downgrade now: the current allowance is forfeited and a new cycle starts today.
+
+    Packs and bonus credits stay.
+
+    \b
+    Example:
+      inmailctl switch sales-navigator-professional --dry-run
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
+        previous = book.plan_id
+        changes = account.switch(book, ctx.today, plan)
+        entries.extend(changes)
+        forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
+        answer = {**_balance(book, ctx.today), "previous": previous, "forfeited": forfeited, "dry_run": dry_run}
+    _emit(ctx, answer, "balance")
+
+
+@commands.command(rich_help_panel="Account")
+def cancel(
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Cancel at the end of the billing cycle: no refund; credits stay usable until the renewal date.
+
+    From that day the plan is the free one; packs and bonus credits stay listed and count again after a
+    `switch`.
+
+    \b
+    Example:
+      inmailctl cancel --dry-run
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
+        entry = account.cancel(book, ctx.today)
+        if entry is not None:
+            entries.append(entry)
+        answer = {**_balance(book, ctx.today), "already_cancelled": entry is None, "dry_run": dry_run}
+    _emit(ctx, answer, "balance")
+
+
+@commands.command(rich_help_panel="Account")
+def balance(
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Show live credit blocks, the spendable total and today's sends against the daily limit.
+
+    \b
+    Example:
+      inmailctl balance --json | jq .total
+    """
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
+    stored, _ = _load(ctx)
+    answer = _balance(stored.book, ctx.today)
+    _emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
+
+
+@commands.command(rich_help_panel="Account")
+def history(
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """List the ledger's entries, oldest first: renewals, sends, purchases, replies, expiries.
+
+    \b
+    Example:
+      inmailctl history --csv > inmail.csv
+    """
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv', 'ledger')
+    )
+    stored, catch_up = _load(ctx)
+    entries = store.read_journal(stored) + catch_up
+    if ctx.format == "ledger":
+        from inmailctl.export import ledger
+
+        sys.stdout.write(ledger(entries, stored.book.rules))
+        return
+    rows = [_public(entry) for entry in entries]
+    extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
+    _emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
+
+
+def _public(entry: Entry) -> dict[str, Any]:
+    """An entry as `history` shows it: the bookkeeping of --id keys stays inside."""
+    row = entry.to_json()
+    row.pop("request", None)
+    row.pop("answer", None)
+    if entry.kind == "open":
+        row.pop("rules", None)
+    return row
+
+
+PLAN_COLUMNS = ("id", "name", "monthly_credits", "price", "daily_limit", "can_send", "packs", "rollover_cap",
+                "credit_back_days")
+
+
+HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "block_kind", "usable_until")
+
+
+@commands.command(rich_help_panel="Account")
+def verify(
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Replay the whole journal and check that it rebuilds the state file exactly (exit 3 if not).
+
+    \b
+    Example:
+      inmailctl verify --state team.toml
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    stored = store.load(ctx.state)
+    entries = store.read_journal(stored)
+    if not entries or entries[0].kind != "open":
+        raise FileProblem(f"{stored.journal_path}: the journal does not start with an account", "state-invalid")
+    try:
+        rebuilt = Book.replay(entries)
+    except (KeyError, ValueError, TypeError) as error:
+        raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
+    if rebuilt != stored.book.copy().pruned():
+        raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
+    answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}
+    _emit(ctx, answer, "verified")
+
+
+@commands.command(rich_help_panel="Account")
+def where(
+    context: typer.Context,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Show the files in use: the state, its journal and lock, and the rulebook; and where each came from.
+
+    A flag wins over its environment variable, which wins over the default.
+
+    \b
+    Example:
+      INMAILCTL_STATE=team.toml inmailctl where
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+
+    def source(name: str) -> str:
+        found = context.get_parameter_source(name)
+        names = {"COMMANDLINE": "flag", "ENVIRONMENT": "environment"}
+        return names.get(found.name, "default") if found is not None else "default"
+
+    journal = None
+    if ctx.state.exists():
+        try:
+            journal = str(store.load(ctx.state).journal_path)
+        except InmailError:
+            journal = None
+    answer = {
+        "state": str(ctx.state),
+        "state_from": source("state"),
+        "state_exists": ctx.state.exists(),
+        "journal": journal,
+        "lock": str(ctx.state.parent / (ctx.state.name + ".lock")),
+        "rules": str(ctx.rules) if ctx.rules else "built-in",
+        "rules_from": source("rules"),
+        "builtin_rules": str(store.BUILTIN_RULES),
+        "today": ctx.today.isoformat(),
+        "today_from": source("today"),
+    }
+    _emit(ctx, answer, "where")
+
+
+@commands.command(rich_help_panel="Account")
+def stats(
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
+    state: StateOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Show InMails sent, answered, the response rate and the cost per reply, by month and overall.
+
+    Cost is the money actually paid: each billing cycle's subscription and every pack bought. A reply
+    counts in the month of the InMail it answers.
+
+    \b
+    Example:
+      inmailctl stats --csv > response-rates.csv
+    """
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+    )
+    stored, catch_up = _load(ctx)
+    months = advice.statistics(store.read_journal(stored) + catch_up, stored.book.rules)
+    rows = [_month(m) for m in months]
+    overall = _month(advice.total(months))
+    answer = {"currency": stored.book.rules.currency, "months": rows, "total": overall}
+    columns = ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply")
+    _emit(ctx, answer, "statistics", rows + [overall], columns)
+
+
+def _month(month: advice.Month) -> dict[str, Any]:
+    rate = month.response_rate
+    return {
+        "month": month.month,
+        "sent": month.sent,
+        "replied": month.replied,
+        "response_rate": None if rate is None else round(rate, 4),
+        "spent": money_text(month.spent),
+        "cost_per_reply": None if month.cost_per_reply is None else money_text(month.cost_per_reply),
+    }

@@ -1,0 +1,467 @@
+"""The command line's shared parts: the error boundary, the common options, loading and saving.
+
+Every command follows the same path: options -> `store` -> `rules` -> `store` -> output, and every
+failure leaves through one boundary (`Boundary.main`) that prints one line and exits with its code.
+"""
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NamedTuple
+
+import typer
+from typer._click.exceptions import ClickException  # typer 0.28 vendors click
+from typer.core import TyperGroup
+
+from inmailctl import __version__, store
+from inmailctl.rules import account, advice
+from inmailctl.rules.dates import FIRST_DAY, LAST_DAY, parse_date
+from inmailctl.rules.errors import BadInput, InmailError
+from inmailctl.rules.ledger import Book, Entry
+from inmailctl.rules.rulebook import BILLINGS
+
+
+class Boundary(TyperGroup):
+    """The one place failures become exit codes: one line on stderr, JSON with --json, no traceback.
+
+    It also builds each command's parser only when that command is asked for: Typer would otherwise
+    inspect every command's signature on every run, a cost paid per call by scripts sending in loops.
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [_command_name(info) for info in commands.registered_commands]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The commands in their groups: account, credits, planning."""
+        groups: dict[str, list[tuple[str, str]]] = {}
+        for info in commands.registered_commands:
+            command = self.get_command(ctx, _command_name(info))
+            limit = formatter.width - 6 - 16
+            groups.setdefault(info.rich_help_panel or "Commands", []).append(
+                (_command_name(info), command.get_short_help_str(limit))
+            )
+        for group, rows in groups.items():
+            with formatter.section(f"{group} commands"):
+                formatter.write_dl(rows)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:
+            for info in commands.registered_commands:
+                if _command_name(info) == cmd_name:
+                    self.commands[cmd_name] = typer.main.get_command_from_info(
+                        info, pretty_exceptions_short=True, rich_markup_mode=None
+                    )
+        return self.commands.get(cmd_name)
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        for stream in (sys.stdout, sys.stderr):  # never fail on a terminal that cannot show a name
+            if hasattr(stream, "reconfigure"):
+                stream.reconfigure(errors="backslashreplace")
+        want_json = "--json" in argv or "--format=json" in argv or any(
+            a == "--format" and b == "json" for a, b in zip(argv, argv[1:], strict=False)
+        )
+        try:
+            result = super().main(
+                args=argv,
+                prog_name=prog_name or "inmailctl",
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+            code = result if isinstance(result, int) else 0
+        except InmailError as error:
+            code = _report(error, want_json)
+        except ClickException as error:
+            if type(error).__name__ == "NoArgsIsHelpError":  # bare `inmailctl`: the help, as a usage error
+                print(error.format_message(), file=sys.stderr)
+                code = error.exit_code
+                if standalone_mode:
+                    sys.exit(code)
+                return code
+            context = getattr(error, "ctx", None)
+            hint = f" (see `{context.command_path} --help`)" if context is not None else ""
+            code = _report(BadInput(error.format_message() + hint), want_json)
+        except (typer.Abort, KeyboardInterrupt):
+            # A save is atomic: an interrupted command either saved everything or nothing.
+            _report(InmailError("interrupted", "interrupted"), want_json)
+            code = 130
+        except BrokenPipeError:  # the reader went away (`| head`): what was asked for was done
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            code = 0
+        except Exception as error:  # the last line of defence: a bug, reported without a traceback
+            if os.environ.get("INMAILCTL_DEBUG"):
+                raise
+            message = f"internal error ({type(error).__name__}: {error}); please report it"
+            code = _report(InmailError(message), want_json)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _report(error: InmailError, want_json: bool) -> int:
+    if want_json:
+        line = json.dumps({"error": {"code": error.code, "message": error.message}})
+    else:
+        line = f"inmailctl: error: {error.message}"
+    print(line, file=sys.stderr)
+    return error.exit_code
+
+
+def _command_name(info: Any) -> str:
+    return str(info.name or info.callback.__name__.replace("_", "-"))
+
+
+# The commands, registered here and turned into parsers one at a time by `Boundary.get_command`.
+commands = typer.Typer()
+
+
+app = typer.Typer(
+    cls=Boundary,
+    help="Plan, track and simulate LinkedIn InMail credits.",
+    epilog="Start with `inmailctl plans`, then `inmailctl init --plan premium`. Every command takes --help.",
+    no_args_is_help=True,
+    add_completion=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _complete_plans(incomplete: str) -> list[str]:
+    """Plan ids from the rulebook in INMAILCTL_RULES, or the built-in one."""
+    return [p.id for p in _completion_rules().plans if p.id.startswith(incomplete)]
+
+
+def _complete_packs(incomplete: str) -> list[str]:
+    return [str(p.credits) for p in _completion_rules().packs if str(p.credits).startswith(incomplete)]
+
+
+def _completion_rules() -> Any:
+    """INMAILCTL_RULES if set, else the rulebook of the state in use, else the built-in one."""
+    rules = os.environ.get("INMAILCTL_RULES")
+    try:
+        if rules:
+            return store.load_rulebook(Path(rules))
+        state = _state_path(Path(os.environ["INMAILCTL_STATE"]) if os.environ.get("INMAILCTL_STATE") else None)
+        if state.exists():
+            return store.load(state).book.rules
+    except InmailError:
+        pass
+    return store.load_rulebook(None)
+
+
+def _from_env(flag: str, variable: str, help: str) -> Any:
+    """An option that an environment variable may give; the flag wins over the variable."""
+    return typer.Option(flag, envvar=variable, show_envvar=True, show_default=False, help=help)
+
+
+# Options every command takes, after the command name.
+StateOpt = Annotated[
+    Path | None, _from_env("--state", "INMAILCTL_STATE", "State file [default: state.toml in the user data dir].")
+]
+
+
+RulesOpt = Annotated[Path | None, _from_env("--rules", "INMAILCTL_RULES", "Rulebook file [default: the built-in one].")]
+
+
+TodayOpt = Annotated[
+    str | None, _from_env("--today", "INMAILCTL_TODAY", "The date to act on, YYYY-MM-DD [default: the system date].")
+]
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts (the same as --format json).")]
+
+
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing on success but data asked for.")]
+
+
+NoColorOpt = Annotated[
+    bool, typer.Option("--no-color", help="No colours or styles (also NO_COLOR=1, TERM=dumb, or not a terminal).")
+]
+
+
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row (the same as --format csv).")]
+
+
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help="table, json or csv (history also takes ledger).", show_default=False)
+]
+
+
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show the result; save nothing.")]
+
+
+BillingOpt = Annotated[
+    str,
+    typer.Option(
+        "--billing", help="annual or monthly: which of the plan's prices and credits apply.", show_default=True
+    ),
+]
+
+
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Refuse (exit 2) a message with any problem, not just warn.")
+]
+
+
+IdOpt = Annotated[
+    str | None,
+    typer.Option("--id", help="Idempotency key: repeating the same command with it changes nothing."),
+]
+
+
+class Context(NamedTuple):
+    """The resolved common options."""
+
+    state: Path
+    rules: Path | None
+    today: date
+    format: str  # table, json, csv or ledger
+    quiet: bool
+    color: bool
+
+    @property
+    def json(self) -> bool:
+        return self.format == "json"
+
+    @classmethod
+    def of(
+        cls,
+        state: Path | None,
+        rules: Path | None,
+        today: str | None,
+        json: bool,
+        quiet: bool = False,
+        no_color: bool = False,
+        csv: bool = False,
+        fmt: str | None = None,
+        formats: tuple[str, ...] = ("table", "json"),
+    ) -> "Context":
+        return cls(_state_path(state), rules, _today(today), _format(json, csv, fmt, formats), quiet, not no_color)
+
+
+def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) -> str:
+    chosen = {name for name, on in (("json", json), ("csv", csv)) if on} | ({fmt} if fmt else set())
+    if len(chosen) > 1:
+        raise BadInput(f"choose one output format, not {' and '.join(sorted(chosen))}")
+    picked = chosen.pop() if chosen else "table"
+    if picked not in formats:
+        raise BadInput(f"--format must be one of {', '.join(formats)} here, not {picked!r}")
+    return picked
+
+
+def _state_path(state: Path | None) -> Path:
+    """The state file; a symbolic link stands for the file it points to, whose journal lies beside it."""
+    if state is None:
+        from platformdirs import user_data_path
+
+        state = user_data_path("inmailctl") / "state.toml"
+    return Path(os.path.realpath(state)) if state.is_symlink() else state
+
+
+def _billing(text: str, allowed: tuple[str, ...] = BILLINGS) -> str:
+    if text not in allowed:
+        raise BadInput(f"--billing must be {' or '.join(allowed)}, not {text!r}")
+    return text
+
+
+def _date_option(text: str, option: str) -> date:
+    try:
+        day = parse_date(text)
+    except ValueError:
+        raise BadInput(f"{option} must be a date such as 2026-01-31, not {text!r}", "bad-date") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadInput(f"{option} must be between {FIRST_DAY} and {LAST_DAY}, not {text}", "bad-date")
+    return day
+
+
+def _today(text: str | None) -> date:
+    return date.today() if text is None else _date_option(text, "--today")
+
+
+def _emit(
+    ctx: Context,
+    answer: dict[str, Any],
+    show: str,
+    rows: list[dict[str, Any]] | None = None,
+    columns: tuple[str, ...] = (),
+) -> None:
+    """Print `answer` as JSON, `rows` as CSV, or `answer` through the view named `show` in `render`."""
+    if ctx.format == "json":
+        print(json.dumps(answer, indent=2))
+        return
+    if ctx.format == "csv":
+        _write_table(rows or [], columns)
+        return
+    if ctx.quiet:
+        return
+    from inmailctl import render
+
+    render.configure(color=ctx.color)
+    getattr(render, show)(answer)
+
+
+def _load(ctx: Context) -> tuple[store.Stored, list[Entry]]:
+    """A read-only view: the state brought up to today in memory (never written), and the entries
+    that bringing it up to date produced."""
+    stored = store.load(ctx.state)
+    store.check_today(stored.book, ctx.today, ctx.state)
+    store.tidy_if_idle(stored)
+    return stored, account.advance(stored.book, ctx.today)
+
+
+class Change(NamedTuple):
+    """What a writing command works on: the state as loaded, its book brought up to today, and the
+    entries the command adds."""
+
+    stored: store.Stored
+    book: Book
+    entries: list[Entry]
+
+    def key(self, key: str | None, request: str) -> dict[str, Any] | None:
+        """The first answer when --id `key` was used for this same request before, else None."""
+        if key is None:
+            return None
+        if not key.strip():
+            raise BadInput("--id must not be empty: an unset variable would make every retry a new command")
+        return account.check_key(store.find_key(self.stored, key), key, request)
+
+
+@contextmanager
+def _change(ctx: Context, dry_run: bool = False) -> Iterator[Change]:
+    """Lock, load, bring up to today, let the command add entries, then save them all at once.
+
+    Nothing is written when the body raises, when it adds no entry of its own (a no-op), or for a
+    dry run (which takes no lock).
+    """
+    if dry_run:
+        stored, _ = _load(ctx)
+        yield Change(stored, stored.book, [])
+        return
+    store.require(ctx.state)
+    with store.locked(ctx.state):
+        stored, catch_up = _load(ctx)
+        change = Change(stored, stored.book, [])
+        yield change
+        if change.entries:
+            store.save(stored, stored.book, catch_up + change.entries)
+
+
+def _request(command: str, **arguments: Any) -> str:
+    """A fingerprint of a command and its arguments (the date aside), for --id keys."""
+    import hashlib
+
+    text = json.dumps({"command": command, **arguments}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _blocks(book: Book) -> list[dict[str, Any]]:
+    """The current allowance (even when empty) and every other live block with credits, spending order."""
+    return [
+        {
+            "kind": b.kind,
+            "granted": b.granted,
+            "remaining": b.remaining,
+            "usable_until": b.usable_until.isoformat(),
+        }
+        for b in book.live_blocks()
+        if b.remaining > 0 or b.id == book.allowance
+    ]
+
+
+def _balance(book: Book, today: date) -> dict[str, Any]:
+    plan = book.plan
+    sent = book.sent_on(today)
+    answer: dict[str, Any] = {
+        "plan": plan.id,
+        "today": today.isoformat(),
+        "total": book.spendable_total(),
+        "next_renewal": book.next_renewal.isoformat(),
+        "blocks": _blocks(book),
+        "daily": {"limit": plan.daily_limit, "sent": sent, "remaining": max(0, plan.daily_limit - sent)},
+        "can_send": plan.can_send,
+        "billing": book.billing,
+        "ends_on": book.ends_on.isoformat() if book.ends_on else None,
+    }
+    risk = advice.risk(book, today)
+    answer["risk"] = {"level": risk.level, "reasons": list(risk.reasons)}
+    ahead = advice.forecast(book, today)
+    answer["forecast"] = {
+        "expiring": ahead.expiring,
+        "expiring_by": ahead.expiring_by.isoformat(),
+        "pace_per_day": round(ahead.pace, 2),
+        "runs_out_on": ahead.runs_out_on.isoformat() if ahead.runs_out_on else None,
+    }
+    return answer
+
+
+def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    """Rows as CSV on stdout, with a header; true/false for booleans, empty for nothing."""
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
+
+
+PROGRESS_TRIALS = 200  # runs from which a progress bar is worth drawing (on a terminal only)
+
+
+PROGRESS_ROWS = 2000  # campaign rows likewise
+
+
+class _NoProgress:
+    def __enter__(self) -> "_NoProgress":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def advance(self, steps: int = 1) -> None:
+        pass
+
+
+def _progress(ctx: Context, total: int, worth: int, label: str) -> Any:
+    """A progress bar for long runs that a person watches; nothing for scripts, small runs or -q."""
+    if total < worth or ctx.format != "table" or ctx.quiet:
+        return _NoProgress()
+    from inmailctl import render
+
+    render.configure(color=ctx.color)
+    return render.progress(total, label)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"inmailctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Plan, track and simulate LinkedIn InMail credits: what you have, what each plan would cost you,
+    and what next month will look like.
+
+    Start with `inmailctl plans`, then `inmailctl init --plan premium`.
+    """
+
+
+def main() -> None:
+    app()
