@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from inmailctl import store
-from inmailctl.cli import _read_csv
+from inmailctl.cli.credits import _read_csv
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
 

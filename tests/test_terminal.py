@@ -34,7 +34,10 @@ from typer.testing import CliRunner, Result
 
 import inmailctl
 from inmailctl import store
-from inmailctl.cli import app, commands
+from inmailctl.cli import COMMAND_MODULES, app, commands
+from inmailctl.cli import account as _account_commands  # noqa: F401  (registers every command)
+from inmailctl.cli import credits as _credit_commands  # noqa: F401
+from inmailctl.cli import planning as _planning_commands  # noqa: F401
 
 RUNNER = CliRunner()
 CLEAN_ENV: dict[str, str | None] = {
@@ -741,6 +744,12 @@ def command_name(info: Any) -> str:
 
 def command_names() -> list[str]:
     return [command_name(info) for info in commands.registered_commands]
+
+
+def test_every_command_is_listed_with_the_module_that_defines_it() -> None:
+    """Commands load lazily, module by module: the map the boundary loads them by must be complete."""
+    defined = {command_name(info): info.callback.__module__.rsplit(".", 1)[1] for info in commands.registered_commands}
+    assert defined == COMMAND_MODULES
 
 
 GROUPS = ("Account commands:", "Credits commands:", "Planning commands:")

@@ -1,11 +1,10 @@
 """The command line: Typer for parsing, Rich (through `render`) for people, JSON and CSV for scripts.
 
 `base` holds the error boundary and what every command shares; the commands live in `account`,
-`credits` and `planning`, registered in the order `inmailctl --help` lists them.
+`credits` and `planning`, and each module is imported only when one of its commands is run (or
+listed by --help).
 """
 
-from . import account, credits, planning  # noqa: F401  (importing registers the commands)
-from .base import Boundary, app, commands, main
-from .credits import _read_csv
+from .base import COMMAND_MODULES, Boundary, app, commands, main
 
-__all__ = ["Boundary", "_read_csv", "app", "commands", "main"]
+__all__ = ["COMMAND_MODULES", "Boundary", "app", "commands", "main"]

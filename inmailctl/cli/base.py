@@ -28,33 +28,32 @@ from inmailctl.rules.rulebook import BILLINGS
 class Boundary(TyperGroup):
     """The one place failures become exit codes: one line on stderr, JSON with --json, no traceback.
 
-    It also builds each command's parser only when that command is asked for: Typer would otherwise
-    inspect every command's signature on every run, a cost paid per call by scripts sending in loops.
+    It also loads each command only when it is asked for: its module is imported and its parser built
+    then. Typer would otherwise inspect every command's signature on every run, a cost paid per call by
+    scripts sending in loops.
     """
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return [_command_name(info) for info in commands.registered_commands]
+        return list(COMMAND_MODULES)
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         """The commands in their groups: account, credits, planning."""
         groups: dict[str, list[tuple[str, str]]] = {}
-        for info in commands.registered_commands:
-            command = self.get_command(ctx, _command_name(info))
+        for name in COMMAND_MODULES:
+            command = self.get_command(ctx, name)
             limit = formatter.width - 6 - 16
-            groups.setdefault(info.rich_help_panel or "Commands", []).append(
-                (_command_name(info), command.get_short_help_str(limit))
+            groups.setdefault(_info(name).rich_help_panel or "Commands", []).append(
+                (name, command.get_short_help_str(limit))
             )
         for group, rows in groups.items():
             with formatter.section(f"{group} commands"):
                 formatter.write_dl(rows)
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name not in self.commands:
-            for info in commands.registered_commands:
-                if _command_name(info) == cmd_name:
-                    self.commands[cmd_name] = typer.main.get_command_from_info(
-                        info, pretty_exceptions_short=True, rich_markup_mode=None
-                    )
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            self.commands[cmd_name] = typer.main.get_command_from_info(
+                _info(cmd_name), pretty_exceptions_short=True, rich_markup_mode=None
+            )
         return self.commands.get(cmd_name)
 
     def main(  # type: ignore[override]
@@ -118,6 +117,22 @@ def _report(error: InmailError, want_json: bool) -> int:
         line = f"inmailctl: error: {error.message}"
     print(line, file=sys.stderr)
     return error.exit_code
+
+
+# Every command and the module (in this package) that defines it, in the order --help lists them.
+COMMAND_MODULES = {
+    **dict.fromkeys(("plans", "init", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"),
+    **dict.fromkeys(("buy", "send", "reply", "unavailable", "grant", "transfer", "check", "followups"), "credits"),
+    **dict.fromkeys(("simulate-month", "compare"), "planning"),
+}
+
+
+def _info(name: str) -> Any:
+    """The registered command `name`, importing its module first."""
+    import importlib
+
+    importlib.import_module(f"{__package__}.{COMMAND_MODULES[name]}")
+    return next(info for info in commands.registered_commands if _command_name(info) == name)
 
 
 def _command_name(info: Any) -> str:
