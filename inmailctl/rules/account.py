@@ -213,11 +213,6 @@ def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = 
     return _record(book, Entry(today, "grant", data))
 
 
-def latest_send(book: Book, recipient: str) -> Sent | None:
-    sends = book.recent.get(recipient)
-    return sends[-1] if sends else None
-
-
 def reply(
     book: Book, today: date, recipient: str, earlier: Sent | None = None, on: date | None = None
 ) -> Entry | None:
