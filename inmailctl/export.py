@@ -51,7 +51,7 @@ def ledger(entries: Iterable[Entry], rules: Rulebook) -> str:
                      (source, credits(-d["credits"])))
             if kind == "allowance":
                 plan = rules.plan(d["plan"])
-                price = (plan.billed(billing) or plan).price
+                price = plan.under(billing).price
                 if price:
                     move(entry, f"subscription: {plan.name}, {billing} billing",
                          ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))

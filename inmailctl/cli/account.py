@@ -9,7 +9,7 @@ from inmailctl import store
 from inmailctl.rules import account, advice
 from inmailctl.rules.errors import FileProblem, InmailError
 from inmailctl.rules.ledger import Book, Entry
-from inmailctl.rules.rulebook import ANNUAL, money_text
+from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
 
 from .base import (
     BillingOpt,
@@ -69,12 +69,7 @@ def plans(
                 "credit_back_days": p.credit_back_days,
                 "monthly_billing": None
                 if p.monthly_billing_price is None
-                else {
-                    "price": money_text(p.monthly_billing_price),
-                    "monthly_credits": p.monthly_credits
-                    if p.monthly_billing_credits is None
-                    else p.monthly_billing_credits,
-                },
+                else {"price": money_text(p.under(MONTHLY).price), "monthly_credits": p.under(MONTHLY).monthly_credits},
             }
             for p in rulebook.plans
         ],

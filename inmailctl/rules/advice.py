@@ -232,8 +232,7 @@ def statistics(entries: Iterable[Entry], rules: Rulebook) -> list[Month]:
             answered = d.get("sent", entry.date.isoformat())[:7]
             row(answered)[1] += 1
         elif entry.kind == "allowance":
-            plan = rules.plan(d["plan"])
-            row(month)[2] += (plan.billed(billing) or plan).price
+            row(month)[2] += rules.plan(d["plan"]).under(billing).price
         elif entry.kind == "purchase":
             row(month)[2] += money(d["cost"])
     return [Month(m, sent, replied, money(spent)) for m, (sent, replied, spent) in sorted(months.items())]

@@ -133,8 +133,7 @@ class Book(_Record):
 
     @property
     def plan(self) -> Plan:
-        plan = self.rules.plan(self.plan_id)
-        return plan.billed(self.billing) or plan
+        return self.rules.plan(self.plan_id).under(self.billing)
 
     @property
     def next_renewal(self) -> date:

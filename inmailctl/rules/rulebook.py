@@ -53,6 +53,10 @@ class Plan(NamedTuple):
     def can_buy(self) -> bool:
         return self.can_send and self.packs
 
+    def under(self, billing: str) -> Plan:
+        """The plan's figures under a billing period, or its annual ones where it names no others."""
+        return self.billed(billing) or self
+
     def billed(self, billing: str) -> Plan | None:
         """The plan's figures under a billing period (`annual` is the default); None when not offered."""
         if billing == ANNUAL or (self.monthly_billing_price is None and self.price == 0 and not self.can_send):
