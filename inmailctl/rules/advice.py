@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from .ledger import Book, Entry
+from .ledger import Book, Entry, Sent
 from .rulebook import Advice, Rulebook, money, per
 
 # Subjects that say nothing about why the InMail was sent.
@@ -102,13 +102,19 @@ def response_sample(book: Book, today: date) -> tuple[int, int]:
     return sum(1 for s in last if s.replied), len(last)
 
 
-def follow_up_warning(book: Book, recipient: str) -> str | None:
-    """A warning when another InMail to `recipient` would pester: too many are already unanswered."""
-    unanswered = 0
-    for sent in reversed(book.recent.get(recipient, [])):
+def _unanswered(sends: list[Sent]) -> list[Sent]:
+    """The InMails since the last answered one, newest first."""
+    streak = []
+    for sent in reversed(sends):
         if sent.replied:
             break
-        unanswered += 1
+        streak.append(sent)
+    return streak
+
+
+def follow_up_warning(book: Book, recipient: str) -> str | None:
+    """A warning when another InMail to `recipient` would pester: too many are already unanswered."""
+    unanswered = len(_unanswered(book.recent.get(recipient, [])))
     limit = book.rules.advice.follow_up_max
     if unanswered > limit:
         return (f"{recipient} has not answered {unanswered} InMails; more than {limit} follow-up "
@@ -132,11 +138,7 @@ def follow_ups(book: Book, today: date) -> list[FollowUp]:
     for recipient, sends in book.recent.items():
         if recipient in book.unavailable:
             continue
-        unanswered = []
-        for sent in reversed(sends):
-            if sent.replied:
-                break
-            unanswered.append(sent)
+        unanswered = _unanswered(sends)
         if not unanswered:
             continue
         latest = unanswered[0]
