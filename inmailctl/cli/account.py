@@ -12,6 +12,7 @@ from inmailctl.rules.ledger import Book, Entry
 from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
 
 from .base import (
+    READ_FORMATS,
     BillingOpt,
     Context,
     CsvOpt,
@@ -51,7 +52,7 @@ def plans(
       inmailctl plans --rules sample_configs/linkedin-2026.toml
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
     )
     rulebook = store.load_rulebook(ctx.rules)
     answer: dict[str, Any] = {
@@ -190,7 +191,7 @@ def balance(
       inmailctl balance --json | jq .total
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
     )
     stored, _ = _load(ctx)
     answer = _balance(stored.book, ctx.today)
@@ -215,7 +216,7 @@ def history(
       inmailctl history --csv > inmail.csv
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv', 'ledger')
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger")
     )
     stored, catch_up = _load(ctx)
     entries = store.read_journal(stored) + catch_up
@@ -343,7 +344,7 @@ def stats(
       inmailctl stats --csv > response-rates.csv
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
     )
     stored, catch_up = _load(ctx)
     months = advice.statistics(store.read_journal(stored) + catch_up, stored.book.rules)

@@ -237,6 +237,10 @@ IdOpt = Annotated[
 ]
 
 
+# The output formats of commands that only read: tables for people, JSON and CSV for scripts.
+READ_FORMATS = ("table", "json", "csv")
+
+
 class Context(NamedTuple):
     """The resolved common options."""
 

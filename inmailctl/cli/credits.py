@@ -14,6 +14,7 @@ from inmailctl.rules.ledger import Book, Entry
 
 from .base import (
     PROGRESS_ROWS,
+    READ_FORMATS,
     Context,
     CsvOpt,
     DryRunOpt,
@@ -473,7 +474,7 @@ def followups(
       inmailctl followups --json | jq -r '.due[].recipient'
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
     )
     stored, _ = _load(ctx)
     knobs = stored.book.rules.advice

@@ -13,6 +13,7 @@ from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, m
 
 from .base import (
     PROGRESS_TRIALS,
+    READ_FORMATS,
     Context,
     CsvOpt,
     FormatOpt,
@@ -81,7 +82,7 @@ def simulate_month(
     from inmailctl.rules import simulate
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
     )
     if not 1 <= trials <= MAX_TRIALS:
         raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
@@ -203,7 +204,7 @@ def compare(
     from inmailctl.rules.compare import compare as price_plans
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=('table', 'json', 'csv')
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
     )
     needs = _needs(need, months)
     billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
