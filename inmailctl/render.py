@@ -55,7 +55,10 @@ def balance(answer: dict[str, Any]) -> None:
     if answer.get("previous"):
         out.print(f"Switched from {answer['previous']} to {answer['plan']}; "
                   f"{answer['forfeited']} allowance credit(s) forfeited.")
-    table = _table("Block", "Granted", "Remaining", "Usable until", title=f"Plan {answer['plan']} on {answer['today']}")
+    seat = f"Seat {answer['seat']}: " if answer.get("seat") else ""
+    pool = f" (drawing on the {answer['pool']} pool)" if answer.get("pool") else ""
+    table = _table("Block", "Granted", "Remaining", "Usable until",
+                   title=f"{seat}plan {answer['plan']}{pool} on {answer['today']}")
     for block in answer["blocks"]:
         table.add_row(block["kind"], str(block["granted"]), str(block["remaining"]), block["usable_until"])
     out.print(table)
@@ -78,6 +81,59 @@ def balance(answer: dict[str, Any]) -> None:
             out.print(f"  - {reason}")
     if answer.get("already_cancelled"):
         out.print("Already cancelled; nothing changed.")
+    _seat_limit(answer.get("limit"))
+
+
+def _seat_limit(limit: dict[str, Any] | None) -> None:
+    if limit and limit["limit"] is not None:
+        out.print(f"Seat limit: {limit['sent']} of {limit['limit']} InMails sent this billing cycle.")
+
+
+def seat_changed(answer: dict[str, Any]) -> None:
+    if answer.get("dry_run"):
+        out.print("Dry run: nothing was saved.", style="bold")
+    action = answer["action"]
+    if action == "add":
+        out.print(f"Added seat {answer['seat']} on {answer['plan']}.")
+        balance({key: value for key, value in answer.items() if key != "dry_run"})
+    elif action == "remove":
+        kept = f"; the {answer['pool']} pool keeps its credits until it renews" if answer["pool"] else ""
+        out.print(f"Removed seat {answer['seat']} on {answer['removed_on']} (its history stays); "
+                  f"{answer['forfeited']} credit(s) of its own forfeited{kept}.")
+    else:
+        limit = answer["limit"]
+        what = "no limit" if limit["limit"] is None else f"a limit of {limit['limit']} InMails a billing cycle"
+        unchanged = "" if answer["changed"] else " (unchanged)"
+        out.print(f"Seat {answer['seat']} has {what}{unchanged}; {limit['sent']} sent this cycle.")
+
+
+def seats(answer: dict[str, Any]) -> None:
+    table = _table("Seat", "Plan", "Pool", "Billing", "Limit", "Sent", "Removed", title=f"Seats on {answer['today']}")
+    for row in answer["seats"]:
+        table.add_row(row["seat"], row["plan"], row["pool"] or "-", row["billing"], _or_dash(row["limit"]),
+                      str(row["sent_this_cycle"]), row["removed_on"] or "-")
+    out.print(table)
+
+
+def _or_dash(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def team_balance(answer: dict[str, Any]) -> None:
+    table = _table("Seat", "Plan", "Credits", "Limit", "Sent", "Available", "Today", "Next renewal",
+                   title=f"Team on {answer['today']} (sent: this billing cycle)")
+    for row in answer["seats"]:
+        plan = row["plan"] + (" (pool)" if row["pool"] else "")
+        table.add_row(row["seat"], plan, str(row["credits"]), _or_dash(row["limit"]), str(row["sent_this_cycle"]),
+                      str(row["available"]), f"{row['sent_today']}/{row['daily_limit']}", row["next_renewal"])
+    total = answer["total"]
+    table.add_row("total", "", str(total["credits"]), "", str(total["sent_this_cycle"]), "", str(total["sent_today"]),
+                  "", style="bold")
+    out.print(table)
+    for pool in answer["pools"]:
+        out.print(f"Pool {pool['plan']}: {pool['credits']} credit(s) shared by {pool['seats']} seat(s); "
+                  f"renews on {pool['next_renewal']}.")
+
 
 
 def bought(answer: dict[str, Any]) -> None:
@@ -267,11 +323,18 @@ def followups(answer: dict[str, Any]) -> None:
 
 
 def statistics(answer: dict[str, Any]) -> None:
-    table = _table("Month", "Sent", "Replied", "Rate", "Spent", "Per reply",
-                   title=f"Response rates and cost ({answer['currency']})")
-    for row in [*answer["months"], answer["total"]]:
+    _statistics("Month", [*answer["months"], answer["total"]], f"Response rates and cost ({answer['currency']})")
+
+
+def team_statistics(answer: dict[str, Any]) -> None:
+    _statistics("Seat", [*answer["seats"], answer["total"]], f"Response rates and cost by seat ({answer['currency']})")
+
+
+def _statistics(first: str, rows: list[dict[str, Any]], title: str) -> None:
+    table = _table(first, "Sent", "Replied", "Rate", "Spent", "Per reply", title=title)
+    for row in rows:
         rate = "-" if row["response_rate"] is None else f"{row['response_rate']:.0%}"
-        table.add_row(row["month"], str(row["sent"]), str(row["replied"]), rate, row["spent"],
+        table.add_row(row[first.lower()], str(row["sent"]), str(row["replied"]), rate, row["spent"],
                       row["cost_per_reply"] or "-")
     out.print(table)
 

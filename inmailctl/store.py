@@ -22,6 +22,7 @@ from .rules import snapshot
 from .rules.errors import BadInput, FileProblem
 from .rules.ledger import Book, Entry, Key, Sent
 from .rules.rulebook import Rulebook, parse_rulebook
+from .rules.team import OWNER, Team
 
 BUILTIN_RULES = Path(__file__).parent / "data" / "default_rules.toml"
 DEFAULT_LOCK_TIMEOUT = 10.0
@@ -63,7 +64,8 @@ def load_rulebook(path: Path | None) -> Rulebook:
 
 
 # Ordered steps that bring an older state up to date: MIGRATIONS[n] turns schema n into schema n + 1.
-# A state is migrated in memory when read; the first save keeps the old file as `<state>.bak`.
+# A state is migrated in memory when read; the first save in a newer schema keeps the old file as
+# `<state>.bak`. (A single account is still saved in schema 2, so only becoming a team moves it on.)
 def _billing_period(data: dict[str, Any]) -> dict[str, Any]:
     """Schema 2 records the billing period; every account before it was billed annually."""
     account = data.get("account")
@@ -72,7 +74,13 @@ def _billing_period(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _billing_period}
+def _owner_seat(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 3 holds seats; a schema-2 state is one account, which becomes the owner seat, `main`."""
+    data.setdefault("owner", OWNER)
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _billing_period, 2: _owner_seat}
 
 
 def migrate(data: dict[str, Any], source: str) -> tuple[dict[str, Any], int]:
@@ -90,10 +98,10 @@ def migrate(data: dict[str, Any], source: str) -> tuple[dict[str, Any], int]:
 
 
 class Stored(NamedTuple):
-    """A state as read from disk: its book, where its journal stands, and the schema it was written in."""
+    """A state as read from disk: its seats, where its journal stands, and the schema it was written in."""
 
     path: Path
-    book: Book
+    team: Team
     journal: str
     journal_bytes: int
     written_in: int = snapshot.STATE_SCHEMA
@@ -102,12 +110,17 @@ class Stored(NamedTuple):
     def journal_path(self) -> Path:
         return self.path.parent / self.journal
 
+    @property
+    def book(self) -> Book:
+        """The owner seat as the rules see it (a single account's whole state)."""
+        return self.team.view(self.team.owner)
+
 
 def load(path: Path) -> Stored:
     """Read and validate the snapshot; the journal is checked for length only, never parsed."""
     data, written_in = migrate(read_toml(path, "state", "state-invalid"), str(path))
-    book, journal, journal_bytes = snapshot.from_dict(data, str(path))
-    stored = Stored(path, book, journal, journal_bytes, written_in)
+    team, journal, journal_bytes = snapshot.read(data, str(path))
+    stored = Stored(path, team, journal, journal_bytes, written_in)
     if Path(journal).name != journal or journal in (".", "..", path.name) or "/" in journal:
         raise FileProblem(f"{path}: key 'journal': must be the name of a file beside the state", "state-invalid")
     try:
@@ -165,7 +178,7 @@ def find_keys(stored: Stored, keys: set[str]) -> dict[str, Key]:
             end = data.find(b"\n", match.end())
             try:
                 entry = Entry.from_json(json.loads(data[start:end]))
-                found[key] = Key(entry.date, entry.data["request"], entry.data["answer"])
+                found[key] = Key(entry.date, entry.data["request"], entry.data["answer"], entry.data.get("seat"))
             except (ValueError, KeyError, TypeError):
                 line = data.count(b"\n", 0, start) + 1
                 raise FileProblem(f"{stored.journal_path}: line {line}: not a ledger entry", "state-invalid") from None
@@ -176,12 +189,16 @@ def find_key(stored: Stored, key: str) -> Key | None:
     return find_keys(stored, {key}).get(key)
 
 
-def find_latest_send(stored: Stored, recipient: str, by: date | None = None) -> Sent | None:
-    """The latest InMail to `recipient` in the whole journal (sent on or before `by`, if given), with
-    whether it has had a reply."""
+def find_latest_send(stored: Stored, recipient: str, by: date | None = None, seat: str | None = None) -> Sent | None:
+    """The latest InMail from `seat` (default: the owner) to `recipient` in the whole journal (sent on
+    or before `by`, if given), with whether it has had a reply."""
     latest: Sent | None = None
+    owner = stored.team.owner
+    seat = seat or owner
     for entry in read_journal(stored):
         if entry.data.get("recipient") != recipient or (by is not None and entry.date > by):
+            continue
+        if entry.data.get("seat", owner) != seat:
             continue
         if entry.kind == "send":
             latest = Sent(entry.date, recipient, entry.data["block"])
@@ -234,8 +251,8 @@ def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
         lock.release()
 
 
-def save(stored: Stored, book: Book, entries: list[Entry]) -> None:
-    """Commit `entries` (already applied to `book`): append them to the journal, then replace the snapshot."""
+def save(stored: Stored, state: Book | Team, entries: list[Entry]) -> None:
+    """Commit `entries` (already applied to `state`): append them to the journal, then replace the snapshot."""
     _tidy(stored.path, keep=stored.journal)
     lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
     try:
@@ -245,8 +262,8 @@ def save(stored: Stored, book: Book, entries: list[Entry]) -> None:
             os.lseek(fd, stored.journal_bytes, os.SEEK_SET)
             _write_all(fd, lines)
             os.fsync(fd)
-            committed = snapshot.to_dict(book.pruned(), stored.journal, stored.journal_bytes + len(lines))
-            if stored.written_in < snapshot.STATE_SCHEMA:
+            committed = snapshot.to_dict(state.pruned(), stored.journal, stored.journal_bytes + len(lines))
+            if stored.written_in < committed["schema_version"]:
                 _keep_backup(stored.path)
             _replace(stored.path, committed)
         except OSError:
@@ -258,7 +275,7 @@ def save(stored: Stored, book: Book, entries: list[Entry]) -> None:
         raise _io_failure(stored.path, error) from None
 
 
-def create(path: Path, book: Book, entries: list[Entry], force: bool) -> None:
+def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) -> None:
     """Write a new state and journal; over an existing state only with `force`."""
     if path.exists() and not force:
         raise FileProblem(
@@ -274,7 +291,7 @@ def create(path: Path, book: Book, entries: list[Entry], force: bool) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        _replace(path, snapshot.to_dict(book.pruned(), journal, len(lines)))
+        _replace(path, snapshot.to_dict(state.pruned(), journal, len(lines)))
     except OSError as error:
         _remove_quietly(path.parent / journal)
         raise _io_failure(path, error) from None
@@ -419,10 +436,10 @@ def _io_failure(path: Path, error: OSError) -> FileProblem:
     )
 
 
-def check_today(book: Book, today: date, path: Path) -> None:
+def check_today(state: Book | Team, today: date, path: Path) -> None:
     """Refuse a date before the state's newest entry: the ledger only moves forward."""
-    if today < book.clock:
+    if today < state.clock:
         raise BadInput(
-            f"--today {today} is before the newest entry in {path} ({book.clock}); dates only move forward",
+            f"--today {today} is before the newest entry in {path} ({state.clock}); dates only move forward",
             "date-in-past",
         )

@@ -13,6 +13,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,20 +213,25 @@ def test_a_schema_1_state_is_migrated_and_backed_up(tmp_path: Path) -> None:
 
 
 def test_migration_steps_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With a (pretend) schema 3, a schema 1 state goes through step 1, then step 2."""
+    """A schema 1 state goes through step 1, then step 2; becoming a team (a second seat) is what
+    writes it in schema 3, keeping the schema-1 file as state.toml.bak."""
     for file in V1.iterdir():
         shutil.copy(file, tmp_path / file.name)
+    state = tmp_path / "state.toml"
+    old = state.read_bytes()
     steps: list[int] = []
+    for version, step in sorted(store.MIGRATIONS.items()):
+        def recorded(data: dict[str, object], version: int = version, step: Any = step) -> dict[str, object]:
+            assert data["schema_version"] == version
+            steps.append(version)
+            return step(data)  # type: ignore[no-any-return]
 
-    def two_to_three(data: dict[str, object]) -> dict[str, object]:
-        steps.append(2)
-        assert data["schema_version"] == 2 and "billing" in data["account"]  # type: ignore[operator]
-        return data
-
-    monkeypatch.setattr(snapshot, "STATE_SCHEMA", 3)
-    monkeypatch.setitem(store.MIGRATIONS, 2, two_to_three)
-    assert run("grant", "1", "--reason", "x", "--state", str(tmp_path / "state.toml"), "--today", "2026-02-10") == 0
-    assert steps == [2] and "schema_version = 3" in (tmp_path / "state.toml").read_text()
+        monkeypatch.setitem(store.MIGRATIONS, version, recorded)
+    assert run("seat", "add", "ana", "--plan", "premium", "--state", str(state), "--today", "2026-02-10") == 0
+    assert steps == [1, 2] and snapshot.STATE_SCHEMA == 3
+    assert "schema_version = 3" in state.read_text() and 'owner = "main"' in state.read_text()
+    assert (tmp_path / "state.toml.bak").read_bytes() == old
+    assert run("verify", "--state", str(state)) == 0
 
 
 def test_a_read_only_command_tidies_leftovers_only_when_no_writer_holds_the_lock(tmp_path: Path) -> None:

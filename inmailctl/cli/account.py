@@ -8,11 +8,13 @@ import typer
 from inmailctl import store
 from inmailctl.rules import account, advice
 from inmailctl.rules.errors import FileProblem, InmailError
-from inmailctl.rules.ledger import Book, Entry
+from inmailctl.rules.ledger import Entry
 from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
+from inmailctl.rules.team import OWNER, Team, seat_name
 
 from .base import (
     READ_FORMATS,
+    AllOpt,
     BillingOpt,
     Context,
     CsvOpt,
@@ -22,6 +24,7 @@ from .base import (
     NoColorOpt,
     QuietOpt,
     RulesOpt,
+    SeatOpt,
     StateOpt,
     TodayOpt,
     _balance,
@@ -39,6 +42,7 @@ def plans(
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -52,8 +56,7 @@ def plans(
       inmailctl plans --rules sample_configs/linkedin-2026.toml
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
-    )
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
     rulebook = store.load_rulebook(ctx.rules)
     answer: dict[str, Any] = {
         "currency": rulebook.currency,
@@ -88,6 +91,7 @@ def init(
     billing: BillingOpt = ANNUAL,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -102,12 +106,15 @@ def init(
     Example:
       inmailctl init --plan premium --today 2026-01-31
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     rulebook = store.load_rulebook(ctx.rules)
-    book, entries = account.open_account(rulebook, plan, ctx.today, _billing(billing))
+    _, entries = account.open_account(rulebook, plan, ctx.today, _billing(billing))
+    if ctx.seat is not None and ctx.seat != OWNER:
+        entries[0].data["seat"] = seat_name(ctx.seat)
+    team = Team.replay(entries)
     with store.locked(ctx.state, create_directory=True):
-        store.create(ctx.state, book, entries, force)
-    answer = _balance(book, ctx.today)
+        store.create(ctx.state, team, entries, force)
+    answer = _balance(team.view(team.owner), ctx.today)
     answer["state"] = str(ctx.state)
     _emit(ctx, answer, "balance")
 
@@ -119,6 +126,7 @@ def switch(
     ],
     dry_run: DryRunOpt = False,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -133,7 +141,7 @@ def switch(
     Example:
       inmailctl switch sales-navigator-professional --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         previous = book.plan_id
@@ -148,6 +156,7 @@ def switch(
 def cancel(
     dry_run: DryRunOpt = False,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -163,7 +172,7 @@ def cancel(
     Example:
       inmailctl cancel --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         entry = account.cancel(book, ctx.today)
@@ -175,9 +184,11 @@ def cancel(
 
 @commands.command(rich_help_panel="Account")
 def balance(
+    every: AllOpt = False,
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -191,10 +202,19 @@ def balance(
       inmailctl balance --json | jq .total
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
-    )
-    stored, _ = _load(ctx)
-    answer = _balance(stored.book, ctx.today)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+    if every:
+        from .team import TEAM_BALANCE_COLUMNS, team_balance
+
+        answer = team_balance(_load(ctx, every=True).team, ctx.today)
+        _emit(ctx, answer, "team_balance", [*answer["seats"], answer["total"]], TEAM_BALANCE_COLUMNS)
+        return
+    loaded = _load(ctx)
+    answer = _balance(loaded.book, ctx.today)
+    if loaded.team.is_team:
+        from .team import seat_figures
+
+        answer.update(seat_figures(loaded.team, loaded.seat, ctx.today))
     _emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
 
 
@@ -203,6 +223,7 @@ def history(
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -216,23 +237,28 @@ def history(
       inmailctl history --csv > inmail.csv
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger")
-    )
-    stored, catch_up = _load(ctx)
-    entries = store.read_journal(stored) + catch_up
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger"), seat=seat)
+    loaded = _load(ctx, every=ctx.seat is None)
+    team = loaded.team
+    entries = store.read_journal(loaded.stored) + loaded.catch_up
+    if ctx.seat is not None:
+        entries = [e for e in entries if "pool" not in e.data and e.data.get("seat", team.owner) == loaded.seat]
     if ctx.format == "ledger":
         from inmailctl.export import ledger
 
-        sys.stdout.write(ledger(entries, stored.book.rules))
+        sys.stdout.write(ledger(entries, team.rules))
         return
-    rows = [_public(entry) for entry in entries]
+    rows = [_public(entry, team) for entry in entries]
     extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
     _emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
 
 
-def _public(entry: Entry) -> dict[str, Any]:
-    """An entry as `history` shows it: the bookkeeping of --id keys stays inside."""
+def _public(entry: Entry, team: Team) -> dict[str, Any]:
+    """An entry as `history` shows it: the bookkeeping of --id keys stays inside; in a team, every
+    entry names its seat or its pool."""
     row = entry.to_json()
+    if team.is_team and "pool" not in row:
+        row = {"date": row["date"], "kind": row["kind"], "seat": team.owner, **row}
     row.pop("request", None)
     row.pop("answer", None)
     if entry.kind == "open":
@@ -250,6 +276,7 @@ HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "blo
 @commands.command(rich_help_panel="Account")
 def verify(
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -262,18 +289,20 @@ def verify(
     Example:
       inmailctl verify --state team.toml
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     stored = store.load(ctx.state)
     entries = store.read_journal(stored)
     if not entries or entries[0].kind != "open":
         raise FileProblem(f"{stored.journal_path}: the journal does not start with an account", "state-invalid")
     try:
-        rebuilt = Book.replay(entries)
+        rebuilt = Team.replay(entries)
     except (KeyError, ValueError, TypeError) as error:
         raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
-    if rebuilt != stored.book.copy().pruned():
+    if rebuilt != stored.team.copy().pruned():
         raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
-    answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}
+    from .team import team_total
+
+    answer = {"ok": True, "entries": len(entries), "total": team_total(rebuilt)}
     _emit(ctx, answer, "verified")
 
 
@@ -281,6 +310,7 @@ def verify(
 def where(
     context: typer.Context,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -295,7 +325,7 @@ def where(
     Example:
       INMAILCTL_STATE=team.toml inmailctl where
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
 
     def source(name: str) -> str:
         found = context.get_parameter_source(name)
@@ -325,9 +355,11 @@ def where(
 
 @commands.command(rich_help_panel="Account")
 def stats(
+    every: AllOpt = False,
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -344,13 +376,22 @@ def stats(
       inmailctl stats --csv > response-rates.csv
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
-    )
-    stored, catch_up = _load(ctx)
-    months = advice.statistics(store.read_journal(stored) + catch_up, stored.book.rules)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+    loaded = _load(ctx, every=every)
+    crew = loaded.team
+    entries = store.read_journal(loaded.stored) + loaded.catch_up
+    if every:
+        from .team import TEAM_STATS_COLUMNS, team_statistics
+
+        summary = team_statistics(crew, entries)
+        _emit(ctx, summary, "team_statistics", [*summary["seats"], summary["total"]], TEAM_STATS_COLUMNS)
+        return
+    if crew.is_team:
+        entries = [e for e in entries if "pool" not in e.data and e.data.get("seat", crew.owner) == loaded.seat]
+    months = advice.statistics(entries, crew.rules, loaded.book.billing)
     rows = [_month(m) for m in months]
     overall = _month(advice.total(months))
-    answer = {"currency": stored.book.rules.currency, "months": rows, "total": overall}
+    answer = {"currency": crew.rules.currency, "months": rows, "total": overall}
     columns = ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply")
     _emit(ctx, answer, "statistics", rows + [overall], columns)
 

@@ -21,8 +21,9 @@ from inmailctl import __version__, store
 from inmailctl.rules import account, advice
 from inmailctl.rules.dates import FIRST_DAY, LAST_DAY, parse_date
 from inmailctl.rules.errors import BadInput, InmailError
-from inmailctl.rules.ledger import Book, Entry
+from inmailctl.rules.ledger import Book, Entry, Key
 from inmailctl.rules.rulebook import BILLINGS
+from inmailctl.rules.team import Team
 
 
 class Boundary(TyperGroup):
@@ -122,6 +123,7 @@ def _report(error: InmailError, want_json: bool) -> int:
 # Every command and the module (in this package) that defines it, in the order --help lists them.
 COMMAND_MODULES = {
     **dict.fromkeys(("plans", "init", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"),
+    "seat": "team",
     **dict.fromkeys(("buy", "send", "reply", "unavailable", "grant", "transfer", "check", "followups"), "credits"),
     **dict.fromkeys(("simulate-month", "compare"), "planning"),
 }
@@ -231,6 +233,15 @@ StrictOpt = Annotated[
 ]
 
 
+SeatOpt = Annotated[
+    str | None,
+    _from_env("--seat", "INMAILCTL_SEAT", "The seat to act on [default: the state's only seat]."),
+]
+
+
+AllOpt = Annotated[bool, typer.Option("--all", help="Every seat of a team state, one row each, and the total.")]
+
+
 IdOpt = Annotated[
     str | None,
     typer.Option("--id", help="Idempotency key: repeating the same command with it changes nothing."),
@@ -250,6 +261,7 @@ class Context(NamedTuple):
     format: str  # table, json, csv or ledger
     quiet: bool
     color: bool
+    seat: str | None = None
 
     @property
     def json(self) -> bool:
@@ -267,8 +279,11 @@ class Context(NamedTuple):
         csv: bool = False,
         fmt: str | None = None,
         formats: tuple[str, ...] = ("table", "json"),
+        seat: str | None = None,
     ) -> "Context":
-        return cls(_state_path(state), rules, _today(today), _format(json, csv, fmt, formats), quiet, not no_color)
+        return cls(
+            _state_path(state), rules, _today(today), _format(json, csv, fmt, formats), quiet, not no_color, seat
+        )
 
 
 def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) -> str:
@@ -332,22 +347,39 @@ def _emit(
     getattr(render, show)(answer)
 
 
-def _load(ctx: Context) -> tuple[store.Stored, list[Entry]]:
-    """A read-only view: the state brought up to today in memory (never written), and the entries
-    that bringing it up to date produced."""
+class Loaded(NamedTuple):
+    """A state brought up to today in memory, and the seat a command acts on."""
+
+    stored: store.Stored
+    seat: str
+    book: Book  # the seat as the rules see it; changing it changes the state's team
+    catch_up: list[Entry]  # the renewals and expiries that bringing the state up to today produced
+
+    @property
+    def team(self) -> Team:
+        return self.stored.team
+
+
+def _load(ctx: Context, writing: bool = False, every: bool = False) -> Loaded:
+    """The state brought up to today in memory (a read-only command never writes it), with its seat:
+    the one --seat names, or the state's only one. A command about `every` seat needs none (its
+    `seat` is then the owner)."""
     stored = store.load(ctx.state)
-    store.check_today(stored.book, ctx.today, ctx.state)
+    store.check_today(stored.team, ctx.today, ctx.state)
     store.tidy_if_idle(stored)
-    return stored, account.advance(stored.book, ctx.today)
+    catch_up = stored.team.advance(ctx.today)
+    seat = stored.team.owner if every else stored.team.select(ctx.seat, writing)
+    return Loaded(stored, seat, stored.team.view(seat), catch_up)
 
 
 class Change(NamedTuple):
-    """What a writing command works on: the state as loaded, its book brought up to today, and the
-    entries the command adds."""
+    """What a writing command works on: the state as loaded, its seat's book brought up to today, and
+    the entries the command adds."""
 
     stored: store.Stored
     book: Book
     entries: list[Entry]
+    seat: str
 
     def key(self, key: str | None, request: str) -> dict[str, Any] | None:
         """The first answer when --id `key` was used for this same request before, else None."""
@@ -355,27 +387,35 @@ class Change(NamedTuple):
             return None
         if not key.strip():
             raise BadInput("--id must not be empty: an unset variable would make every retry a new command")
-        return account.check_key(store.find_key(self.stored, key), key, request)
+        return self.check_key(store.find_key(self.stored, key), key, request)
+
+    def check_key(self, known: Key | None, key: str, request: str) -> dict[str, Any] | None:
+        """As `account.check_key`, and a key is one seat's: another seat's use of it is a conflict."""
+        used_by = (known.seat or self.stored.team.owner) if known is not None else self.seat
+        if used_by != self.seat:
+            raise BadInput(f"--id '{key}' was already used by seat '{used_by}'; use a new key", "id-conflict")
+        return account.check_key(known, key, request)
 
 
 @contextmanager
-def _change(ctx: Context, dry_run: bool = False) -> Iterator[Change]:
+def _change(ctx: Context, dry_run: bool = False, every: bool = False) -> Iterator[Change]:
     """Lock, load, bring up to today, let the command add entries, then save them all at once.
 
     Nothing is written when the body raises, when it adds no entry of its own (a no-op), or for a
-    dry run (which takes no lock).
+    dry run (which takes no lock). A command about the team rather than one seat passes `every`.
     """
     if dry_run:
-        stored, _ = _load(ctx)
-        yield Change(stored, stored.book, [])
+        loaded = _load(ctx, writing=True, every=every)
+        yield Change(loaded.stored, loaded.book, [], loaded.seat)
         return
     store.require(ctx.state)
     with store.locked(ctx.state):
-        stored, catch_up = _load(ctx)
-        change = Change(stored, stored.book, [])
+        loaded = _load(ctx, writing=True, every=every)
+        change = Change(loaded.stored, loaded.book, [], loaded.seat)
         yield change
         if change.entries:
-            store.save(stored, stored.book, catch_up + change.entries)
+            team = loaded.team
+            store.save(loaded.stored, team, loaded.catch_up + [team.tag(change.seat, e) for e in change.entries])
 
 
 def _request(command: str, **arguments: Any) -> str:

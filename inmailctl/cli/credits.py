@@ -24,6 +24,7 @@ from .base import (
     NoColorOpt,
     QuietOpt,
     RulesOpt,
+    SeatOpt,
     StateOpt,
     StrictOpt,
     TodayOpt,
@@ -52,6 +53,7 @@ def buy(
     key: IdOpt = None,
     dry_run: DryRunOpt = False,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -64,7 +66,7 @@ def buy(
     Example:
       inmailctl buy 25 --id invoice-2026-11
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     request = _request("buy", credits=credits)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
@@ -102,6 +104,7 @@ def send(
     strict: StrictOpt = False,
     dry_run: DryRunOpt = False,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -121,7 +124,7 @@ def send(
       inmailctl send "Ada Lovelace" --subject "Your talk on engines" --id ada-1
       inmailctl send --from-csv campaign.csv --dry-run --json
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     if from_csv is not None:
         if recipient is not None or subject is not None or body is not None or key is not None:
             raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
@@ -244,7 +247,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
                         "another InMail; use a new id",
                         "id-conflict",
                     )
-                account.check_key(known.get(row.key), row.key, row.request)
+                change.check_key(known.get(row.key), row.key, row.request)
         done = set(known)
         with _progress(ctx, len(rows), PROGRESS_ROWS, "sending") as bar:
             for row in rows:
@@ -295,6 +298,7 @@ def reply(
         str | None, typer.Option("--on", help="The day the answer came, when noted late [default: today].")
     ] = None,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -310,14 +314,14 @@ def reply(
     Example:
       inmailctl reply "Ada Lovelace"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with _change(ctx) as change:
         book = change.book
         answered = _date_option(on, "--on") if on is not None else ctx.today
         earlier = None
         remembered = book.recent.get(recipient, [])
         if not remembered or remembered[0].date > answered:  # too old for the snapshot: ask the journal
-            earlier = store.find_latest_send(change.stored, recipient, answered)
+            earlier = store.find_latest_send(change.stored, recipient, answered, change.seat)
         entry = account.reply(book, ctx.today, recipient, earlier, answered)
         if entry is not None:
             change.entries.append(entry)
@@ -335,6 +339,7 @@ def unavailable(
     recipient: Annotated[str, typer.Argument(help="The member.", show_default=False)],
     remove: Annotated[bool, typer.Option("--remove", help="Clear the mark instead.")] = False,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -347,7 +352,7 @@ def unavailable(
     Example:
       inmailctl unavailable "Grace Hopper"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.mark_unavailable(book, ctx.today, recipient, not remove)
@@ -365,6 +370,7 @@ def grant(
         account.DEFAULT_GRANT_DAYS
     ),
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -377,7 +383,7 @@ def grant(
     Example:
       inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.grant(book, ctx.today, credits, reason, valid_days)
@@ -395,6 +401,7 @@ def transfer(
     credits: Annotated[int, typer.Argument(help="Credits to move.", show_default=False, metavar="CREDITS")],
     to: Annotated[str, typer.Option("--to", help="The account that would receive them.")],
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -409,7 +416,7 @@ def transfer(
     Example:
       inmailctl transfer 10 --to colleague
     """
-    Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     raise Refusal(
         f"credits cannot be shared or transferred between accounts, so {credits} cannot go to {to!r}; "
         "buy a pack on that account instead",
@@ -424,6 +431,7 @@ def check(
     body: Annotated[str | None, typer.Option("--body", help="The message text.")] = None,
     strict: StrictOpt = False,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -439,7 +447,7 @@ def check(
     Example:
       inmailctl check "Ada Lovelace" --subject "Your notes on the engine" --body "Ada, could we talk?"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     # Like send, the state's own rulebook; without a state, --rules (or the built-in one).
     account.text(recipient, "the recipient")
     knobs = (store.load(ctx.state).book.rules if ctx.state.exists() else store.load_rulebook(ctx.rules)).advice
@@ -459,6 +467,7 @@ def followups(
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -474,11 +483,11 @@ def followups(
       inmailctl followups --json | jq -r '.due[].recipient'
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat
     )
-    stored, _ = _load(ctx)
-    knobs = stored.book.rules.advice
-    due = advice.follow_ups(stored.book, ctx.today)
+    book = _load(ctx).book
+    knobs = book.rules.advice
+    due = advice.follow_ups(book, ctx.today)
     answer: dict[str, Any] = {
         "today": ctx.today.isoformat(),
         "after_days": knobs.follow_up_days,

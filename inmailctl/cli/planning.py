@@ -21,6 +21,7 @@ from .base import (
     NoColorOpt,
     QuietOpt,
     RulesOpt,
+    SeatOpt,
     StateOpt,
     TodayOpt,
     _billing,
@@ -64,6 +65,7 @@ def simulate_month(
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -82,8 +84,7 @@ def simulate_month(
     from inmailctl.rules import simulate
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
-    )
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
     if not 1 <= trials <= MAX_TRIALS:
         raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
@@ -115,7 +116,7 @@ def simulate_month(
     if plan is not None:
         answer, _, failed = project(account.open_account(store.load_rulebook(ctx.rules), plan, ctx.today)[0])
     elif not save:
-        answer, _, failed = project(_load(ctx)[0].book)
+        answer, _, failed = project(_load(ctx).book)
     else:
         with _change(ctx) as change:  # the lock is held from the first read to the save
             answer, first, failed = project(change.book)
@@ -183,6 +184,7 @@ def compare(
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
+    seat: SeatOpt = None,
     rules: RulesOpt = None,
     today: TodayOpt = None,
     json: JsonOpt = False,
@@ -204,8 +206,7 @@ def compare(
     from inmailctl.rules.compare import compare as price_plans
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS
-    )
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
     needs = _needs(need, months)
     billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
     rate, source = _response_rate(ctx, response_rate)
@@ -269,8 +270,7 @@ def _response_rate(ctx: Context, given: str | None) -> tuple[float | None, str |
         if not 0.0 <= rate <= 1.0:
             raise BadInput(f"--response-rate must be a share from 0 to 1, or `state`, not {given!r}")
         return rate, "option"
-    stored, _ = _load(ctx)
-    answered, asked = advice.response_sample(stored.book, ctx.today)
+    answered, asked = advice.response_sample(_load(ctx).book, ctx.today)
     if not asked:
         raise BadInput(
             f"{ctx.state} has no InMail old enough to measure a response rate yet; give --response-rate R"

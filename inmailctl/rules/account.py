@@ -36,19 +36,19 @@ def _record(book: Book, entry: Entry, into: list[Entry] | None = None) -> Entry:
     return entry
 
 
-def _allowance(book: Book, day: date, plan: Plan, cycle: int) -> Entry:
+def allowance_entry(book: Book, day: date, plan: Plan, cycle: int) -> Entry:
+    """A billing cycle's allowance; a pool's names how many seats it is granted (and paid) for."""
     until = renewal(book.cycle_start, cycle + 1) - timedelta(days=1)
-    return Entry(
-        day,
-        "allowance",
-        {
-            "block": book.next_block,
-            "credits": plan.monthly_credits,
-            "usable_until": until.isoformat(),
-            "plan": plan.id,
-            "cycle": cycle,
-        },
-    )
+    data: dict[str, Any] = {
+        "block": book.next_block,
+        "credits": plan.monthly_credits,
+        "usable_until": until.isoformat(),
+        "plan": plan.id,
+        "cycle": cycle,
+    }
+    if book.members != 1:
+        data["seats"] = book.members
+    return Entry(day, "allowance", data)
 
 
 def open_account(
@@ -59,8 +59,13 @@ def open_account(
     first = Entry(today, "open", {"plan": plan.id, "billing": billing, "rules": rules.to_dict()})
     book = Book.open(first)
     entries = [first]
-    _record(book, _allowance(book, today, plan, 0), entries)
+    _record(book, allowance_entry(book, today, plan, 0), entries)
     return book, entries
+
+
+def billed_plan(rules: Rulebook, plan_id: str, billing: str) -> Plan:
+    """The plan `plan_id` under `billing`, refusing one the rulebook does not have or bill that way."""
+    return _billed(_known_plan(rules, plan_id), billing)
 
 
 def _billed(plan: Plan, billing: str) -> Plan:
@@ -95,12 +100,12 @@ def advance(book: Book, today: date) -> list[Entry]:
             _renew(book, due, entries)
         for block in sorted(book.blocks.values(), key=lambda b: b.order):
             if block.usable_until < due:
-                _record(book, Entry(due, "expire", _lot(block)), entries)
+                _record(book, Entry(due, "expire", lot(block)), entries)
         if renewing:
-            _record(book, _allowance(book, due, book.plan, book.cycle + 1), entries)
+            _record(book, allowance_entry(book, due, book.plan, book.cycle + 1), entries)
 
 
-def _lot(block: Block) -> dict[str, Any]:
+def lot(block: Block) -> dict[str, Any]:
     return {"block": block.id, "block_kind": block.kind, "credits": block.remaining}
 
 
@@ -154,6 +159,14 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
             f"{recent[-book.rules.per_recipient].date + timedelta(days=window)}",
             errors.RECIPIENT_LIMIT,
         )
+    if book.limit is not None:
+        used = book.sent_since(book.period_start)
+        if used >= book.limit:
+            raise Refusal(
+                f"this seat's limit is reached: {used} of {book.limit} InMails this billing cycle; "
+                f"it resets on {book.next_renewal} (an admin can raise it with `inmailctl seat limit`)",
+                errors.SEAT_LIMIT,
+            )
     block = book.next_to_spend()
     if block is None:
         raise Refusal(
@@ -250,12 +263,18 @@ def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
     plan = _billed(_known_plan(book.rules, plan_id), book.billing)
     if plan.id == book.plan_id:
         raise BadInput(f"the account is already on plan '{plan.id}'")
+    if book.pooled or plan.pool is not None:
+        raise BadInput(
+            "a seat joins or leaves a pooled contract only as a seat: `inmailctl seat remove` it and "
+            "`inmailctl seat add` a seat on the other plan",
+            "pooled-seat",
+        )
     entries: list[Entry] = []
     for block in book.live_blocks():
         if block.id == book.allowance or block.kind == ROLLOVER:
-            _record(book, Entry(today, "forfeit", _lot(block)), entries)
+            _record(book, Entry(today, "forfeit", lot(block)), entries)
     _record(book, Entry(today, "switch", {"from": book.plan_id, "to": plan.id}), entries)
-    _record(book, _allowance(book, today, plan, 0), entries)
+    _record(book, allowance_entry(book, today, plan, 0), entries)
     return entries
 
 
@@ -263,6 +282,8 @@ def cancel(book: Book, today: date) -> Entry | None:
     """Cancel at the next renewal; None when a cancellation is already pending."""
     if not book.plan.can_send and book.plan.price == 0:
         raise BadInput(f"plan '{book.plan_id}' is free; there is nothing to cancel")
+    if book.pooled:
+        raise BadInput("a seat on a pooled contract ends with `inmailctl seat remove`, not cancel", "pooled-seat")
     if book.ends_on is not None:
         return None
     return _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}))

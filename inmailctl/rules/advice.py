@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from .ledger import Book, Entry, Sent
-from .rulebook import Advice, Rulebook, money, per
+from .rulebook import ANNUAL, Advice, Rulebook, money, per
 
 # Subjects that say nothing about why the InMail was sent.
 VAGUE_SUBJECTS = frozenset(
@@ -209,14 +209,14 @@ class Month(NamedTuple):
         return per(self.spent, self.replied)
 
 
-def statistics(entries: Iterable[Entry], rules: Rulebook) -> list[Month]:
-    """Sent, answered and money spent per calendar month, from the whole ledger.
+def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL) -> list[Month]:
+    """Sent, answered and money spent per calendar month, from the whole ledger (or one seat's part).
 
     A reply counts in the month of the InMail it answers; money counts when it is paid: a plan's price
-    at each billing cycle's start (its allowance), a pack's price when bought.
+    at each billing cycle's start (its allowance; a pool's is paid for each of its seats), or when a
+    seat joins a pool mid-cycle, and a pack's price when bought.
     """
     months: dict[str, list[Any]] = {}
-    billing = "annual"
     sent_month: dict[str, list[str]] = {}  # recipient -> months of their InMails, oldest first
 
     def row(month: str) -> list[Any]:
@@ -225,8 +225,8 @@ def statistics(entries: Iterable[Entry], rules: Rulebook) -> list[Month]:
     for entry in entries:
         month = entry.date.isoformat()[:7]
         d = entry.data
-        if entry.kind == "open":
-            billing = d.get("billing", "annual")
+        if entry.kind in ("open", "add-seat"):
+            billing = d.get("billing", ANNUAL)
         elif entry.kind == "send":
             row(month)[0] += 1
             sent_month.setdefault(d["recipient"], []).append(month)
@@ -234,6 +234,8 @@ def statistics(entries: Iterable[Entry], rules: Rulebook) -> list[Month]:
             answered = d.get("sent", entry.date.isoformat())[:7]
             row(answered)[1] += 1
         elif entry.kind == "allowance":
+            row(month)[2] += rules.plan(d["plan"]).under(billing).price * d.get("seats", 1)
+        elif entry.kind == "top-up":
             row(month)[2] += rules.plan(d["plan"]).under(billing).price
         elif entry.kind == "purchase":
             row(month)[2] += money(d["cost"])

@@ -50,6 +50,7 @@ RECIPIENT_LIMIT = "recipient-limit"
 NO_CREDITS = "no-credits"
 PACKS_NOT_ALLOWED = "packs-not-allowed"
 TRANSFER_NOT_ALLOWED = "transfer-not-allowed"  # credits belong to one account (the source's FAQ)
+SEAT_LIMIT = "seat-limit"  # a team seat has sent its monthly limit, however many credits its pool holds
 
 REFUSAL_CODES = (
     PLAN_CANNOT_SEND,
@@ -59,4 +60,5 @@ REFUSAL_CODES = (
     NO_CREDITS,
     PACKS_NOT_ALLOWED,
     TRANSFER_NOT_ALLOWED,
+    SEAT_LIMIT,
 )

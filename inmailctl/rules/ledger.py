@@ -22,7 +22,9 @@ BLOCK_OF_ENTRY = {"allowance": ALLOWANCE, "rollover": ROLLOVER, "grant": BONUS, 
 KIND_RANK = {kind: rank for rank, kind in enumerate(BLOCK_KINDS)}
 
 # How long the state remembers things that only matter for a while.
-DAILY_DAYS = 30  # per-day send counts, for the daily limit and burst warnings
+# Per-day send counts, for the daily limit, burst warnings and a seat's monthly limit: a billing cycle
+# is at most 31 days, so its sends are all still counted.
+DAILY_DAYS = 31
 
 
 class Entry(NamedTuple):
@@ -68,11 +70,13 @@ class Sent(NamedTuple):
 
 
 class Key(NamedTuple):
-    """What an --id key was first used for, and what the command answered then."""
+    """What an --id key was first used for, and what the command answered then (and, in a team, by
+    which seat: None for the owner)."""
 
     date: date
     request: str
     answer: dict[str, Any]
+    seat: str | None = None
 
 
 class _Record:
@@ -102,6 +106,8 @@ class Totals(_Record):
 class Book(_Record):
     """One account's live state: what the rules need, derived from the entries and nothing else."""
 
+    pooled = False  # whether its credits are a pool's (see `Pooled`)
+
     def __init__(
         self,
         rules: Rulebook,
@@ -130,14 +136,28 @@ class Book(_Record):
         self.recent: dict[str, list[Sent]] = {}  # sends inside the per-recipient and credit-back windows
         self.daily: dict[date, int] = {}  # sends per day, for the last DAILY_DAYS days
         self.unavailable: set[str] = set()
+        # In a team state (several seats): a seat's limit of InMails per billing cycle, the day it was
+        # removed, and for a pool's book, the seats drawing from it.
+        self.limit: int | None = None
+        self.removed_on: date | None = None
+        self.members = 1
 
     @property
     def plan(self) -> Plan:
-        return self.rules.plan(self.plan_id).under(self.billing)
+        plan = self.rules.plan(self.plan_id).under(self.billing)
+        return plan if self.members == 1 else plan.pooled(self.members)
 
     @property
     def next_renewal(self) -> date:
         return renewal(self.cycle_start, self.cycle + 1)
+
+    @property
+    def period_start(self) -> date:
+        """The first day of the current billing cycle."""
+        return renewal(self.cycle_start, self.cycle)
+
+    def sent_since(self, day: date) -> int:
+        return sum(count for sent_on, count in self.daily.items() if sent_on >= day)
 
     @property
     def recent_days(self) -> int:
@@ -195,22 +215,28 @@ class Book(_Record):
             book.apply(entry)
         return book.pruned()
 
-    def apply(self, entry: Entry) -> None:
-        """Fold one entry into the book."""
+    def apply(self, entry: Entry, wallet: Book | None = None) -> None:
+        """Fold one entry into the book. A seat on a pooled plan passes the pool's book as `wallet`:
+        credits come from and go to it, while sends, replies and limits stay the seat's."""
         d = entry.data
         kind = entry.kind
+        w = self if wallet is None else wallet
         if kind in BLOCK_OF_ENTRY:
-            self._add_block(entry, BLOCK_OF_ENTRY[kind])
+            w._add_block(entry, BLOCK_OF_ENTRY[kind])
             if kind == "allowance":
-                self.allowance = d["block"]
-                self.cycle = d["cycle"]
+                w.allowance = d["block"]
+                w.cycle = d["cycle"]
             elif kind == "rollover":
                 # A rollover moves unused allowance into a block of its own: nothing is minted.
-                self._change(d["source"], -d["credits"])
-                self.totals.granted -= d["credits"]
+                w._change(d["source"], -d["credits"])
+                w.totals.granted -= d["credits"]
+        elif kind == "top-up":  # a seat joining a pool mid-cycle brings its month's credits
+            block, credits = w.blocks[d["block"]], d["credits"]
+            w.blocks[block.id] = block._replace(granted=block.granted + credits, remaining=block.remaining + credits)
+            w.totals.granted += d["credits"]
         elif kind == "send":
-            self._change(d["block"], -1)
-            self.totals.spent += 1
+            w._change(d["block"], -1)
+            w.totals.spent += 1
             self.recent.setdefault(d["recipient"], []).append(Sent(entry.date, d["recipient"], d["block"]))
             self.daily[entry.date] = self.daily.get(entry.date, 0) + 1
         elif kind == "reply":
@@ -220,14 +246,20 @@ class Book(_Record):
                     sends[i] = sends[i]._replace(replied=True)
                     break
             if d["returned"]:
-                self._change(d["block"], 1)
-                self.totals.returned += 1
+                w._change(d["block"], 1)
+                w.totals.returned += 1
         elif kind in ("expire", "forfeit"):
-            block = self.blocks.pop(d["block"])
+            block = w.blocks.pop(d["block"])
             if kind == "expire":
-                self.totals.expired += block.remaining
+                w.totals.expired += block.remaining
             else:
-                self.totals.forfeited += block.remaining
+                w.totals.forfeited += block.remaining
+        elif kind == "limit":
+            self.limit = d["limit"]
+        elif kind == "remove-seat":
+            self.removed_on = entry.date
+            if wallet is not None:
+                wallet.members -= 1  # the pool keeps its credits until its renewal
         elif kind == "switch":
             self.plan_id = d["to"]
             self.cycle_start = entry.date
@@ -247,6 +279,7 @@ class Book(_Record):
         else:
             raise ValueError(f"unknown entry kind {kind!r}")
         self.clock = max(self.clock, entry.date)
+        w.clock = max(w.clock, entry.date)
         self.entries += 1
 
     def _add_block(self, entry: Entry, kind: str) -> None:
@@ -273,3 +306,44 @@ class Book(_Record):
         keep_days_after = self.clock - timedelta(days=DAILY_DAYS)
         self.daily = {day: n for day, n in self.daily.items() if day > keep_days_after}
         return self
+
+
+def _from(book: str, name: str) -> property:
+    def get(self: Any) -> Any:
+        return getattr(getattr(self, book), name)
+
+    def put(self: Any, value: Any) -> None:
+        setattr(getattr(self, book), name, value)
+
+    return property(get, put)
+
+
+class Pooled(Book):
+    """A seat on a pooled plan as the rules see it: one `Book` whose sending record (sends, daily
+    counts, unavailable members, limit) is the seat's and whose credits (blocks, totals, cycle) are the
+    pool's. Every change still goes through `apply`, which splits it between the two."""
+
+    pooled = True
+    seat: Book
+    pool: Book
+
+    def __init__(self, seat: Book, pool: Book) -> None:  # noqa: D107 - no Book.__init__: nothing of its own
+        self.__dict__.update(seat=seat, pool=pool)
+
+    def apply(self, entry: Entry, wallet: Book | None = None) -> None:
+        self.seat.apply(entry, self.pool)
+
+    def copy(self) -> Book:
+        return Pooled(self.seat.copy(), self.pool.copy())
+
+    def pruned(self) -> Book:
+        self.seat.pruned()
+        self.pool.pruned()
+        return self
+
+
+for _name in ("rules", "billing", "cycle_start", "cycle", "allowance", "ends_on", "next_block", "blocks", "totals",
+              "members"):
+    setattr(Pooled, _name, _from("pool", _name))
+for _name in ("plan_id", "clock", "entries", "recent", "daily", "unavailable", "limit", "removed_on"):
+    setattr(Pooled, _name, _from("seat", _name))

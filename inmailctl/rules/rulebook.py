@@ -48,6 +48,8 @@ class Plan(NamedTuple):
     # What the plan costs and grants when billed month by month; None where the rulebook does not say.
     monthly_billing_price: Decimal | None = None
     monthly_billing_credits: int | None = None
+    # "contract": the seats on the plan draw from one shared allowance (a Recruiter contract).
+    pool: str | None = None
 
     @property
     def can_buy(self) -> bool:
@@ -56,6 +58,11 @@ class Plan(NamedTuple):
     def under(self, billing: str) -> Plan:
         """The plan's figures under a billing period, or its annual ones where it names no others."""
         return self.billed(billing) or self
+
+    def pooled(self, seats: int) -> Plan:
+        """The plan as a pool of `seats` seats sees it: their credits and rollover cap added up (the
+        price, daily limit and windows stay each seat's own)."""
+        return self._replace(monthly_credits=self.monthly_credits * seats, rollover_cap=self.rollover_cap * seats)
 
     def billed(self, billing: str) -> Plan | None:
         """The plan's figures under a billing period (`annual` is the default); None when not offered."""
@@ -171,6 +178,8 @@ def _plan_dict(plan: Plan) -> dict[str, Any]:
         table["monthly_billing_price"] = money_text(plan.monthly_billing_price)
     if plan.monthly_billing_credits is not None:
         table["monthly_billing_credits"] = plan.monthly_billing_credits
+    if plan.pool is not None:
+        table["pool"] = plan.pool
     return table
 
 
@@ -255,6 +264,7 @@ _TOP = {
     "packs",
     "plans",
 }
+POOLS = ("contract",)  # the kinds of shared allowance a plan may declare
 _PLAN = {
     "name",
     "monthly_credits",
@@ -302,7 +312,10 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
-        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits"}))
+        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool"}))
+        pool = reader.text("pool") if "pool" in reader.table else None
+        if pool is not None and pool not in POOLS:
+            reader.fail(reader.key("pool"), f"must be one of {', '.join(POOLS)}, not '{pool}'")
         plans.append(
             Plan(
                 id=plan_id,
@@ -319,6 +332,7 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 else None,
                 monthly_billing_credits=reader.integer("monthly_billing_credits")
                 if "monthly_billing_credits" in reader.table else None,
+                pool=pool,
             )
         )
     for plan in plans:

@@ -7,18 +7,43 @@ from typing import Any
 
 from .dates import FIRST_DAY, LAST_DAY
 from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
-from .rulebook import BILLINGS, MAX_DAYS, TableReader, parse_rulebook
+from .rulebook import BILLINGS, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, parse_rulebook
+from .team import NAME, OWNER, Team
 
-STATE_SCHEMA = 2
+STATE_SCHEMA = 3  # the newest schema this inmailctl reads and writes
+# A state holding one unnamed, unlimited seat is written in schema 2, as before teams: earlier releases
+# can still read it. Schema 3 adds the team: `owner`, `[seats.NAME]`, `[pools.PLAN]` and seat limits.
+SINGLE_SCHEMA = 2
 _CODE = "state-invalid"
 _TOP = {"schema_version", "journal", "journal_bytes", "account", "totals", "blocks", "recent", "daily",
         "unavailable", "rules"}
+_TEAM = frozenset({"owner", "seats", "pools"})
+_BOOK = {"account", "totals", "blocks", "recent", "daily", "unavailable"}
 _ACCOUNT = {"plan", "billing", "cycle_start", "cycle", "allowance", "clock", "next_block", "entries"}
+_ACCOUNT_OPTIONAL = frozenset({"ends_on", "limit", "removed_on", "members"})
 _TOTALS = {"granted", "spent", "returned", "expired", "forfeited"}
 _BLOCK = ("id", "kind", "granted", "remaining", "start", "usable_until")
 
 
-def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
+def to_dict(state: Book | Team, journal: str, journal_bytes: int) -> dict[str, Any]:
+    """A state (a team, or a single account's book) as TOML-ready values."""
+    team = state if isinstance(state, Team) else Team(OWNER, {OWNER: state})
+    data: dict[str, Any] = {
+        "schema_version": STATE_SCHEMA if team.is_team else SINGLE_SCHEMA,
+        "journal": journal,
+        "journal_bytes": journal_bytes,
+    }
+    if team.is_team:
+        data["owner"] = team.owner
+    data.update(_book_dict(team.seats[team.owner]))
+    data["rules"] = team.rules.to_dict()
+    if team.is_team:
+        data["seats"] = {name: _book_dict(book) for name, book in team.seats.items() if name != team.owner}
+        data["pools"] = {plan: _book_dict(pool) for plan, pool in team.pools.items()}
+    return data
+
+
+def _book_dict(book: Book) -> dict[str, Any]:
     account: dict[str, Any] = {
         "plan": book.plan_id,
         "billing": book.billing,
@@ -29,13 +54,13 @@ def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
         "next_block": book.next_block,
         "entries": book.entries,
     }
-    if book.ends_on is not None:
-        account["ends_on"] = book.ends_on
+    for name in ("ends_on", "limit", "removed_on"):
+        if getattr(book, name) is not None:
+            account[name] = getattr(book, name)
+    if book.members != 1:
+        account["members"] = book.members
     t = book.totals
     return {
-        "schema_version": STATE_SCHEMA,
-        "journal": journal,
-        "journal_bytes": journal_bytes,
         "account": account,
         "totals": {"granted": t.granted, "spent": t.spent, "returned": t.returned,
                    "expired": t.expired, "forfeited": t.forfeited},
@@ -54,7 +79,6 @@ def to_dict(book: Book, journal: str, journal_bytes: int) -> dict[str, Any]:
         ],
         "daily": [f"{day.isoformat()} {count}" for day, count in sorted(book.daily.items())],  # "DATE SENT"
         "unavailable": sorted(book.unavailable),
-        "rules": book.rules.to_dict(),
     }
 
 
@@ -142,16 +166,58 @@ def schema_version(data: Any, source: str) -> int:
 
 
 def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
-    """The book a snapshot holds, its journal's file name and the journal's committed length in bytes."""
+    """The owner seat's account as the rules see it, the journal's file name and its committed length."""
+    team, journal, journal_bytes = read(data, source)
+    return team.view(team.owner), journal, journal_bytes
+
+
+def read(data: Any, source: str) -> tuple[Team, str, int]:
+    """The team a snapshot holds, its journal's file name and the journal's committed length in bytes."""
     schema_version(data, source)
     top = _Reader(data, source, "", _CODE)
-    top.only(_TOP)
+    top.only(_TOP, _TEAM)
     journal = top.text("journal")
     journal_bytes = top.integer("journal_bytes")
     rules = parse_rulebook(top.table["rules"], source, "rules", _CODE)
+    owner = seat_name_in(top, "owner") if "owner" in top.table else OWNER
+    team = Team(owner, {owner: _book(top, rules)})
+    for kind in ("seats", "pools"):
+        if kind not in top.table:
+            continue
+        tables = top.sub(kind)
+        for name in tables.table:
+            reader = tables.sub(name)
+            if kind == "seats":
+                if name == owner or not NAME.fullmatch(name):
+                    tables.fail(tables.key(name), "is not a seat name, or names the owner twice")
+                reader.only(_BOOK)
+                team.seats[name] = _book(reader, rules)
+            else:
+                if not rules.has_plan(name) or rules.plan(name).pool is None:
+                    tables.fail(tables.key(name), f"'{name}' is not a pooled plan in the state's rulebook")
+                reader.only(_BOOK)
+                team.pools[name] = _book(reader, rules, pool=True)
+    for plan, pool in team.pools.items():
+        members = sum(1 for b in team.seats.values() if b.plan_id == plan and b.removed_on is None)
+        if pool.members != members:
+            top.fail(f"pools.{plan}.account.members", f"is {pool.members}, but {members} active seats are on '{plan}'")
+    for name, book in team.seats.items():
+        if book.rules.plan(book.plan_id).pool is not None and book.plan_id not in team.pools:
+            top.fail(f"seats.{name}.account.plan", f"'{book.plan_id}' is pooled, but the state holds no such pool")
+    return team, journal, journal_bytes
 
+
+def seat_name_in(reader: _Reader, name: str) -> str:
+    value = reader.text(name)
+    if not NAME.fullmatch(value):
+        reader.fail(reader.key(name), f"is not a seat name: {value!r}")
+    return value
+
+
+def _book(top: _Reader, rules: Rulebook, pool: bool = False) -> Book:
+    """The account held by `top`'s table: the snapshot itself for the owner seat, a seat's or a pool's table."""
     acc = top.sub("account")
-    acc.only(_ACCOUNT, frozenset({"ends_on"}))
+    acc.only(_ACCOUNT, _ACCOUNT_OPTIONAL)
     plan_id = acc.text("plan")
     if not rules.has_plan(plan_id) and plan_id != rules.free_plan.id:
         acc.fail(acc.key("plan"), f"plan '{plan_id}' is not in the state's rulebook")
@@ -161,12 +227,21 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
         cycle_start=acc.day("cycle_start"),
         clock=acc.day("clock"),
         cycle=acc.integer("cycle", maximum=(LAST_DAY.year - FIRST_DAY.year) * 12),
-        allowance=acc.integer("allowance", minimum=1),
+        allowance=acc.integer("allowance"),
         ends_on=acc.day("ends_on") if "ends_on" in acc.table else None,
         next_block=acc.integer("next_block", minimum=1),
-        entries=acc.integer("entries", minimum=1),
+        entries=acc.integer("entries"),
         billing=acc.text("billing"),
     )
+    if "limit" in acc.table:
+        book.limit = acc.integer("limit", maximum=MAX_COUNT)
+    if "removed_on" in acc.table:
+        book.removed_on = acc.day("removed_on")
+    if "members" in acc.table:
+        if not pool:
+            acc.fail(acc.key("members"), "only a pool counts its seats")
+        book.members = acc.integer("members", maximum=MAX_COUNT)
+    pooled_seat = not pool and rules.has_plan(plan_id) and rules.plan(plan_id).pool is not None
     if book.billing not in BILLINGS:
         acc.fail(acc.key("billing"), f"must be one of {', '.join(BILLINGS)}, not '{book.billing}'")
     if book.cycle_start > book.clock:
@@ -177,10 +252,11 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
     book.totals = Totals(**{name: tot.integer(name) for name in sorted(_TOTALS)})
 
     for index, raw in enumerate(top.array("blocks")):
+        where = f"{top.key('blocks')}[{index}]"
         fields = _block_fields(raw)
         if fields is None:
-            top.fail(f"blocks[{index}]", f"must be a line \"{' '.join(_BLOCK).upper()}\", not {raw!r}")
-        r = _Reader(fields, source, f"blocks[{index}]", _CODE)
+            top.fail(where, f"must be a line \"{' '.join(_BLOCK).upper()}\", not {raw!r}")
+        r = _Reader(fields, top.source, where, _CODE)
         r.only(set(_BLOCK))
         block = Block(r.integer("id", minimum=1), r.text("kind"), r.integer("granted"), r.integer("remaining"),
                       r.day("start"), r.day("usable_until"))
@@ -193,12 +269,14 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
         if block.id in book.blocks or block.id >= book.next_block:
             r.fail(r.key("id"), f"block id {block.id} is repeated or not yet issued")
         book.blocks[block.id] = block
-    if book.allowance not in book.blocks:
+    if pooled_seat and book.blocks:
+        top.fail(top.key("blocks"), "a seat on a pooled plan holds no credits of its own; its pool does")
+    if not pooled_seat and book.removed_on is None and book.allowance not in book.blocks:
         acc.fail(acc.key("allowance"), f"names block {book.allowance}, which the state does not hold")
     held = sum(b.remaining for b in book.blocks.values())
     if held != book.totals.remaining:
         tot.fail(
-            "totals",
+            top.key("totals"),
             f"blocks hold {held} credits but granted - spent + returned - expired - forfeited = "
             f"{book.totals.remaining}",
         )
@@ -206,15 +284,17 @@ def from_dict(data: Any, source: str) -> tuple[Book, str, int]:
     for index, row in enumerate(top.array("recent")):
         sent = _sent(row)
         if sent is None or sent.date > book.clock:
-            top.fail(f"recent[{index}]", "must be \"DATE BLOCK REPLIED RECIPIENT\" dated no later than the clock")
+            top.fail(f"{top.key('recent')}[{index}]",
+                     "must be \"DATE BLOCK REPLIED RECIPIENT\" dated no later than the clock")
         book.recent.setdefault(sent.recipient, []).append(sent)
     for index, row in enumerate(top.array("daily")):
         day, count = _daily(row)
         if day is None or day > book.clock:
-            top.fail(f"daily[{index}]", f"must be a line \"DATE SENT\" dated no later than the clock, not {row!r}")
+            top.fail(f"{top.key('daily')}[{index}]",
+                     f"must be a line \"DATE SENT\" dated no later than the clock, not {row!r}")
         book.daily[day] = count
     for index, name in enumerate(top.array("unavailable")):
         if not isinstance(name, str):
-            top.fail(f"unavailable[{index}]", "must be text")
+            top.fail(f"{top.key('unavailable')}[{index}]", "must be text")
         book.unavailable.add(name)
-    return book, journal, journal_bytes
+    return book

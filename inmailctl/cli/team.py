@@ -1,0 +1,227 @@
+"""Team states: the `seat` command, and the views over every seat that `balance --all` and `stats --all` print."""
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from inmailctl.rules import advice, team
+from inmailctl.rules.errors import BadInput
+from inmailctl.rules.rulebook import ANNUAL, money, money_text
+from inmailctl.rules.team import Team
+
+from .base import (
+    READ_FORMATS,
+    BillingOpt,
+    Context,
+    CsvOpt,
+    DryRunOpt,
+    FormatOpt,
+    JsonOpt,
+    NoColorOpt,
+    QuietOpt,
+    RulesOpt,
+    SeatOpt,
+    StateOpt,
+    TodayOpt,
+    _balance,
+    _billing,
+    _change,
+    _complete_plans,
+    _emit,
+    _load,
+    commands,
+)
+
+ACTIONS = ("add", "list", "remove", "limit")
+
+
+@commands.command(rich_help_panel="Account")
+def seat(
+    action: Annotated[str, typer.Argument(help="add, list, remove or limit.", metavar="ACTION", show_default=False)],
+    name: Annotated[str | None, typer.Argument(help="The seat (not for list).", show_default=False)] = None,
+    limit: Annotated[
+        str | None,
+        typer.Argument(help="For limit: InMails a billing cycle, or `none`.", metavar="[LIMIT]", show_default=False),
+    ] = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="For add: the seat's plan.", autocompletion=_complete_plans)
+    ] = None,
+    billing: BillingOpt = ANNUAL,
+    dry_run: DryRunOpt = False,
+    csv_: CsvOpt = False,
+    fmt: FormatOpt = None,
+    state: StateOpt = None,
+    seat: SeatOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Manage a team's seats: add one on a plan, list them, remove one (its history stays), limit one.
+
+    A seat on a plan the rulebook pools (`pool = "contract"`) draws from one pool shared by the plan's
+    seats; any other seat has its own credits and billing cycle. A limit caps the InMails a seat sends
+    in a billing cycle, whatever its pool holds. Removing a seat forfeits its own credits (credits never
+    move between accounts); a pool keeps what it holds until its renewal.
+
+    \b
+    Examples:
+      inmailctl seat add ana --plan recruiter-corporate --rules sample_configs/linkedin-2026.toml
+      inmailctl seat limit ana 40
+      inmailctl seat list --json
+    """
+    if action not in ACTIONS:
+        raise BadInput(f"ACTION must be one of {', '.join(ACTIONS)}, not {action!r}")
+    formats = READ_FORMATS if action == "list" else ("table", "json")
+    ctx = Context.of(state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat)
+    if action == "list":
+        if name is not None:
+            raise BadInput("`seat list` takes no NAME; it lists every seat")
+        loaded = _load(ctx, every=True)
+        rows = [_seat_row(loaded.team, n, ctx.today) for n in loaded.team.seats]
+        _emit(ctx, {"today": ctx.today.isoformat(), "seats": rows}, "seats", rows, SEAT_COLUMNS)
+        return
+    if name is None:
+        raise BadInput(f"`seat {action}` needs the seat's NAME")
+    if action != "limit" and limit is not None:
+        raise BadInput(f"`seat {action}` takes one NAME, not {limit!r} after it")
+    if action == "add" and plan is None:
+        raise BadInput("`seat add` needs the seat's plan: --plan ID (see `inmailctl plans`)")
+    with _change(ctx, dry_run, every=True) as change:
+        crew = change.stored.team
+        if action == "add":
+            change.entries.extend(team.add_seat(crew, ctx.today, name, plan or "", _billing(billing)))
+            answer = {**_balance(crew.view(name), ctx.today), **seat_figures(crew, name, ctx.today)}
+        elif action == "remove":
+            removed = team.remove_seat(crew, ctx.today, name)
+            change.entries.extend(removed)
+            forfeited = sum(e.data["credits"] for e in removed if e.kind == "forfeit")
+            answer = {"seat": name, "removed_on": ctx.today.isoformat(), "forfeited": forfeited,
+                      "pool": _pool_of(crew, name)}
+        else:
+            entry = team.set_limit(crew, ctx.today, name, _limit(limit))
+            if entry is not None:
+                change.entries.append(entry)
+            answer = {**seat_figures(crew, name, ctx.today), "changed": entry is not None}
+        answer.update(action=action, dry_run=dry_run)
+    _emit(ctx, answer, "seat_changed")
+
+
+SEAT_COLUMNS = ("seat", "plan", "pool", "billing", "limit", "sent_this_cycle", "removed_on")
+
+
+def _limit(text: str | None) -> int | None:
+    if text is None:
+        raise BadInput("`seat limit` needs the LIMIT: InMails a billing cycle, or `none` to lift it")
+    if text.strip().lower() == "none":
+        return None
+    if not text.strip().isdigit():
+        raise BadInput(f"LIMIT must be a whole number of InMails, or `none`, not {text!r}")
+    return int(text)
+
+
+def _pool_of(crew: Team, name: str) -> str | None:
+    return crew.seats[name].plan_id if crew.wallet(crew.seats[name]) is not None else None
+
+
+def _seat_row(crew: Team, name: str, today: date) -> dict[str, Any]:
+    book = crew.seats[name]
+    return {
+        "seat": name,
+        "plan": book.plan_id,
+        "pool": _pool_of(crew, name),
+        "billing": book.billing,
+        "limit": book.limit,
+        "sent_this_cycle": crew.view(name).sent_since(crew.view(name).period_start) if book.removed_on is None else 0,
+        "removed_on": book.removed_on.isoformat() if book.removed_on else None,
+    }
+
+
+def seat_figures(crew: Team, name: str, today: date) -> dict[str, Any]:
+    """What `balance` adds for a seat of a team: its name, its pool and its limit this billing cycle."""
+    book = crew.view(name)
+    sent = book.sent_since(book.period_start)
+    return {
+        "seat": name,
+        "pool": _pool_of(crew, name),
+        "limit": {
+            "limit": book.limit,
+            "sent": sent,
+            "remaining": None if book.limit is None else max(0, book.limit - sent),
+        },
+    }
+
+
+def team_total(crew: Team) -> int:
+    """Credits the team can spend: every active seat's own, and every pool's once."""
+    own = sum(crew.seats[n].spendable_total() for n in crew.active if crew.wallet(crew.seats[n]) is None)
+    return own + sum(pool.spendable_total() for pool in crew.pools.values())
+
+
+def team_balance(crew: Team, today: date) -> dict[str, Any]:
+    """One row per active seat, one per pool, and the team's total."""
+    rows: list[dict[str, Any]] = []
+    for name in crew.active:
+        book = crew.view(name)
+        sent = book.sent_since(book.period_start)
+        credits = book.spendable_total()
+        rows.append({
+            "seat": name,
+            "plan": book.plan_id,
+            "pool": _pool_of(crew, name),
+            "credits": credits,
+            "limit": book.limit,
+            "sent_this_cycle": sent,
+            "available": credits if book.limit is None else min(credits, max(0, book.limit - sent)),
+            "sent_today": book.sent_on(today),
+            "daily_limit": book.plan.daily_limit,
+            "next_renewal": book.next_renewal.isoformat(),
+        })
+    pools = [
+        {"plan": plan, "seats": pool.members, "credits": pool.spendable_total(),
+         "next_renewal": pool.next_renewal.isoformat()}
+        for plan, pool in crew.pools.items()
+    ]
+    total = {"seat": "total", "credits": team_total(crew), "sent_this_cycle": sum(r["sent_this_cycle"] for r in rows),
+             "sent_today": sum(r["sent_today"] for r in rows)}
+    return {"today": today.isoformat(), "seats": rows, "pools": pools, "total": total}
+
+
+TEAM_BALANCE_COLUMNS = ("seat", "plan", "pool", "credits", "limit", "sent_this_cycle", "available", "sent_today",
+                        "daily_limit", "next_renewal")
+
+
+def team_statistics(crew: Team, entries: list[Any]) -> dict[str, Any]:
+    """Sent, answered and money paid per seat (removed seats too), per pool (its subscriptions), and
+    for the whole team."""
+    rows: list[dict[str, Any]] = []
+    for name, book in crew.seats.items():
+        own = [e for e in entries if "pool" not in e.data and e.data.get("seat", crew.owner) == name]
+        rows.append(_stat_row("seat", name, advice.total(advice.statistics(own, crew.rules, book.billing))))
+    for plan, pool in crew.pools.items():
+        paid = [e for e in entries if e.data.get("pool") == plan]
+        rows.append(_stat_row("pool", plan, advice.total(advice.statistics(paid, crew.rules, pool.billing))))
+    whole = advice.Month(
+        "total", sum(r["sent"] for r in rows), sum(r["replied"] for r in rows),
+        money(sum((money(r["spent"]) for r in rows), money(0))),
+    )
+    return {"currency": crew.rules.currency, "seats": rows, "total": _stat_row("total", "total", whole)}
+
+
+def _stat_row(kind: str, name: str, figures: advice.Month) -> dict[str, Any]:
+    rate = figures.response_rate
+    return {
+        "seat": name if kind != "pool" else f"pool:{name}",
+        "kind": kind,
+        "sent": figures.sent,
+        "replied": figures.replied,
+        "response_rate": None if rate is None else round(rate, 4),
+        "spent": money_text(figures.spent),
+        "cost_per_reply": None if figures.cost_per_reply is None else money_text(figures.cost_per_reply),
+    }
+
+
+TEAM_STATS_COLUMNS = ("seat", "kind", "sent", "replied", "response_rate", "spent", "cost_per_reply")
+

@@ -1,0 +1,205 @@
+"""A state's seats: one account per seat, and a pool per pooled plan whose seats share its credits.
+
+A state starts with one seat, its owner, and behaves exactly as a single account while it has no
+other. Entries name their seat (`"seat"`), or their pool (`"pool"`) for a pool's own renewals and
+expiries; an entry naming neither is the owner's, so a single account's journal needs no names.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from . import account
+from .errors import BadInput
+from .ledger import Book, Entry, Pooled, _Record
+from .rulebook import ANNUAL, MAX_COUNT, Rulebook
+
+OWNER = "main"  # the first seat's name unless `init --seat` gives another
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+
+
+class Team(_Record):
+    """Every seat's book (removed seats too: their history stays) and every pool's."""
+
+    def __init__(self, owner: str, seats: dict[str, Book], pools: dict[str, Book] | None = None) -> None:
+        self.owner = owner
+        self.seats = seats  # in the order they were added
+        self.pools: dict[str, Book] = pools or {}  # by plan id
+
+    @property
+    def rules(self) -> Rulebook:
+        return self.seats[self.owner].rules
+
+    @property
+    def clock(self) -> date:
+        return max(book.clock for book in (*self.seats.values(), *self.pools.values()))
+
+    @property
+    def active(self) -> list[str]:
+        return [name for name, book in self.seats.items() if book.removed_on is None]
+
+    @property
+    def is_team(self) -> bool:
+        """Whether it holds anything a single account cannot: another seat, a pool, a name, a limit."""
+        owner = self.seats[self.owner]
+        return len(self.seats) > 1 or bool(self.pools) or self.owner != OWNER or owner.limit is not None
+
+    @classmethod
+    def open(cls, entry: Entry) -> Team:
+        name = entry.data.get("seat", OWNER)
+        book = Book.open(entry)
+        team = cls(name, {name: book})
+        team._join(book, entry.date)
+        return team
+
+    @classmethod
+    def replay(cls, entries: list[Entry]) -> Team:
+        team = cls.open(entries[0])
+        for entry in entries[1:]:
+            team.apply(entry)
+        return team.pruned()
+
+    def apply(self, entry: Entry) -> None:
+        """Fold one entry into the seat or pool it names."""
+        d = entry.data
+        if "pool" in d:
+            self.pools[d["pool"]].apply(entry)
+            return
+        name = d.get("seat", self.owner)
+        if entry.kind == "add-seat":
+            book = Book(self.rules, d["plan"], entry.date, entry.date, billing=d["billing"], entries=1)
+            self.seats[name] = book
+            self._join(book, entry.date)
+            return
+        book = self.seats[name]
+        book.apply(entry, self.wallet(book))
+
+    def _join(self, book: Book, day: date) -> None:
+        """A seat on a pooled plan counts as one more seat of its pool, opened here if it is the first."""
+        plan = book.rules.plan(book.plan_id)
+        if plan.pool is None:
+            return
+        pool = self.pools.get(plan.id)
+        if pool is None:
+            pool = self.pools[plan.id] = Book(book.rules, plan.id, day, day, billing=book.billing)
+            pool.members = 0
+        pool.members += 1
+
+    def wallet(self, book: Book) -> Book | None:
+        """The pool whose credits `book` spends, or None when it has its own."""
+        return self.pools.get(book.plan_id) if book.rules.plan(book.plan_id).pool is not None else None
+
+    def view(self, name: str) -> Book:
+        """The seat as the account rules see it: its own book, or its sends joined with its pool's credits."""
+        book = self.seats[name]
+        wallet = self.wallet(book)
+        return book if wallet is None else Pooled(book, wallet)
+
+    def tag(self, name: str, entry: Entry) -> Entry:
+        """`entry` naming its seat (the owner's entries name none)."""
+        if name == self.owner or "seat" in entry.data:
+            return entry
+        return entry._replace(data={"seat": name, **entry.data})
+
+    def select(self, name: str | None, writing: bool = True) -> str:
+        """The seat a command acts on: the one named, or the only active one."""
+        active = self.active
+        if name is None:
+            if len(active) == 1:
+                return active[0]
+            raise BadInput(
+                f"this state has {len(active)} seats ({', '.join(active)}); choose one with --seat NAME "
+                "or INMAILCTL_SEAT",
+                "seat-required",
+            )
+        if name not in self.seats:
+            raise BadInput(f"there is no seat '{name}'; the seats are: {', '.join(active)}", "unknown-seat")
+        removed = self.seats[name].removed_on
+        if writing and removed is not None:
+            raise BadInput(f"seat '{name}' was removed on {removed}; its history can be read, not added to",
+                           "seat-removed")
+        return name
+
+    def advance(self, today: date) -> list[Entry]:
+        """Every renewal, expiry and cancellation due by `today`, for every active seat and pool."""
+        entries: list[Entry] = []
+        for name, book in self.seats.items():
+            if book.removed_on is None and self.wallet(book) is None:
+                entries += [self.tag(name, entry) for entry in account.advance(book, today)]
+        for plan_id, pool in self.pools.items():
+            entries += [entry._replace(data={"pool": plan_id, **entry.data}) for entry in account.advance(pool, today)]
+        return entries
+
+    def copy(self) -> Team:
+        seats = {name: book.copy() for name, book in self.seats.items()}
+        return Team(self.owner, seats, {plan: pool.copy() for plan, pool in self.pools.items()})
+
+    def pruned(self) -> Team:
+        for book in (*self.seats.values(), *self.pools.values()):
+            book.pruned()
+        return self
+
+
+def seat_name(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise BadInput(
+            f"a seat name is 1 to 64 letters, digits and . _ @ + - (starting with a letter or digit), not {name!r}"
+        )
+    return name
+
+
+def add_seat(team: Team, today: date, name: str, plan_id: str, billing: str = ANNUAL) -> list[Entry]:
+    """A new seat on `plan_id`: its own allowance and cycle from today, or a share of its plan's pool."""
+    seat_name(name)
+    if name in team.seats:
+        removed = team.seats[name].removed_on
+        why = f"was removed on {removed} and its history keeps the name" if removed else "already exists"
+        raise BadInput(f"seat '{name}' {why}; choose another name", "seat-exists")
+    plan = account.billed_plan(team.rules, plan_id, billing)
+    pool = team.pools.get(plan.id)
+    if pool is not None and pool.billing != billing:
+        raise BadInput(f"the '{plan.id}' pool is billed {pool.billing}; add the seat with --billing {pool.billing}")
+    entries = [Entry(today, "add-seat", {"seat": name, "plan": plan.id, "billing": billing})]
+    team.apply(entries[0])
+    book = team.seats[name]
+    if plan.pool is None:
+        entries.append(team.tag(name, account.allowance_entry(book, today, plan, 0)))
+    else:
+        pool = team.pools[plan.id]
+        if pool.allowance == 0:  # the pool's first seat opens its first cycle
+            grant = account.allowance_entry(pool, today, pool.plan, 0)
+        else:
+            grant = Entry(today, "top-up", {"block": pool.allowance, "credits": plan.monthly_credits, "plan": plan.id})
+        entries.append(grant._replace(data={"pool": plan.id, **grant.data}))
+    team.apply(entries[-1])
+    return entries
+
+
+def remove_seat(team: Team, today: date, name: str) -> list[Entry]:
+    """Remove a seat, keeping its history. Its own credits are forfeited (credits never move between
+    accounts); a pool keeps the credits it holds until its renewal, which then counts one seat fewer."""
+    team.select(name)
+    if team.active == [name]:
+        raise BadInput(f"seat '{name}' is the state's only seat; a state keeps at least one", "last-seat")
+    book = team.seats[name]
+    entries = []
+    if team.wallet(book) is None:
+        for block in book.live_blocks():
+            entries.append(team.tag(name, Entry(today, "forfeit", account.lot(block))))
+    entries.append(team.tag(name, Entry(today, "remove-seat", {})))
+    for entry in entries:
+        team.apply(entry)
+    return entries
+
+
+def set_limit(team: Team, today: date, name: str, limit: int | None) -> Entry | None:
+    """Limit a seat to `limit` InMails a billing cycle (None lifts it); None when it already stands so."""
+    team.select(name)
+    if limit is not None and not 0 <= limit <= MAX_COUNT:
+        raise BadInput(f"a seat's limit must be from 0 to {MAX_COUNT} InMails a month, not {limit}")
+    if team.seats[name].limit == limit:
+        return None
+    entry = team.tag(name, Entry(today, "limit", {"limit": limit}))
+    team.apply(entry)
+    return entry
