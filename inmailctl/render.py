@@ -275,6 +275,41 @@ def comparison(answer: dict[str, Any]) -> None:
         _schedule(schedule)
 
 
+def team_simulation(answer: dict[str, Any]) -> None:
+    table = _table("Seat", "Wanted", "Sent", "Refused", "Packs", "Cost", "Expired", "Responses", "Credits left",
+                   title=f"Team simulated {answer['start']} to {answer['end']}")
+    for row in [*answer["seats"], answer["total"]]:
+        refused = ", ".join(f"{code} {n}" for code, n in row["refused"].items()) or "-"
+        table.add_row(row["seat"], str(row["wanted"]), str(row["sent"]), refused, str(row["packs_bought"]),
+                      row["total_cost"], str(row["expired"]), str(row["responses"]), str(row["ending_total"]),
+                      style="bold" if row["seat"] == "total" else None)
+    out.print(table)
+    for pool in answer["pools"]:
+        out.print(f"Pool {pool['plan']}: {pool['ending_total']} credit(s) at the end, {pool['expired']} expired.")
+    if "percentiles" in answer:
+        spread = _table("Over trials", "p10", "p50", "p90", title=f"{answer['trials']} trials")
+        for name, values in answer["percentiles"].items():
+            spread.add_row(name, *(str(values[p]) for p in ("p10", "p50", "p90")))
+        out.print(spread)
+
+
+def team_comparison(answer: dict[str, Any]) -> None:
+    both = len({plan["billing"] for plan in answer["plans"]}) > 1
+    columns = ["Plan", *(["Billing"] if both else []), "Each alone", "Pooled", "Pooling saves", "Total", "Per InMail"]
+    table = _table(*columns, title=f"{answer['seats']} seats over {answer['months']} month(s), "
+                                   f"{sum(answer['team_need'])} InMails ({answer['currency']})")
+    for plan in answer["plans"]:
+        if not plan["feasible"]:
+            table.add_row(plan["id"], *([plan["billing"]] if both else []), "-", "-", "-", "-", plan["reason"])
+            continue
+        table.add_row(plan["id"], *([plan["billing"]] if both else []), plan["separate_cost"] or "-",
+                      plan["pooled_cost"] or "-", plan["pooling_saves"] or "-", plan["total_cost"],
+                      plan["cost_per_inmail"] or "-")
+    out.print(table)
+    if answer["best"]:
+        out.print(f"Cheapest for the team: {answer['best']}.")
+
+
 def _cost_bars(plans: list[dict[str, Any]]) -> None:
     if not plans:
         return

@@ -1,19 +1,21 @@
 """Commands that look ahead: simulate-month and compare."""
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from inmailctl import store
 from inmailctl.rules import account, advice
-from inmailctl.rules.errors import BadInput, GateFailed
+from inmailctl.rules.errors import BadInput, FileProblem, GateFailed
 from inmailctl.rules.ledger import Book
 from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, money_text, per
 
 from .base import (
     PROGRESS_TRIALS,
     READ_FORMATS,
+    AllOpt,
     Context,
     CsvOpt,
     FormatOpt,
@@ -62,6 +64,11 @@ def simulate_month(
         bool, typer.Option("--follow-up", help="Follow unanswered InMails up, as the rulebook advises.")
     ] = False,
     save: Annotated[bool, typer.Option("--save", help="Append the simulated entries to the state.")] = False,
+    every: AllOpt = False,
+    plans_file: Annotated[
+        Path | None,
+        typer.Option("--plans", help="With --all: a TOML file of each seat's sending plan ([seats.NAME] tables)."),
+    ] = None,
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
@@ -77,9 +84,14 @@ def simulate_month(
     Read-only unless --save (for sandbox states: the state's clock then stands at the window's end).
     As a CI gate, --max-cost fails the job (exit 5) when the plan would cost more.
 
+    With --all, every seat of a team state sends by its own plan from --plans (a seat the file leaves
+    out sends nothing), seats of a pool sharing its credits; the report is per seat and in total, and
+    --max-cost judges the team's total.
+
     \b
     Example:
       inmailctl simulate-month --plan premium --per-day 3 --auto-buy 10 --max-cost 80
+      inmailctl simulate-month --all --plans sample_configs/sending/team.toml --max-cost 5000
     """
     from inmailctl.rules import simulate
 
@@ -90,6 +102,14 @@ def simulate_month(
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
     if plan is not None and save:
         raise BadInput("--save appends to the state; it cannot be combined with --plan")
+    if every or plans_file is not None:
+        if not every or plans_file is None:
+            raise BadInput("--all and --plans go together: every seat, each by its plan in the file")
+        if plan is not None or save or per_day or weekends or response_rate or auto_buy is not None or follow_up:
+            raise BadInput("with --all each seat's sending plan comes from --plans; leave out --plan, --save, "
+                           "--per-day, --weekends, --response-rate, --auto-buy and --follow-up")
+        _simulate_team(ctx, plans_file, months, trials, seed, gate)
+        return
     sending = simulate.SendingPlan(per_day, months, weekends, response_rate, auto_buy, follow_up)
 
     def project(book: Book) -> tuple[dict[str, Any], Any, GateFailed | None]:
@@ -128,6 +148,68 @@ def simulate_month(
     _emit(ctx, answer, "simulation", answer["days"], ("date", "sent", "total"))
     if failed is not None:
         raise failed
+
+
+def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int, gate: Decimal | None) -> None:
+    from inmailctl.rules import simulate
+
+    loaded = _load(ctx, every=True)
+    try:
+        data = store.read_toml(path, "sending plans", "bad-input")
+    except FileProblem as problem:  # the file is input to this command, like a campaign CSV
+        raise BadInput(problem.message) from None
+    plans = simulate.sending_plans(data, str(path), months, loaded.team)
+    with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
+        outcomes = []
+        for trial in range(trials):
+            bar.advance()
+            team = loaded.team.copy()
+            outcomes.append(simulate.run_team(team, ctx.today, plans, simulate.trial_seed(seed, trial), trial == 0))
+    first = outcomes[0]
+    seats = [{"seat": name, **_simulation(out)} for name, out in first.seats.items()]
+    for row in seats:
+        del row["days"]
+    figures = ("wanted", "sent", "packs_bought", "expired", "responses", "follow_ups", "days_at_risk")
+    total: dict[str, Any] = {"seat": "total", **{name: sum(row[name] for row in seats) for name in figures}}
+    refused: dict[str, int] = {}
+    for row in seats:
+        for code, count in row["refused"].items():
+            refused[code] = refused.get(code, 0) + count
+    pooled_expired = sum(expired for expired, _ in first.pools.values())
+    total.update(
+        refused=dict(sorted(refused.items())),
+        expired=total["expired"] + pooled_expired,
+        pack_cost=money_text(sum((Decimal(row["pack_cost"]) for row in seats), Decimal(0))),
+        subscription_cost=money_text(sum((Decimal(row["subscription_cost"]) for row in seats), Decimal(0))),
+        total_cost=money_text(first.total_cost),
+        ending_total=first.ending_total,
+    )
+    start, end = simulate.window(ctx.today, months)
+    answer: dict[str, Any] = {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "months": months,
+        "seats": seats,
+        "pools": [{"plan": plan, "expired": expired, "ending_total": ending}
+                  for plan, (expired, ending) in first.pools.items()],
+        "total": total,
+    }
+    judged = first.total_cost
+    if trials > 1:
+        costs = [o.total_cost for o in outcomes]
+        judged = simulate.percentile(costs, 90)
+        answer["trials"] = trials
+        answer["percentiles"] = {
+            "total_cost": {f"p{p}": money_text(simulate.percentile(costs, p)) for p in (10, 50, 90)},
+            "sent": {f"p{p}": simulate.percentile([sum(s.sent for s in o.seats.values()) for o in outcomes], p)
+                     for p in (10, 50, 90)},
+        }
+    columns = ("seat", "wanted", "sent", "packs_bought", "pack_cost", "subscription_cost", "total_cost", "expired",
+               "responses", "ending_total")
+    _emit(ctx, answer, "team_simulation", [*seats, total], columns)
+    if gate is not None and judged > gate:
+        what = "the team's p90 total cost" if trials > 1 else "the team's total cost"
+        raise GateFailed(f"{what} {money_text(judged)} is above --max-cost {gate}")
 
 
 def _simulation(out: Any) -> dict[str, Any]:
@@ -181,6 +263,10 @@ def compare(
     allow_switch: Annotated[
         bool, typer.Option("--allow-switch", help="Also find the cheapest month-by-month sequence of plans.")
     ] = False,
+    seats: Annotated[
+        int | None,
+        typer.Option("--seats", help="Price a team of this many seats, each needing --need."),
+    ] = None,
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
@@ -197,9 +283,14 @@ def compare(
     need fewer credits. With --allow-switch, a seasonal need is also priced as the cheapest sequence of
     plans (a switch forfeits the month's allowance), beside the best single plan.
 
+    For a team, --seats N prices N seats that each need --need, or --need lists each seat's need apart,
+    separated by `;`. Every plan is priced with each seat on its own; a plan that pools its seats'
+    credits (`pool = "contract"`) is also priced as one pool, and the row says what pooling saves.
+
     \b
     Example:
       inmailctl compare --need 40
+      inmailctl compare --need "120;40;15" --rules sample_configs/linkedin-2026.toml
       inmailctl compare --need 10,10,80,80,10,10 --allow-switch --json
       inmailctl compare --need 40 --billing both --response-rate 0.2
     """
@@ -207,8 +298,15 @@ def compare(
 
     ctx = Context.of(
         state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
-    needs = _needs(need, months)
     billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
+    if seats is not None or ";" in need:
+        if allow_switch:
+            raise BadInput("--allow-switch plans one seat's sequence of plans; leave out --seats (or the `;`)")
+        team = _team_needs(need, months, seats)
+        rate, source = _response_rate(ctx, response_rate)
+        _emit_team_comparison(ctx, store.load_rulebook(ctx.rules), team, billings, rate, source)
+        return
+    needs = _needs(need, months)
     rate, source = _response_rate(ctx, response_rate)
     rulebook = store.load_rulebook(ctx.rules)
     results = [(period, price_plans(rulebook, needs, rate or 0.0, period)) for period in billings]
@@ -234,6 +332,66 @@ def compare(
     columns = ("id", "billing", "feasible", "reason", "subscription_cost", "pack_cost", "total_cost",
                "cost_per_inmail", "cost_per_reply")
     _emit(ctx, answer, "comparison", [{k: row[k] for k in columns} for row in rows], columns)
+
+
+MAX_SEATS = 1000
+
+
+def _team_needs(text: str, months: int | None, seats: int | None) -> list[list[int]]:
+    """Each seat's monthly need: --need for --seats seats alike, or one `;`-separated need per seat."""
+    if seats is not None and not 1 <= seats <= MAX_SEATS:
+        raise BadInput(f"--seats must be from 1 to {MAX_SEATS}, not {seats}")
+    groups = [group.strip() for group in text.split(";")]
+    if seats is not None and len(groups) > 1 and len(groups) != seats:
+        raise BadInput(f"--need lists {len(groups)} seats but --seats says {seats}; give one or the other")
+    needs = [_needs(group, months) for group in groups] * (seats if len(groups) == 1 and seats else 1)
+    if len({len(n) for n in needs}) > 1:
+        raise BadInput("every seat's --need must cover the same number of months")
+    total = sum(sum(n) for n in needs)
+    if total > MAX_TOTAL_NEED:
+        raise BadInput(
+            f"the team's --need adds up to {total} InMails; plans are worked out for at most {MAX_TOTAL_NEED}"
+        )
+    return needs
+
+
+def _emit_team_comparison(
+    ctx: Context, rulebook: Any, needs: list[list[int]], billings: tuple[str, ...], rate: float | None,
+    source: str | None,
+) -> None:
+    from inmailctl.rules.compare import team_costs
+
+    rows = []
+    for period in billings:
+        for c in team_costs(rulebook, needs, rate or 0.0, period):
+            row = _priced(c.cost, period, [sum(n) for n in needs], rate)
+            row["id"], row["name"] = c.plan.id, c.plan.name
+            pooled = c.pooled is not None and c.pooled.feasible
+            row.update(
+                pooled=c.pooled is not None,
+                separate_cost=money_text(c.separate.total_cost) if c.separate.feasible else None,
+                pooled_cost=money_text(c.pooled.total_cost) if c.pooled is not None and pooled else None,
+                pooling_saves=money_text(c.separate.total_cost - c.pooled.total_cost)
+                if c.pooled is not None and pooled and c.separate.feasible else None,
+            )
+            rows.append(row)
+    rows.sort(key=lambda row: (not row["feasible"], Decimal(row["total_cost"]) if row["feasible"] else 0))
+    best = next((row for row in rows if row["feasible"]), None)
+    answer = {
+        "months": len(needs[0]),
+        "seats": len(needs),
+        "need": needs,
+        "team_need": [sum(month) for month in zip(*needs, strict=True)],
+        "best": best["id"] if best else None,
+        "best_billing": best["billing"] if best else None,
+        "currency": rulebook.currency,
+        "response_rate": rate,
+        "response_rate_from": source,
+        "plans": rows,
+    }
+    columns = ("id", "billing", "pooled", "feasible", "reason", "separate_cost", "pooled_cost", "pooling_saves",
+               "total_cost", "cost_per_inmail", "cost_per_reply")
+    _emit(ctx, answer, "team_comparison", [{k: row[k] for k in columns} for row in rows], columns)
 
 
 def _priced(c: Any, billing: str, needs: list[int], rate: float | None) -> dict[str, Any]:

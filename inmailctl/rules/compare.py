@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from .rulebook import ANNUAL, CENT, Pack, Plan, Rulebook, money
@@ -237,3 +237,76 @@ def cheapest_purchases(
         counts[key] = counts.get(key, 0) + 1
         q = p
     return tuple(Purchase(month, credits, n) for (month, credits), n in sorted(counts.items()))
+
+
+@dataclass(frozen=True)
+class TeamCost:
+    """A team's cost on one plan: each seat on its own, and, where the plan pools its seats' credits,
+    as one pool."""
+
+    plan: Plan
+    separate: PlanCost  # the seats' costs added up (`plan` is the plan for one seat)
+    pooled: PlanCost | None  # None unless the rulebook pools the plan
+
+    @property
+    def cost(self) -> PlanCost:
+        """What the team pays as the rulebook sells the plan."""
+        return self.pooled if self.pooled is not None else self.separate
+
+
+def team_costs(
+    rules: Rulebook, needs: Sequence[Sequence[int]], response_rate: float = 0.0, billing: str = ANNUAL
+) -> tuple[TeamCost, ...]:
+    """The cost of every seat's monthly need (one list per seat, all as long) on every plan: feasible
+    ones cheapest first (ties: rulebook order), then the rest."""
+    costs = []
+    for plan in rules.plans:
+        billed = plan.billed(billing)
+        if billed is None:
+            why = _infeasible(plan, _team_need(needs), f"not offered with {billing} billing in this rulebook")
+            costs.append(TeamCost(plan, why, None))
+            continue
+        seats = [plan_cost(rules, billed, need, credits_needed(billed, need, response_rate)) for need in needs]
+        pooled = _pooled_cost(rules, billed, needs, response_rate) if billed.pool is not None else None
+        costs.append(TeamCost(billed, _added_up(billed, seats, _team_need(needs)), pooled))
+    feasible = sorted((c for c in costs if c.cost.feasible), key=lambda c: c.cost.total_cost)
+    return tuple(feasible) + tuple(c for c in costs if not c.cost.feasible)
+
+
+def _team_need(needs: Sequence[Sequence[int]]) -> tuple[int, ...]:
+    return tuple(sum(month) for month in zip(*needs, strict=True))
+
+
+def _added_up(plan: Plan, seats: Sequence[PlanCost], need: Sequence[int]) -> PlanCost:
+    """The seats' own costs as one: infeasible when any seat's is, naming the first such seat."""
+    subscription = money(sum((s.subscription_cost for s in seats), Decimal(0)))
+    for number, seat in enumerate(seats, start=1):
+        if not seat.feasible:
+            return replace(_infeasible(plan, need, f"seat {number}: {seat.reason}"), subscription_cost=subscription,
+                           total_cost=subscription, cost_per_inmail=_per_inmail(subscription, sum(need)))
+    packs: dict[int, int] = {}
+    for seat in seats:
+        for credits, count in seat.packs:
+            packs[credits] = packs.get(credits, 0) + count
+    pack_cost = money(sum((s.pack_cost for s in seats), Decimal(0)))
+    purchases = tuple(sorted((p for s in seats for p in s.purchases), key=lambda p: (p.month, p.credits)))
+    total = money(subscription + pack_cost)
+    return PlanCost(plan, True, None, subscription, tuple(sorted(packs.items())), purchases, pack_cost, total,
+                    _per_inmail(total, sum(need)))
+
+
+def _pooled_cost(rules: Rulebook, plan: Plan, needs: Sequence[Sequence[int]], response_rate: float) -> PlanCost:
+    """The seats as one pool: the plan's credits, rollover cap and price times the seats, packs bought
+    for the pool; each seat still sends at most its own daily limit."""
+    need = _team_need(needs)
+    count = len(needs)
+    pool = plan.pooled(count)._replace(price=plan.price * count, daily_limit=plan.daily_limit * count)
+    limit = plan.daily_limit * WORKING_DAYS
+    for number, seat in enumerate(needs, start=1):
+        over = next((index for index, wanted in enumerate(seat) if wanted > limit), None)
+        if over is not None:
+            return _infeasible(
+                pool, need, f"seat {number} needs {seat[over]} InMails in month {over + 1}, over a seat's limit "
+                f"of {limit} ({plan.daily_limit} a day for {WORKING_DAYS} working days)"
+            )
+    return plan_cost(rules, pool, need, credits_needed(pool, need, response_rate))

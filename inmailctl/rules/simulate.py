@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from . import account, advice
 from .dates import add_months
-from .errors import BadInput, Refusal
+from .errors import BadInput, InmailError, Refusal
 from .ledger import Book, Entry
-from .rulebook import MAX_MONTHS, money
+from .rulebook import MAX_MONTHS, TableReader, money
+from .team import Team
 
 T = TypeVar("T", int, Decimal)
 REPLY_DELAY_DAYS = 7  # a simulated answer arrives 0 to 6 days after its InMail
@@ -82,50 +83,101 @@ def validate(book: Book, plan: SendingPlan) -> None:
         )
 
 
+PLAN_KEYS = frozenset({"per_day", "weekends", "response_rate", "auto_buy", "follow_up"})
+
+
+def sending_plans(data: Any, source: str, months: int, team: Team) -> dict[str, SendingPlan]:
+    """Each seat's sending plan from a `[seats.NAME]` file (per_day required; weekends, response_rate,
+    auto_buy and follow_up as the command's options); a problem is named by file and key (exit 2)."""
+    try:
+        top = TableReader(data, source, "", "bad-input")
+        top.only({"seats"})
+        tables = top.child("seats")
+        plans = {}
+        for name in tables.table:
+            if name not in team.seats or team.seats[name].removed_on is not None:
+                tables.fail(tables.key(name), f"is not an active seat of the state ({', '.join(team.active)})")
+            r = tables.child(name)
+            r.only({"per_day"}, PLAN_KEYS)
+            rate = r.table.get("response_rate", 0.0)
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+                r.fail(r.key("response_rate"), f"must be a share from 0 to 1, not {rate!r}")
+            plan = SendingPlan(
+                per_day=r.integer("per_day"),
+                months=months,
+                weekends=r.boolean("weekends") if "weekends" in r.table else False,
+                response_rate=float(rate),
+                auto_buy=r.integer("auto_buy", minimum=1) if "auto_buy" in r.table else None,
+                follow_up=r.boolean("follow_up") if "follow_up" in r.table else False,
+            )
+            validate(team.view(name), plan)
+            plans[name] = plan
+    except InmailError as problem:
+        message = problem.message if problem.message.startswith(source) else f"{source}: {problem.message}"
+        raise BadInput(message, problem.code if isinstance(problem, BadInput) else "bad-input") from None
+    return plans
+
+
 def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = True) -> Outcome:
     """One simulated run on `book` (which it changes: pass a copy to keep the original).
 
     With `record` the outcome keeps every entry and every day; without, only its figures.
     """
-    validate(book, plan)
-    rng = random.Random(seed)
-    start, end = window(today, plan.months)
-    out = Outcome(start, end, plan.months, subscription_cost=money(book.plan.price * plan.months))
-    replies: dict[date, list[str]] = {}
-    follow_ups: dict[date, list[tuple[str, int]]] = {}  # due day -> (recipient, follow-up number)
-    knobs = book.rules.advice
+    sender = _Sender(book, today, plan, seed, record)
+    for day in _days(*window(today, plan.months)):
+        sender.step(day)
+    return sender.finish()
+
+
+def _days(start: date, end: date) -> Iterator[date]:
     day = start
-    number = 0
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
 
-    sent_days: dict[str, list[date]] = {}  # each simulated recipient's InMails, for follow-up timing
-    limit_window = timedelta(days=book.rules.per_recipient_window_days)
 
-    def sent_to(recipient: str, round_: int) -> None:
+class _Sender:
+    """One account following its sending plan, a day at a time."""
+
+    def __init__(self, book: Book, today: date, plan: SendingPlan, seed: int, record: bool) -> None:
+        validate(book, plan)
+        self.book, self.plan, self.record = book, plan, record
+        self.rng = random.Random(seed)
+        start, end = window(today, plan.months)
+        self.out = Outcome(start, end, plan.months, subscription_cost=money(book.plan.price * plan.months))
+        self.replies: dict[date, list[str]] = {}
+        self.follow_ups: dict[date, list[tuple[str, int]]] = {}  # due day -> (recipient, follow-up number)
+        self.sent_days: dict[str, list[date]] = {}  # each simulated recipient's InMails, for follow-up timing
+        self.number = 0
+
+    def sent_to(self, day: date, recipient: str, round_: int) -> None:
         """After a send: draw whether it is answered, else plan its follow-up for the first day that
         both the advice (wait follow_up_days) and the per-recipient limit allow."""
-        days = sent_days.setdefault(recipient, [])
+        book, plan, knobs = self.book, self.plan, self.book.rules.advice
+        days = self.sent_days.setdefault(recipient, [])
         days.append(day)
-        delay = _answer(rng, plan.response_rate)
+        delay = _answer(self.rng, plan.response_rate)
         if delay is not None:
-            out.responses += 1
-            replies.setdefault(day + timedelta(days=delay), []).append(recipient)
+            self.out.responses += 1
+            self.replies.setdefault(day + timedelta(days=delay), []).append(recipient)
         elif plan.follow_up and round_ < knobs.follow_up_max:
             due = day + timedelta(days=knobs.follow_up_days)
             if len(days) >= book.rules.per_recipient:
-                due = max(due, days[-book.rules.per_recipient] + limit_window)
-            follow_ups.setdefault(due, []).append((recipient, round_ + 1))
+                due = max(due, days[-book.rules.per_recipient] + timedelta(days=book.rules.per_recipient_window_days))
+            self.follow_ups.setdefault(due, []).append((recipient, round_ + 1))
 
-    while day <= end:
+    def step(self, day: date) -> None:
+        book, plan, out = self.book, self.plan, self.out
         for entry in account.advance(book, day):
             out.entries.append(entry)
             if entry.kind == "expire":
                 out.expired += entry.data["credits"]
-        for recipient in replies.pop(day, ()):
+        for recipient in self.replies.pop(day, ()):
             reply = account.reply(book, day, recipient)
             if reply is not None:
                 out.entries.append(reply)
         sent_today = 0
-        due = follow_ups.pop(day, [])
+        due = self.follow_ups.pop(day, [])
         for recipient, round_ in due:  # follow-ups first; a refusal here concerns that recipient only
             sent = _send(book, day, recipient, plan, out)
             if isinstance(sent, str):
@@ -133,11 +185,11 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = Tr
                 continue
             out.entries.append(sent)
             sent_today += 1
-            sent_to(recipient, round_)
+            self.sent_to(day, recipient, round_)
         wanted = plan.per_day if plan.weekends or day.weekday() < 5 else 0
         for index in range(wanted):
-            number += 1
-            recipient = f"simulated-{start.isoformat()}-{number}"
+            self.number += 1
+            recipient = f"simulated-{out.start.isoformat()}-{self.number}"
             sent = _send(book, day, recipient, plan, out)
             if isinstance(sent, str):
                 # Nothing that stopped this InMail changes before tomorrow: the rest of the day's
@@ -146,22 +198,63 @@ def run(book: Book, today: date, plan: SendingPlan, seed: int, record: bool = Tr
                 break
             out.entries.append(sent)
             sent_today += 1
-            sent_to(recipient, 0)
+            self.sent_to(day, recipient, 0)
         out.follow_ups += len(due)
         out.wanted += wanted + len(due)
         out.sent += sent_today
         if day.weekday() == 6:
             book.pruned()  # as every save does: what no rule can need any more is forgotten
-        if record:
+        if self.record:
             out.days.append(Day(day, sent_today, book.spendable_total()))
             out.days_at_risk += advice.risk(book, day, judge_answers=plan.response_rate > 0).level != "low"
         else:
             out.entries.clear()
-        day += timedelta(days=1)
-    out.ending_total = book.spendable_total()
-    if record:
-        out.entries.append(Entry(end, "simulation", {"start": start.isoformat(), "end": end.isoformat()}))
-    return out
+
+    def finish(self) -> Outcome:
+        out = self.out
+        out.ending_total = self.book.spendable_total()
+        if self.record:
+            span = {"start": out.start.isoformat(), "end": out.end.isoformat()}
+            out.entries.append(Entry(out.end, "simulation", span))
+        return out
+
+
+class TeamOutcome(NamedTuple):
+    """A simulated run of every seat of a team: each seat's outcome, and each pool's expiries and the
+    credits it holds at the end."""
+
+    seats: dict[str, Outcome]
+    pools: dict[str, tuple[int, int]]  # plan -> (expired, ending credits)
+    ending_total: int  # every active seat's own credits and every pool's, once
+
+    @property
+    def total_cost(self) -> Decimal:
+        return money(sum((o.total_cost for o in self.seats.values()), Decimal(0)))
+
+
+def run_team(team: Team, today: date, plans: dict[str, SendingPlan], seed: int, record: bool = True) -> TeamOutcome:
+    """One simulated run of `team` (which it changes): every active seat sends by its plan (none by
+    default), day by day and seat by seat in the order they were added, seats of a pool sharing its
+    credits. Each seat draws its answers from its own stream of the seed."""
+    months = next(iter(plans.values())).months if plans else 1
+    senders = {
+        name: _Sender(team.view(name), today, plans.get(name, SendingPlan(0, months)), trial_seed(seed, number), record)
+        for number, name in enumerate(team.active)
+    }
+    pooled_expired = dict.fromkeys(team.pools, 0)
+    for day in _days(*window(today, months)):
+        for entry in team.advance(day):  # renewals and expiries first, each counted where it happened
+            if entry.kind == "expire":
+                if "pool" in entry.data:
+                    pooled_expired[entry.data["pool"]] += entry.data["credits"]
+                else:
+                    senders[entry.data.get("seat", team.owner)].out.expired += entry.data["credits"]
+        for sender in senders.values():
+            sender.step(day)
+    outcomes = {name: sender.finish() for name, sender in senders.items()}
+    pools = {plan: (pooled_expired[plan], pool.spendable_total()) for plan, pool in team.pools.items()}
+    own = sum(team.seats[n].spendable_total() for n in team.active if team.wallet(team.seats[n]) is None)
+    return TeamOutcome(outcomes, pools, own + sum(ending for _, ending in pools.values()))
 
 
 def _answer(rng: random.Random, rate: float) -> int | None:
