@@ -10,7 +10,7 @@ from inmailctl.rules import account, advice
 from inmailctl.rules.errors import FileProblem, InmailError
 from inmailctl.rules.ledger import Entry
 from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
-from inmailctl.rules.team import OWNER, Team, seat_name
+from inmailctl.rules.team import OWNER, Team, open_team
 
 from .base import (
     READ_FORMATS,
@@ -108,10 +108,7 @@ def init(
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     rulebook = store.load_rulebook(ctx.rules)
-    _, entries = account.open_account(rulebook, plan, ctx.today, _billing(billing))
-    if ctx.seat is not None and ctx.seat != OWNER:
-        entries[0].data["seat"] = seat_name(ctx.seat)
-    team = Team.replay(entries)
+    team, entries = open_team(rulebook, plan, ctx.today, _billing(billing), ctx.seat or OWNER)
     with store.locked(ctx.state, create_directory=True):
         store.create(ctx.state, team, entries, force)
     answer = _balance(team.view(team.owner), ctx.today)

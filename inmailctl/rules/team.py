@@ -141,6 +141,19 @@ class Team(_Record):
         return self
 
 
+def open_team(
+    rules: Rulebook, plan_id: str, today: date, billing: str = ANNUAL, owner: str = OWNER
+) -> tuple[Team, list[Entry]]:
+    """A new state whose one seat, `owner`, is on `plan_id` from today; on a pooled plan it opens the
+    pool, whose first allowance is the pool's own entry as every later one is."""
+    _, entries = account.open_account(rules, plan_id, today, billing)
+    if owner != OWNER:
+        entries[0].data["seat"] = seat_name(owner)
+    if rules.plan(plan_id).pool is not None:
+        entries[1] = entries[1]._replace(data={"pool": plan_id, **entries[1].data})
+    return Team.replay(entries), entries
+
+
 def seat_name(name: str) -> str:
     if not NAME.fullmatch(name):
         raise BadInput(
