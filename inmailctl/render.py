@@ -296,18 +296,23 @@ def team_simulation(answer: dict[str, Any]) -> None:
 def team_comparison(answer: dict[str, Any]) -> None:
     both = len({plan["billing"] for plan in answer["plans"]}) > 1
     columns = ["Plan", *(["Billing"] if both else []), "Each alone", "Pooled", "Pooling saves", "Total", "Per InMail"]
-    table = _table(*columns, title=f"{answer['seats']} seats over {answer['months']} month(s), "
-                                   f"{sum(answer['team_need'])} InMails ({answer['currency']})")
+    table = _table(*columns, title=f"{answer['seats']} seats needing {sum(answer['team_need'])} InMails over "
+                                   f"{answer['months']} month(s) ({answer['currency']})")
+    impossible: dict[str, list[str]] = {}
     for plan in answer["plans"]:
         if not plan["feasible"]:
-            table.add_row(plan["id"], *([plan["billing"]] if both else []), "-", "-", "-", "-", plan["reason"])
+            impossible.setdefault(plan["reason"], []).append(plan["id"])
             continue
-        table.add_row(plan["id"], *([plan["billing"]] if both else []), plan["separate_cost"] or "-",
+        best = plan["id"] == answer["best"] and plan["billing"] == answer["best_billing"]
+        alone = plan["separate_cost"] or "not possible"
+        table.add_row(plan["id"] + (" (best)" if best else ""), *([plan["billing"]] if both else []), alone,
                       plan["pooled_cost"] or "-", plan["pooling_saves"] or "-", plan["total_cost"],
                       plan["cost_per_inmail"] or "-")
     out.print(table)
-    if answer["best"]:
-        out.print(f"Cheapest for the team: {answer['best']}.")
+    if out.is_terminal:
+        _cost_bars([p for p in answer["plans"] if p["feasible"]])
+    for reason, ids in impossible.items():
+        out.print(f"Not possible: {', '.join(ids)} ({reason}).")
 
 
 def _cost_bars(plans: list[dict[str, Any]]) -> None:

@@ -306,10 +306,12 @@ def test_all_and_plans_go_together(tmp_path: Path) -> None:
 def test_the_sample_sending_plans_run_on_the_sample_team(tmp_path: Path) -> None:
     team = Team(tmp_path, SAMPLES / "linkedin-2026.toml", "recruiter-lite")
     team.ok("seat", "add", "ana", "--plan", "recruiter-corporate")
-    team.ok("seat", "add", "bob", "--plan", "recruiter-corporate")
+    team.ok("seat", "add", "ben", "--plan", "recruiter-corporate")
+    failed(team.run("simulate-month", "--all", "--plans", SAMPLES / "sending" / "team.toml"), 2)  # no seat "lead"
+    team.ok("seat", "add", "lead", "--plan", "recruiter-corporate")
     answer = team.ok("simulate-month", "--all", "--plans", SAMPLES / "sending" / "team.toml")
-    assert [s["seat"] for s in answer["seats"]] == ["main", "ana", "bob"]
+    assert [s["seat"] for s in answer["seats"]] == ["main", "ana", "ben", "lead"]
     assert answer["total"]["sent"] == sum(s["sent"] for s in answer["seats"]) > 0
     csv = invoke("simulate-month", "--all", "--plans", SAMPLES / "sending" / "team.toml", "--csv",
                  "--state", team.state, "--today", TODAY)
-    assert csv.stdout.splitlines()[0].startswith("seat,wanted,sent") and len(csv.stdout.splitlines()) == 5
+    assert csv.stdout.splitlines()[0].startswith("seat,wanted,sent") and len(csv.stdout.splitlines()) == 6
