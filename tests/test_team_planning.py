@@ -8,6 +8,10 @@ checked against simulate-month on the same seat, and at the pool's and the limit
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -315,3 +319,29 @@ def test_the_sample_sending_plans_run_on_the_sample_team(tmp_path: Path) -> None
     csv = invoke("simulate-month", "--all", "--plans", SAMPLES / "sending" / "team.toml", "--csv",
                  "--state", team.state, "--today", TODAY)
     assert csv.stdout.splitlines()[0].startswith("seat,wanted,sent") and len(csv.stdout.splitlines()) == 6
+
+
+# ---------------------------------------------------------------------------------------------------
+# Completion of seat names
+
+
+def test_seat_names_complete_from_the_state_in_use(tmp_path: Path) -> None:
+    entry = shutil.which("inmailctl", path=str(Path(sys.executable).parent)) or shutil.which("inmailctl")
+    if entry is None:
+        pytest.skip("the inmailctl entry point is not installed (pip install -e .)")
+    team = Team(tmp_path, BUILTIN, "premium")
+    for name in ("ana", "anders", "bob"):
+        team.ok("seat", "add", name, "--plan", "premium")
+    team.ok("seat", "remove", "bob")
+
+    def complete(words: str) -> list[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("INMAILCTL_", "_INMAILCTL"))}
+        env.update(_INMAILCTL_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(len(words.split()) - 1),
+                   INMAILCTL_STATE=str(team.state))
+        done = subprocess.run([entry], env=env, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+        return done.stdout.split()
+
+    assert complete("inmailctl send --seat an") == ["ana", "anders"]
+    assert complete("inmailctl balance --seat b") == []  # removed seats are not offered
+    assert complete("inmailctl stats --seat m") == ["main"]

@@ -171,17 +171,32 @@ def _completion_rules() -> Any:
     try:
         if rules:
             return store.load_rulebook(Path(rules))
-        state = _state_path(Path(os.environ["INMAILCTL_STATE"]) if os.environ.get("INMAILCTL_STATE") else None)
-        if state.exists():
-            return store.load(state).book.rules
+        stored = _completion_state()
+        if stored is not None:
+            return stored.team.rules
     except InmailError:
         pass
     return store.load_rulebook(None)
 
 
-def _from_env(flag: str, variable: str, help: str) -> Any:
+def _completion_state() -> store.Stored | None:
+    """The state in use (INMAILCTL_STATE or the default), if there is one."""
+    state = _state_path(Path(os.environ["INMAILCTL_STATE"]) if os.environ.get("INMAILCTL_STATE") else None)
+    return store.load(state) if state.exists() else None
+
+
+def _complete_seats(incomplete: str) -> list[str]:
+    """The active seats of the state in use."""
+    try:
+        stored = _completion_state()
+    except InmailError:
+        return []
+    return [name for name in stored.team.active if name.startswith(incomplete)] if stored else []
+
+
+def _from_env(flag: str, variable: str, help: str, **extra: Any) -> Any:
     """An option that an environment variable may give; the flag wins over the variable."""
-    return typer.Option(flag, envvar=variable, show_envvar=True, show_default=False, help=help)
+    return typer.Option(flag, envvar=variable, show_envvar=True, show_default=False, help=help, **extra)
 
 
 # Options every command takes, after the command name.
@@ -235,7 +250,8 @@ StrictOpt = Annotated[
 
 SeatOpt = Annotated[
     str | None,
-    _from_env("--seat", "INMAILCTL_SEAT", "The seat to act on [default: the state's only seat]."),
+    _from_env("--seat", "INMAILCTL_SEAT", "The seat to act on [default: the only one].",
+              autocompletion=_complete_seats),
 ]
 
 
