@@ -187,6 +187,37 @@ def planning(work: Path, report: Report, rounds: int) -> None:
     report.line("compare over 36 months: peak memory", peak_kb(compare) / 1024, 100, "MB")
 
 
+def teams(work: Path, report: Report, rounds: int, seats: int) -> None:
+    """A team of `seats` seats, half on a pooled contract, answers as fast as a single account."""
+    rules = str(Path(__file__).resolve().parent.parent / "sample_configs" / "linkedin-2026.toml")
+    team, single = str(work / "team.toml"), str(work / "single.toml")
+    for state in (team, single):
+        subprocess.run(tool("init", "--plan", "recruiter-corporate", "--rules", rules, "--state", state,
+                            "--today", "2026-01-05"), env=ENV, check=True, stdout=subprocess.DEVNULL)
+    began = time.perf_counter()
+    for n in range(1, seats):
+        plan = "recruiter-corporate" if n % 2 else "premium-business"
+        subprocess.run(tool("seat", "add", f"seat-{n}", "--plan", plan, "--state", team, "--today", "2026-01-05"),
+                       env=ENV, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(tool("send", f"member {n}", "--subject", "A role", "--seat", f"seat-{n}", "--state", team,
+                            "--today", "2026-01-05"), env=ENV, check=True, stdout=subprocess.DEVNULL)
+    print(f"     (built a {seats}-seat team in {time.perf_counter() - began:.1f} s; "
+          f"snapshot {Path(team).stat().st_size / 1e3:.0f} kB)")
+    counter = iter(range(100_000))
+
+    def send(state: str, *seat: str) -> Callable[[], float]:
+        def go() -> float:
+            return run(tool("send", f"bench {next(counter)}", "--subject", "A role", *seat, "--state", state,
+                            "--today", "2026-01-05", "--json"))
+        return go
+
+    busy, alone = paired(send(team, "--seat", "seat-1"), send(single), rounds)
+    report.line(f"send --seat on a {seats}-seat team / one seat", busy / alone, 1.25, "x")
+    busy, alone = paired(lambda: run(tool("balance", "--all", "--state", team, "--today", "2026-01-05", "--json")),
+                         lambda: run(tool("balance", "--state", single, "--today", "2026-01-05", "--json")), rounds)
+    report.line(f"balance --all on a {seats}-seat team / balance of one seat", busy / alone, 1.5, "x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes and few rounds; never fails on a target")
@@ -200,6 +231,7 @@ def main() -> int:
         history_independence(work, report, rounds, months=2 if options.quick else 36)
         batch(work, report, rows=1000 if options.quick else 10_000, big_rows=2000 if options.quick else 100_000)
         planning(work, report, rounds)
+        teams(work, report, rounds, seats=6 if options.quick else 50)
     if report.missed:
         print(f"missed {len(report.missed)} target(s): {', '.join(report.missed)}")
         return 0 if options.quick else 1
