@@ -7,7 +7,7 @@ money paid flows from `assets:cash` to `expenses:inmail:*`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .rules.ledger import BLOCK_OF_ENTRY, Entry
 from .rules.rulebook import Rulebook, money, money_text
@@ -15,12 +15,16 @@ from .rules.rulebook import Rulebook, money, money_text
 CREDIT = "INMAIL"
 
 
-def ledger(entries: Iterable[Entry], rules: Rulebook) -> str:
-    """One transaction per entry that moves credits or money; the others as comments."""
+def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], str] | None = None) -> str:
+    """One transaction per entry that moves credits or money; the others as comments.
+
+    In a team, `holder` names whose credits an entry moves (a seat, or a pool as `pool-PLAN`): each
+    holds its own `assets:inmail:HOLDER:<block kind>` accounts, as each numbers its own blocks.
+    """
     # A commodity symbol with anything but letters must be quoted in a journal.
     currency = rules.currency if rules.currency.isalpha() else f'"{rules.currency}"'
-    kinds: dict[int, str] = {}  # block id -> its kind, to book later moves to the right account
-    billing = "annual"
+    kinds: dict[tuple[str, int], str] = {}  # (holder, block id) -> its kind, to book later moves rightly
+    billings: dict[str, str] = {}  # each holder's billing period, from its first entry
     lines = [f"; inmailctl ledger: credits as {CREDIT}, money as {currency}", ""]
 
     def move(entry: Entry, title: str, *postings: tuple[str, str]) -> None:
@@ -38,40 +42,52 @@ def ledger(entries: Iterable[Entry], rules: Rulebook) -> str:
     for entry in entries:
         d = entry.data
         kind = entry.kind
+        owner = holder(entry) if holder is not None else ""
+        assets = f"assets:inmail:{owner}:" if owner else "assets:inmail:"
         if kind in BLOCK_OF_ENTRY:
             block_kind = BLOCK_OF_ENTRY[kind]
-            kinds[d["block"]] = block_kind
-            source = "assets:inmail:allowance" if kind == "rollover" else f"income:inmail:{block_kind}"
+            kinds[owner, d["block"]] = block_kind
+            source = f"{assets}allowance" if kind == "rollover" else f"income:inmail:{block_kind}"
             if kind == "rollover":
                 title = f"rollover of {d['credits']} unused credits"
             else:
                 title = f"{kind} of {d['credits']} credits, usable until {d['usable_until']}"
             if d["credits"]:
-                move(entry, title, (f"assets:inmail:{block_kind}", credits(d["credits"])),
+                move(entry, title, (f"{assets}{block_kind}", credits(d["credits"])),
                      (source, credits(-d["credits"])))
             if kind == "allowance":
+                seats = d.get("seats", 1)  # a pool's allowance is paid for each of its seats
                 plan = rules.plan(d["plan"])
-                price = plan.under(billing).price
+                billing = billings.get(owner, "annual")
+                price = plan.under(billing).price * seats
                 if price:
-                    move(entry, f"subscription: {plan.name}, {billing} billing",
+                    each = f", {seats} seats" if seats != 1 else ""
+                    move(entry, f"subscription: {plan.name}, {billing} billing{each}",
                          ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))
             if kind == "purchase":
                 move(entry, f"pack of {d['credits']} credits", ("expenses:inmail:packs", cash(d["cost"])),
                      ("assets:cash", cash("-" + d["cost"])))
+        elif kind == "top-up":  # a seat joining a pool mid-cycle adds (and pays for) its month's credits
+            move(entry, f"top-up of {d['credits']} credits for a joining seat",
+                 (f"{assets}allowance", credits(d["credits"])), ("income:inmail:allowance", credits(-d["credits"])))
+            price = rules.plan(d["plan"]).under(billings.get(owner, "annual")).price
+            if price:
+                move(entry, f"subscription: {rules.plan(d['plan']).name}, a joining seat",
+                     ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))
         elif kind == "send":
             move(entry, f"InMail to {_text(d['recipient'])}", ("expenses:inmail:sent", credits(1)),
-                 (f"assets:inmail:{d['block_kind']}", credits(-1)))
+                 (f"{assets}{d['block_kind']}", credits(-1)))
         elif kind == "reply" and d["returned"]:
             move(entry, f"credit back: {_text(d['recipient'])} answered",
-                 (f"assets:inmail:{kinds[d['block']]}", credits(1)), ("income:inmail:returned", credits(-1)))
+                 (f"{assets}{kinds[owner, d['block']]}", credits(1)), ("income:inmail:returned", credits(-1)))
         elif kind in ("expire", "forfeit") and d["credits"]:
             done = {"expire": "expired", "forfeit": "forfeited"}[kind]
             move(entry, f"{d['credits']} {d['block_kind']} credits {done}",
                  (f"expenses:inmail:{done}", credits(d["credits"])),
-                 (f"assets:inmail:{d['block_kind']}", credits(-d["credits"])))
+                 (f"{assets}{d['block_kind']}", credits(-d["credits"])))
         else:
-            if kind == "open":
-                billing = d.get("billing", "annual")
+            if kind in ("open", "add-seat"):
+                billings.setdefault(owner, d.get("billing", "annual"))
             details = ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("rules", "request", "answer"))
             lines.append(f"; {entry.date.isoformat()} {kind} {_text(details)}".rstrip())
             lines.append("")

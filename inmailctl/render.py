@@ -55,10 +55,10 @@ def balance(answer: dict[str, Any]) -> None:
     if answer.get("previous"):
         out.print(f"Switched from {answer['previous']} to {answer['plan']}; "
                   f"{answer['forfeited']} allowance credit(s) forfeited.")
-    seat = f"Seat {answer['seat']}: " if answer.get("seat") else ""
+    plan = f"Seat {answer['seat']}: plan" if answer.get("seat") else "Plan"
     pool = f" (drawing on the {answer['pool']} pool)" if answer.get("pool") else ""
     table = _table("Block", "Granted", "Remaining", "Usable until",
-                   title=f"{seat}plan {answer['plan']}{pool} on {answer['today']}")
+                   title=f"{plan} {answer['plan']}{pool} on {answer['today']}")
     for block in answer["blocks"]:
         table.add_row(block["kind"], str(block["granted"]), str(block["remaining"]), block["usable_until"])
     out.print(table)

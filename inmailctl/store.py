@@ -193,12 +193,11 @@ def find_latest_send(stored: Stored, recipient: str, by: date | None = None, sea
     """The latest InMail from `seat` (default: the owner) to `recipient` in the whole journal (sent on
     or before `by`, if given), with whether it has had a reply."""
     latest: Sent | None = None
-    owner = stored.team.owner
-    seat = seat or owner
+    seat = seat or stored.team.owner
     for entry in read_journal(stored):
         if entry.data.get("recipient") != recipient or (by is not None and entry.date > by):
             continue
-        if entry.data.get("seat", owner) != seat:
+        if not stored.team.owns(seat, entry):
             continue
         if entry.kind == "send":
             latest = Sent(entry.date, recipient, entry.data["block"])
@@ -262,7 +261,9 @@ def save(stored: Stored, state: Book | Team, entries: list[Entry]) -> None:
             os.lseek(fd, stored.journal_bytes, os.SEEK_SET)
             _write_all(fd, lines)
             os.fsync(fd)
-            committed = snapshot.to_dict(state.pruned(), stored.journal, stored.journal_bytes + len(lines))
+            committed = snapshot.to_dict(
+                state.pruned(), stored.journal, stored.journal_bytes + len(lines), stored.written_in
+            )
             if stored.written_in < committed["schema_version"]:
                 _keep_backup(stored.path)
             _replace(stored.path, committed)

@@ -13,6 +13,7 @@ import io
 import json
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ CORP = "recruiter-corporate"
 SEAT_LIST_COLUMNS = ["seat", "plan", "pool", "billing", "limit", "sent_this_cycle", "removed_on"]
 BALANCE_ALL_FIELDS = {"seat", "plan", "pool", "credits", "limit", "sent_this_cycle", "available", "sent_today",
                       "daily_limit", "next_renewal"}
-STATS_FIELDS = {"seat", "kind", "sent", "replied", "response_rate", "spent", "cost_per_reply"}
+STATS_FIELDS = {"seat", "sent", "replied", "response_rate", "spent", "cost_per_reply"}
 
 
 def invoke(*args: Any, env: dict[str, str | None] | None = None) -> Result:
@@ -545,13 +546,16 @@ def test_seat_list_csv_has_a_header_and_one_row_per_seat(duo: Crew) -> None:
     assert rows[0]["removed_on"] == ""
 
 
-def test_lifting_the_only_seats_limit_writes_schema_2_again(crew: Crew) -> None:
+def test_a_state_once_a_team_stays_in_schema_3(crew: Crew) -> None:
+    """Lifting the only seat's limit leaves one plain seat, but the journal now holds `limit` entries an
+    earlier release could not replay: the state stays in schema 3, whose readers know them."""
     crew.init("premium")
     crew.ok("seat", "limit", "main", "3")
     assert crew.snapshot()["schema_version"] == 3
     crew.ok("seat", "limit", "main", "none")
-    assert crew.snapshot()["schema_version"] == 2  # one seat named main, no limit, no pool
+    assert crew.snapshot()["schema_version"] == 3
     crew.send(None, "Ada")
+    assert crew.snapshot()["schema_version"] == 3
     crew.verify(DAY0)
 
 
@@ -960,7 +964,9 @@ def test_a_seat_joining_on_the_pools_renewal_day(crew: Crew, rules: Path) -> Non
     crew.add("ana", "crew", "2026-02-05")
     pool = crew.pool("crew", "2026-02-05")
     assert (pool["seats"], pool["credits"], pool["next_renewal"]) == (2, 6, "2026-03-05")
-    assert crew.stats("2026-02-05")["pool:crew"]["spent"] == "300.00"  # open, renewal for 1, join
+    stats = crew.stats("2026-02-05")
+    assert stats["boss"]["spent"] == "200.00"  # opened the pool, then its renewal for one seat
+    assert stats["ana"]["spent"] == "100.00"  # joined after that renewal: its own month only
     assert crew.pool("crew", "2026-03-05")["credits"] == 6
     crew.verify("2026-03-05")
 
@@ -986,7 +992,9 @@ def test_a_pool_whose_seats_all_left_renews_empty_and_costs_nothing(crew: Crew, 
     assert (pool["seats"], pool["credits"]) == (0, 3)  # kept until its renewal
     pool = crew.pool("crew", "2026-04-20")
     assert (pool["seats"], pool["credits"]) == (0, 0)
-    assert crew.stats("2026-04-20")["pool:crew"]["spent"] == "100.00"  # only the opening month
+    stats = crew.stats("2026-04-20")
+    assert stats["boss"]["spent"] == "100.00"  # only the opening month: the empty pool costs nothing
+    assert not any(name.startswith("pool") for name in stats)
     assert crew.team("2026-04-20")["total"]["credits"] == 2  # main's own
     crew.verify("2026-04-20")
 
@@ -1061,7 +1069,7 @@ def test_a_dry_run_pooled_seat_add_saves_nothing(pooled: Crew) -> None:
 
 def test_a_pool_idle_for_months_bills_each_renewal(pooled: Crew) -> None:
     stats = pooled.stats("2026-04-20")  # opening, a join, then 2 seats on Feb 5, Mar 5 and Apr 5
-    assert stats["pool:crew"]["spent"] == "800.00"
+    assert stats["boss"]["spent"] == stats["ana"]["spent"] == "400.00"  # a month each, then 3 renewals
     assert stats["main"]["spent"] == "40.00"
     assert stats["total"]["spent"] == "840.00"
     pool = pooled.pool("crew", "2026-04-20")
@@ -1089,11 +1097,9 @@ def test_stats_all_money_unpooled(duo: Crew) -> None:
     stats = duo.stats("2026-02-16")
     for row in stats.values():
         assert STATS_FIELDS <= set(row)
-    assert stats["main"]["kind"] == "seat"
     assert stats["main"]["spent"] == "20.00"  # solo on Jan 5 and Feb 5
     assert stats["ana"]["spent"] == "20.00"  # solo on Jan 15 and Feb 15
     assert stats["bob"]["spent"] == "50.00"  # backer on Jan 15 and Feb 15, and a 10.00 pack
-    assert stats["total"]["kind"] == "total"
     assert stats["total"]["spent"] == "90.00"
     assert not any(name.startswith("pool:") for name in stats)
     duo.verify("2026-02-16")
@@ -1104,32 +1110,31 @@ def test_stats_all_money_with_a_pool(crew: Crew, rules: Path) -> None:
     crew.add("a", "crew", "2026-01-10")  # opens the pool: 100.00
     crew.add("b", "crew", "2026-01-20")  # joins mid-cycle: 100.00
     crew.ok("buy", "10", seat="b", today="2026-01-21")  # b's own pack: 10.00
-    stats = crew.stats("2026-02-10")  # the pool renews for 2 seats: 200.00; main: Jan 5 and Feb 5
-    assert stats["pool:crew"]["kind"] == "pool"
-    assert stats["pool:crew"]["spent"] == "400.00"
-    assert stats["a"]["spent"] == "0.00"
-    assert stats["b"]["spent"] == "10.00"
+    stats = crew.stats("2026-02-10")  # the pool renews for 2 seats: 100.00 each; main: Jan 5 and Feb 5
+    assert not any(name.startswith("pool") for name in stats)
+    assert stats["a"]["spent"] == "200.00"
+    assert stats["b"]["spent"] == "210.00"
     assert stats["main"]["spent"] == "20.00"
     assert stats["total"]["spent"] == "430.00"
     # b leaves; the pool renews on Mar 10 for one seat (100.00), main on Mar 5 (10.00)
     crew.ok("seat", "remove", "b", today="2026-02-12")
     stats = crew.stats("2026-03-10")
-    assert stats["pool:crew"]["spent"] == "500.00"
-    assert stats["b"]["spent"] == "10.00"
+    assert stats["a"]["spent"] == "300.00"
+    assert stats["b"]["spent"] == "210.00"  # gone before the renewal
     assert stats["main"]["spent"] == "30.00"
     assert stats["total"]["spent"] == "540.00"
     crew.verify("2026-03-10")
 
 
-def test_stats_all_pool_opened_by_init_holds_the_opening_money(crew: Crew, rules: Path) -> None:
-    """The pool's first cycle is the pool's subscription even when the owner's init opened it."""
+def test_stats_all_a_pool_opened_by_init_is_paid_by_its_seats(crew: Crew, rules: Path) -> None:
+    """Each seat pays its own seat of the contract, whichever command opened the pool."""
     crew.init("crew", DAY0, rules, seat="boss")
     crew.add("ana", "crew", DAY0)
     stats = crew.stats("2026-02-05")  # opening 100 + ana's join 100 + renewal 2 x 100
     assert stats["total"]["spent"] == "400.00"
-    assert stats["pool:crew"]["spent"] == "400.00"
-    assert stats["boss"]["spent"] == "0.00"
-    assert stats["ana"]["spent"] == "0.00"
+    assert stats["boss"]["spent"] == stats["ana"]["spent"] == "200.00"
+    single = crew.ok("stats", seat="boss", today="2026-02-05")
+    assert single["total"]["spent"] == "200.00"
 
 
 def test_stats_all_total_is_the_sum_of_the_rows(pooled: Crew) -> None:
@@ -1149,17 +1154,15 @@ def test_stats_all_total_is_the_sum_of_the_rows(pooled: Crew) -> None:
     by = {r["seat"]: r for r in rows}
     assert by["ana"]["response_rate"] == 1.0
     assert by["boss"]["response_rate"] == 0.0
-    assert by["pool:crew"]["sent"] == 0
     pooled.verify("2026-03-01")
 
 
-def test_stats_all_csv_has_a_header_and_one_row_per_seat_pool_and_total(pooled: Crew) -> None:
+def test_stats_all_csv_has_a_header_and_one_row_per_seat_and_total(pooled: Crew) -> None:
     pooled.ok("seat", "remove", "ana", today="2026-01-06")
     header, rows = pooled.csv_rows("stats", "--all", today="2026-01-06")
     assert header[0] == "seat"
     assert STATS_FIELDS <= set(header)
-    assert [r["seat"] for r in rows] == ["main", "boss", "ana", "pool:crew", "total"]
-    assert [r["kind"] for r in rows] == ["seat", "seat", "seat", "pool", "total"]
+    assert [r["seat"] for r in rows] == ["main", "boss", "ana", "total"]
 
 
 def test_stats_seat_has_the_contracts_monthly_shape(duo: Crew) -> None:
@@ -1258,3 +1261,106 @@ def test_a_long_team_scenario_replays(crew: Crew, rules: Path) -> None:
     assert [b["granted"] for b in allowance] == [3]
     assert balance["total"] == 3 + 10  # the new allowance and the pack
     crew.verify("2026-04-01")
+
+
+# ===================================================================================================
+# 9. The pooled view, in the rules core
+
+
+def test_every_attribute_of_a_book_is_routed_to_the_seat_or_the_pool() -> None:
+    """`Pooled` forwards each Book attribute to the seat's book or the pool's: an attribute added to
+    Book later must be given a side, or a pooled seat would read or write it on the wrong one."""
+    from datetime import date
+
+    from inmailctl.rules import ledger
+    from inmailctl.store import load_rulebook
+
+    book = ledger.Book(load_rulebook(None), "premium", date(2026, 1, 5), date(2026, 1, 5))
+    routed = {name for name in vars(book) if isinstance(getattr(ledger.Pooled, name, None), property)}
+    assert routed == set(vars(book))
+
+
+def test_a_pooled_seats_forecast_counts_every_seats_pace(crew: Crew, rules: Path) -> None:
+    """Two seats draw on one pool: the run-out day comes from both paces, whichever seat asks."""
+    crew.init("solo", DAY0, rules)
+    crew.add("boss", "crew", DAY0)
+    crew.add("ana", "crew", DAY0)
+    crew.send("boss", "Ada")
+    crew.send("ana", "Bob")
+    boss = crew.ok("balance", seat="boss")["forecast"]
+    ana = crew.ok("balance", seat="ana")["forecast"]
+    assert boss == ana and boss["pace_per_day"] == round(2 / 14, 2)
+
+
+# ===================================================================================================
+# 10. From the review: the ledger export, history order, --save, the plans file's months
+
+
+def test_the_ledger_of_a_team_balances_per_seat_and_pool(crew: Crew, rules: Path) -> None:
+    """Each seat and pool holds its own credit accounts (block numbers are theirs alone), a pool's
+    renewal is paid per seat, and hledger agrees with `balance --all` and `stats --all`."""
+    import shutil
+    import subprocess
+
+    crew.init("solo", DAY0, rules)
+    crew.add("ana", "crew", DAY0)
+    crew.add("bob", "crew", "2026-01-06")
+    crew.send("ana", "x", "2026-01-07")
+    crew.ok("reply", "x", seat="ana", today="2026-01-08")
+    crew.ok("grant", "2", "--reason", "promo", seat="ana", today="2026-01-08")  # the pool's block 2
+    crew.ok("buy", "10", seat="main", today="2026-01-08")  # main's block 2
+    crew.send("bob", "y", "2026-01-09")
+    crew.ok("reply", "y", seat="bob", today="2026-01-09")
+    text = crew.run("history", "--format", "ledger", today="2026-03-20", json=False).stdout
+    assert "assets:inmail:main:pack" in text and "assets:inmail:pool-crew:bonus" in text
+    if shutil.which("hledger") is None:
+        pytest.skip("hledger is not installed")
+    journal = crew.state.parent / "team.journal"
+    journal.write_text(text, encoding="utf-8")
+
+    def hledger(*args: str) -> str:
+        done = subprocess.run(["hledger", "-f", str(journal), *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    hledger("check")
+    team = crew.team("2026-03-20")
+    held = hledger("balance", "assets:inmail", "-N", "--flat", "--depth", "3")  # "14 INMAIL  assets:inmail:main"
+    by_holder = {line.split()[2].split(":")[2]: int(line.split()[0]) for line in held.splitlines() if line.strip()}
+    assert by_holder == {"main": crew.row("main", "2026-03-20")["credits"], "pool-crew": team["pools"][0]["credits"]}
+    paid = hledger("balance", "expenses:inmail:subscription", "expenses:inmail:packs", "-N", "--flat", "--depth", "2")
+    spent = sum(Decimal(line.split()[0]) for line in paid.splitlines() if line.strip())
+    assert spent == Decimal(crew.stats("2026-03-20")["total"]["spent"])
+
+
+def test_a_pooled_seat_cannot_export_its_ledger_alone(pooled: Crew) -> None:
+    result = pooled.run("history", "--seat", "ana", "--format", "ledger", json=False)
+    assert result.exit_code == 2 and "pool" in result.stderr and result.stdout == ""
+    assert pooled.run("history", "--seat", "main", "--format", "ledger", json=False).exit_code == 0
+
+
+def test_history_of_a_team_is_oldest_first(crew: Crew, rules: Path) -> None:
+    """Renewals caught up for several seats and pools at once are journaled in date order."""
+    crew.init("solo", DAY0, rules)
+    crew.add("ana", "crew", "2026-01-20")
+    dates = [row["date"] for row in crew.ok("history", today="2026-04-25")["entries"]]
+    assert dates == sorted(dates)
+    crew.send("main", "x", "2026-04-25")
+    dates = [row["date"] for row in crew.ok("history", today="2026-04-25")["entries"]]
+    assert dates == sorted(dates)
+
+
+def test_simulate_save_is_for_single_seat_states(pooled: Crew) -> None:
+    before = pooled.files()
+    result = pooled.run("simulate-month", "--per-day", "1", "--save", seat="main")
+    assert error_of(result, 2)
+    assert pooled.files() == before
+
+
+def test_the_plans_file_may_name_no_seat_and_months_still_count(pooled: Crew) -> None:
+    plans = pooled.state.parent / "plans.toml"
+    plans.write_text("[seats]\n", encoding="utf-8")
+    one = pooled.ok("simulate-month", "--all", "--plans", plans, "--months", "1")
+    three = pooled.ok("simulate-month", "--all", "--plans", plans, "--months", "3")
+    assert three["end"] > one["end"] and three["months"] == 3
+    assert Decimal(three["total"]["subscription_cost"]) == 3 * Decimal(one["total"]["subscription_cost"])

@@ -1,13 +1,14 @@
 """Commands about the account: plans, init, switch, cancel, balance, history, verify, where, stats."""
 
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
 from inmailctl import store
 from inmailctl.rules import account, advice
-from inmailctl.rules.errors import FileProblem, InmailError
+from inmailctl.rules.errors import BadInput, FileProblem, InmailError
 from inmailctl.rules.ledger import Entry
 from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
 from inmailctl.rules.team import OWNER, Team, open_team
@@ -239,15 +240,31 @@ def history(
     team = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up
     if ctx.seat is not None:
-        entries = [e for e in entries if "pool" not in e.data and e.data.get("seat", team.owner) == loaded.seat]
+        entries = [entry for entry in entries if team.owns(loaded.seat, entry)]
     if ctx.format == "ledger":
         from inmailctl.export import ledger
 
-        sys.stdout.write(ledger(entries, team.rules))
+        if ctx.seat is not None and team.wallet(team.seats[loaded.seat]) is not None:
+            raise BadInput(f"seat '{loaded.seat}' spends its pool's credits, which the other seats share; "
+                           "export the whole team's ledger (leave out --seat)")
+        sys.stdout.write(ledger(entries, team.rules, _holder(team) if team.is_team else None))
         return
     rows = [_public(entry, team) for entry in entries]
     extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
     _emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
+
+
+def _holder(team: Team) -> Callable[[Entry], str]:
+    """Whose credits an entry moves, for the ledger export: a seat's own, or its pool's."""
+
+    def holder(entry: Entry) -> str:
+        if "pool" in entry.data:
+            return f"pool-{entry.data['pool']}"
+        name = entry.data.get("seat", team.owner)
+        book = team.seats[name]
+        return f"pool-{book.plan_id}" if team.wallet(book) is not None else name
+
+    return holder
 
 
 def _public(entry: Entry, team: Team) -> dict[str, Any]:
@@ -297,9 +314,7 @@ def verify(
         raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
     if rebuilt != stored.team.copy().pruned():
         raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
-    from .team import team_total
-
-    answer = {"ok": True, "entries": len(entries), "total": team_total(rebuilt)}
+    answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}
     _emit(ctx, answer, "verified")
 
 
@@ -384,7 +399,7 @@ def stats(
         _emit(ctx, summary, "team_statistics", [*summary["seats"], summary["total"]], TEAM_STATS_COLUMNS)
         return
     if crew.is_team:
-        entries = [e for e in entries if "pool" not in e.data and e.data.get("seat", crew.owner) == loaded.seat]
+        entries = crew.paid_by(entries, loaded.seat)
     months = advice.statistics(entries, crew.rules, loaded.book.billing)
     rows = [_month(m) for m in months]
     overall = _month(advice.total(months))

@@ -139,6 +139,9 @@ def simulate_month(
         answer, _, failed = project(_load(ctx).book)
     else:
         with _change(ctx) as change:  # the lock is held from the first read to the save
+            if change.stored.team.is_team:
+                raise BadInput("--save moves a sandbox state's clock to the window's end, which in a team would "
+                               "move every seat's; use it on a single-seat state, or plan a team with --all")
             answer, first, failed = project(change.book)
             if failed is None:  # a failed gate saves nothing
                 for entry in first.entries:
@@ -164,7 +167,7 @@ def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int
         for trial in range(trials):
             bar.advance()
             team = loaded.team.copy()
-            outcomes.append(simulate.run_team(team, ctx.today, plans, simulate.trial_seed(seed, trial), trial == 0))
+            outcomes.append(simulate.run_team(team, ctx.today, months, plans, seed, trial, record=trial == 0))
     first = outcomes[0]
     seats = [{"seat": name, **_simulation(out)} for name, out in first.seats.items()]
     for row in seats:

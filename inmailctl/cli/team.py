@@ -134,7 +134,7 @@ def _seat_row(crew: Team, name: str, today: date) -> dict[str, Any]:
         "pool": _pool_of(crew, name),
         "billing": book.billing,
         "limit": book.limit,
-        "sent_this_cycle": crew.view(name).sent_since(crew.view(name).period_start) if book.removed_on is None else 0,
+        "sent_this_cycle": crew.view(name).sent_this_cycle if book.removed_on is None else 0,
         "removed_on": book.removed_on.isoformat() if book.removed_on else None,
     }
 
@@ -142,7 +142,7 @@ def _seat_row(crew: Team, name: str, today: date) -> dict[str, Any]:
 def seat_figures(crew: Team, name: str, today: date) -> dict[str, Any]:
     """What `balance` adds for a seat of a team: its name, its pool and its limit this billing cycle."""
     book = crew.view(name)
-    sent = book.sent_since(book.period_start)
+    sent = book.sent_this_cycle
     return {
         "seat": name,
         "pool": _pool_of(crew, name),
@@ -154,18 +154,12 @@ def seat_figures(crew: Team, name: str, today: date) -> dict[str, Any]:
     }
 
 
-def team_total(crew: Team) -> int:
-    """Credits the team can spend: every active seat's own, and every pool's once."""
-    own = sum(crew.seats[n].spendable_total() for n in crew.active if crew.wallet(crew.seats[n]) is None)
-    return own + sum(pool.spendable_total() for pool in crew.pools.values())
-
-
 def team_balance(crew: Team, today: date) -> dict[str, Any]:
     """One row per active seat, one per pool, and the team's total."""
     rows: list[dict[str, Any]] = []
     for name in crew.active:
         book = crew.view(name)
-        sent = book.sent_since(book.period_start)
+        sent = book.sent_this_cycle
         credits = book.spendable_total()
         rows.append({
             "seat": name,
@@ -184,8 +178,8 @@ def team_balance(crew: Team, today: date) -> dict[str, Any]:
          "next_renewal": pool.next_renewal.isoformat()}
         for plan, pool in crew.pools.items()
     ]
-    total = {"seat": "total", "credits": team_total(crew), "sent_this_cycle": sum(r["sent_this_cycle"] for r in rows),
-             "sent_today": sum(r["sent_today"] for r in rows)}
+    total = {"seat": "total", "credits": crew.spendable_total(),
+             **{name: sum(row[name] for row in rows) for name in ("sent_this_cycle", "sent_today")}}
     return {"today": today.isoformat(), "seats": rows, "pools": pools, "total": total}
 
 
@@ -194,27 +188,23 @@ TEAM_BALANCE_COLUMNS = ("seat", "plan", "pool", "credits", "limit", "sent_this_c
 
 
 def team_statistics(crew: Team, entries: list[Any]) -> dict[str, Any]:
-    """Sent, answered and money paid per seat (removed seats too), per pool (its subscriptions), and
-    for the whole team."""
-    rows: list[dict[str, Any]] = []
+    """Sent, answered and money paid per seat (removed seats too; a pooled seat pays its share of its
+    pool), and for the whole team."""
+    rows = []
     for name, book in crew.seats.items():
-        own = [e for e in entries if "pool" not in e.data and e.data.get("seat", crew.owner) == name]
-        rows.append(_stat_row("seat", name, advice.total(advice.statistics(own, crew.rules, book.billing))))
-    for plan, pool in crew.pools.items():
-        paid = [e for e in entries if e.data.get("pool") == plan]
-        rows.append(_stat_row("pool", plan, advice.total(advice.statistics(paid, crew.rules, pool.billing))))
+        figures = advice.total(advice.statistics(crew.paid_by(entries, name), crew.rules, book.billing))
+        rows.append(_stat_row(name, figures))
     whole = advice.Month(
         "total", sum(r["sent"] for r in rows), sum(r["replied"] for r in rows),
         money(sum((money(r["spent"]) for r in rows), money(0))),
     )
-    return {"currency": crew.rules.currency, "seats": rows, "total": _stat_row("total", "total", whole)}
+    return {"currency": crew.rules.currency, "seats": rows, "total": _stat_row("total", whole)}
 
 
-def _stat_row(kind: str, name: str, figures: advice.Month) -> dict[str, Any]:
+def _stat_row(name: str, figures: advice.Month) -> dict[str, Any]:
     rate = figures.response_rate
     return {
-        "seat": name if kind != "pool" else f"pool:{name}",
-        "kind": kind,
+        "seat": name,
         "sent": figures.sent,
         "replied": figures.replied,
         "response_rate": None if rate is None else round(rate, 4),
@@ -223,5 +213,5 @@ def _stat_row(kind: str, name: str, figures: advice.Month) -> dict[str, Any]:
     }
 
 
-TEAM_STATS_COLUMNS = ("seat", "kind", "sent", "replied", "response_rate", "spent", "cost_per_reply")
+TEAM_STATS_COLUMNS = ("seat", "sent", "replied", "response_rate", "spent", "cost_per_reply")
 

@@ -160,7 +160,7 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
             errors.RECIPIENT_LIMIT,
         )
     if book.limit is not None:
-        used = book.sent_since(book.period_start)
+        used = book.sent_this_cycle
         if used >= book.limit:
             raise Refusal(
                 f"this seat's limit is reached: {used} of {book.limit} InMails this billing cycle; "

@@ -155,7 +155,7 @@ def follow_ups(book: Book, today: date) -> list[FollowUp]:
 class Forecast(NamedTuple):
     expiring: int  # credits whose block ends within the horizon
     expiring_by: date
-    pace: float  # InMails a day over the recent days
+    pace: float  # InMails a day over the recent days (in a pool, every seat's)
     runs_out_on: date | None  # at that pace, before the next renewal; None if they last until it
     next_renewal: date
 
@@ -167,7 +167,7 @@ def forecast(book: Book, today: date, days: int = FORECAST_DAYS) -> Forecast:
     """What expires soon, and when the credits run out at the recent pace (renewals not counted)."""
     horizon = today + timedelta(days=days - 1)
     expiring = sum(b.remaining for b in book.blocks.values() if b.usable_until <= horizon) if book.plan.can_send else 0
-    sent = sum(book.sent_on(today - timedelta(days=n)) for n in range(days))
+    sent = sum(book.drawn_on(today - timedelta(days=n)) for n in range(days))
     return Forecast(expiring, horizon, sent / days, _runs_out(book, today, sent, days), book.next_renewal)
 
 
@@ -213,8 +213,8 @@ def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL)
     """Sent, answered and money spent per calendar month, from the whole ledger (or one seat's part).
 
     A reply counts in the month of the InMail it answers; money counts when it is paid: a plan's price
-    at each billing cycle's start (its allowance; a pool's is paid for each of its seats), or when a
-    seat joins a pool mid-cycle, and a pack's price when bought.
+    at each billing cycle's start (its allowance; a pool's is paid for each of its seats, and a seat's
+    `share` of it is one seat's price), and a pack's price when bought.
     """
     months: dict[str, list[Any]] = {}
     sent_month: dict[str, list[str]] = {}  # recipient -> months of their InMails, oldest first
@@ -235,7 +235,7 @@ def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL)
             row(answered)[1] += 1
         elif entry.kind == "allowance":
             row(month)[2] += rules.plan(d["plan"]).under(billing).price * d.get("seats", 1)
-        elif entry.kind == "top-up":
+        elif entry.kind == "share":  # one seat's part of a pool's subscription (see Team.paid_by)
             row(month)[2] += rules.plan(d["plan"]).under(billing).price
         elif entry.kind == "purchase":
             row(month)[2] += money(d["cost"])

@@ -156,8 +156,11 @@ class Book(_Record):
         """The first day of the current billing cycle."""
         return renewal(self.cycle_start, self.cycle)
 
-    def sent_since(self, day: date) -> int:
-        return sum(count for sent_on, count in self.daily.items() if sent_on >= day)
+    @property
+    def sent_this_cycle(self) -> int:
+        """InMails sent since the current billing cycle began (what a seat's limit counts)."""
+        start = self.period_start
+        return sum(count for day, count in self.daily.items() if day >= start)
 
     @property
     def recent_days(self) -> int:
@@ -193,6 +196,10 @@ class Book(_Record):
 
     def sent_on(self, day: date) -> int:
         return self.daily.get(day, 0)
+
+    def drawn_on(self, day: date) -> int:
+        """Credits drawn from this account's credits on `day`: its own sends (in a pool, every seat's)."""
+        return self.sent_on(day)
 
     @classmethod
     def open(cls, entry: Entry) -> Book:
@@ -258,8 +265,6 @@ class Book(_Record):
             self.limit = d["limit"]
         elif kind == "remove-seat":
             self.removed_on = entry.date
-            if wallet is not None:
-                wallet.members -= 1  # the pool keeps its credits until its renewal
         elif kind == "switch":
             self.plan_id = d["to"]
             self.cycle_start = entry.date
@@ -326,15 +331,19 @@ class Pooled(Book):
     pooled = True
     seat: Book
     pool: Book
+    others: tuple[Book, ...]  # the pool's other active seats, whose sends draw on the same credits
 
-    def __init__(self, seat: Book, pool: Book) -> None:  # noqa: D107 - no Book.__init__: nothing of its own
-        self.__dict__.update(seat=seat, pool=pool)
+    def __init__(self, seat: Book, pool: Book, others: tuple[Book, ...] = ()) -> None:
+        self.__dict__.update(seat=seat, pool=pool, others=others)
 
     def apply(self, entry: Entry, wallet: Book | None = None) -> None:
         self.seat.apply(entry, self.pool)
 
+    def drawn_on(self, day: date) -> int:
+        return self.seat.sent_on(day) + sum(other.sent_on(day) for other in self.others)
+
     def copy(self) -> Book:
-        return Pooled(self.seat.copy(), self.pool.copy())
+        return Pooled(self.seat.copy(), self.pool.copy(), self.others)
 
     def pruned(self) -> Book:
         self.seat.pruned()

@@ -139,7 +139,7 @@ def _days(start: date, end: date) -> Iterator[date]:
 class _Sender:
     """One account following its sending plan, a day at a time."""
 
-    def __init__(self, book: Book, today: date, plan: SendingPlan, seed: int, record: bool) -> None:
+    def __init__(self, book: Book, today: date, plan: SendingPlan, seed: int | str, record: bool) -> None:
         validate(book, plan)
         self.book, self.plan, self.record = book, plan, record
         self.rng = random.Random(seed)
@@ -232,13 +232,16 @@ class TeamOutcome(NamedTuple):
         return money(sum((o.total_cost for o in self.seats.values()), Decimal(0)))
 
 
-def run_team(team: Team, today: date, plans: dict[str, SendingPlan], seed: int, record: bool = True) -> TeamOutcome:
-    """One simulated run of `team` (which it changes): every active seat sends by its plan (none by
-    default), day by day and seat by seat in the order they were added, seats of a pool sharing its
-    credits. Each seat draws its answers from its own stream of the seed."""
-    months = next(iter(plans.values())).months if plans else 1
+def run_team(
+    team: Team, today: date, months: int, plans: dict[str, SendingPlan], seed: int, trial: int = 0, record: bool = True
+) -> TeamOutcome:
+    """One simulated run (trial number `trial`) of `team`, which it changes: every active seat sends by
+    its plan (none by default) for `months` months, day by day and seat by seat in the order they were
+    added, seats of a pool sharing its credits. Each seat draws its answers from a stream of its own;
+    the first seat's is the one `simulate-month` draws for the same seed and trial."""
     senders = {
-        name: _Sender(team.view(name), today, plans.get(name, SendingPlan(0, months)), trial_seed(seed, number), record)
+        name: _Sender(team.view(name), today, plans.get(name, SendingPlan(0, months)),
+                      trial_seed(seed, trial) if number == 0 else f"{seed}/{trial}/{number}", record)
         for number, name in enumerate(team.active)
     }
     pooled_expired = dict.fromkeys(team.pools, 0)
@@ -253,8 +256,7 @@ def run_team(team: Team, today: date, plans: dict[str, SendingPlan], seed: int, 
             sender.step(day)
     outcomes = {name: sender.finish() for name, sender in senders.items()}
     pools = {plan: (pooled_expired[plan], pool.spendable_total()) for plan, pool in team.pools.items()}
-    own = sum(team.seats[n].spendable_total() for n in team.active if team.wallet(team.seats[n]) is None)
-    return TeamOutcome(outcomes, pools, own + sum(ending for _, ending in pools.values()))
+    return TeamOutcome(outcomes, pools, team.spendable_total())
 
 
 def _answer(rng: random.Random, rate: float) -> int | None:

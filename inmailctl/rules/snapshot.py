@@ -25,19 +25,22 @@ _TOTALS = {"granted", "spent", "returned", "expired", "forfeited"}
 _BLOCK = ("id", "kind", "granted", "remaining", "start", "usable_until")
 
 
-def to_dict(state: Book | Team, journal: str, journal_bytes: int) -> dict[str, Any]:
-    """A state (a team, or a single account's book) as TOML-ready values."""
+def to_dict(state: Book | Team, journal: str, journal_bytes: int, schema: int = SINGLE_SCHEMA) -> dict[str, Any]:
+    """A state (a team, or a single account's book) as TOML-ready values, in `schema` or, for a team,
+    the schema that holds teams. (A state once written as a team stays in that schema: its journal
+    holds entries an earlier release would not know.)"""
     team = state if isinstance(state, Team) else Team(OWNER, {OWNER: state})
+    as_team = team.is_team or schema >= STATE_SCHEMA
     data: dict[str, Any] = {
-        "schema_version": STATE_SCHEMA if team.is_team else SINGLE_SCHEMA,
+        "schema_version": STATE_SCHEMA if as_team else SINGLE_SCHEMA,
         "journal": journal,
         "journal_bytes": journal_bytes,
     }
-    if team.is_team:
+    if as_team:
         data["owner"] = team.owner
     data.update(_book_dict(team.seats[team.owner]))
     data["rules"] = team.rules.to_dict()
-    if team.is_team:
+    if as_team:
         data["seats"] = {name: _book_dict(book) for name, book in team.seats.items() if name != team.owner}
         data["pools"] = {plan: _book_dict(pool) for plan, pool in team.pools.items()}
     return data

@@ -73,7 +73,10 @@ class Team(_Record):
             self._join(book, entry.date)
             return
         book = self.seats[name]
-        book.apply(entry, self.wallet(book))
+        wallet = self.wallet(book)
+        book.apply(entry, wallet)
+        if entry.kind == "remove-seat" and wallet is not None:
+            wallet.members -= 1  # the pool keeps its credits until it renews, for one seat fewer
 
     def _join(self, book: Book, day: date) -> None:
         """A seat on a pooled plan counts as one more seat of its pool, opened here if it is the first."""
@@ -94,7 +97,10 @@ class Team(_Record):
         """The seat as the account rules see it: its own book, or its sends joined with its pool's credits."""
         book = self.seats[name]
         wallet = self.wallet(book)
-        return book if wallet is None else Pooled(book, wallet)
+        if wallet is None:
+            return book
+        others = (b for n, b in self.seats.items() if n != name and b.removed_on is None and b.plan_id == book.plan_id)
+        return Pooled(book, wallet, tuple(others))
 
     def tag(self, name: str, entry: Entry) -> Entry:
         """`entry` naming its seat (the owner's entries name none)."""
@@ -129,7 +135,43 @@ class Team(_Record):
                 entries += [self.tag(name, entry) for entry in account.advance(book, today)]
         for plan_id, pool in self.pools.items():
             entries += [entry._replace(data={"pool": plan_id, **entry.data}) for entry in account.advance(pool, today)]
-        return entries
+        # Oldest first across seats and pools; a sort by date alone keeps each one's own order.
+        return sorted(entries, key=lambda entry: entry.date)
+
+    def owns(self, name: str, entry: Entry) -> bool:
+        """Whether `entry` is seat `name`'s own (a pool's renewals belong to no seat)."""
+        return "pool" not in entry.data and entry.data.get("seat", self.owner) == name
+
+    def paid_by(self, entries: list[Entry], name: str) -> list[Entry]:
+        """Seat `name`'s own entries and, on a pooled plan, a `share` entry for each time it paid its
+        seat in the pool: when it joined (the pool's first allowance or a top-up), and at each of the
+        pool's renewals while it was in. A pool's renewal is paid per seat, so the shares add up to it."""
+        book = self.seats[name]
+        plan = book.plan_id if self.wallet(book) is not None else None
+        paid: list[Entry] = []
+        member = joined = False
+        for entry in entries:
+            if entry.data.get("pool") is not None:
+                if member and entry.data["pool"] == plan and (
+                    entry.kind == "allowance" or (entry.kind == "top-up" and joined)
+                ):
+                    paid.append(Entry(entry.date, "share", {"plan": plan}))
+                joined = False
+                continue
+            joined = False
+            if not self.owns(name, entry):
+                continue
+            paid.append(entry)
+            if plan is not None and entry.kind in ("open", "add-seat"):
+                member = joined = True
+            elif entry.kind == "remove-seat":
+                member = False
+        return paid
+
+    def spendable_total(self) -> int:
+        """Credits the team can spend: every active seat's own, and every pool's once."""
+        own = sum(self.seats[n].spendable_total() for n in self.active if self.wallet(self.seats[n]) is None)
+        return own + sum(pool.spendable_total() for pool in self.pools.values())
 
     def copy(self) -> Team:
         seats = {name: book.copy() for name, book in self.seats.items()}
@@ -210,7 +252,7 @@ def set_limit(team: Team, today: date, name: str, limit: int | None) -> Entry | 
     """Limit a seat to `limit` InMails a billing cycle (None lifts it); None when it already stands so."""
     team.select(name)
     if limit is not None and not 0 <= limit <= MAX_COUNT:
-        raise BadInput(f"a seat's limit must be from 0 to {MAX_COUNT} InMails a month, not {limit}")
+        raise BadInput(f"a seat's limit must be from 0 to {MAX_COUNT} InMails a billing cycle, not {limit}")
     if team.seats[name].limit == limit:
         return None
     entry = team.tag(name, Entry(today, "limit", {"limit": limit}))
