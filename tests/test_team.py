@@ -1,4 +1,4 @@
-"""Teams from the outside: seats, pools, seat limits and the team views (notes/team-spec.md).
+"""Teams from the outside: seats, pools, seat limits and the team views (README, "Teams").
 
 Every test drives `inmailctl.cli.app` through Typer's CliRunner with an explicit `--state` inside
 `tmp_path` and an explicit `--today`, checks exit codes, JSON fields and error codes, that a failing
@@ -1364,3 +1364,15 @@ def test_the_plans_file_may_name_no_seat_and_months_still_count(pooled: Crew) ->
     three = pooled.ok("simulate-month", "--all", "--plans", plans, "--months", "3")
     assert three["end"] > one["end"] and three["months"] == 3
     assert Decimal(three["total"]["subscription_cost"]) == 3 * Decimal(one["total"]["subscription_cost"])
+
+
+def test_a_late_noted_reply_to_an_old_inmail_is_recorded_once(crew: Crew) -> None:
+    """Found by the team state machine, on a single account: once the send is too old for the state to
+    remember, `reply --on` a day before an answer already noted must not record it again."""
+    crew.init("premium", "2026-01-01")
+    crew.send(None, "bob", "2026-01-01")
+    assert crew.ok("reply", "bob", today="2026-02-20")["recorded"] is True
+    assert crew.ok("reply", "bob", "--on", "2026-02-19", today="2026-02-20")["recorded"] is False
+    total = crew.ok("stats", today="2026-02-20")["total"]
+    assert (total["sent"], total["replied"]) == (1, 1)
+    crew.verify("2026-02-20")
