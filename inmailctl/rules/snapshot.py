@@ -8,7 +8,7 @@ from typing import Any
 from .dates import FIRST_DAY, LAST_DAY
 from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
 from .rulebook import BILLINGS, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, parse_rulebook
-from .team import NAME, OWNER, Team
+from .team import OWNER, Team, is_seat_name
 
 STATE_SCHEMA = 3  # the newest schema this inmailctl reads and writes
 # A state holding one unnamed, unlimited seat is written in schema 2, as before teams: earlier releases
@@ -191,7 +191,7 @@ def read(data: Any, source: str) -> tuple[Team, str, int]:
         for name in tables.table:
             reader = tables.sub(name)
             if kind == "seats":
-                if name == owner or not NAME.fullmatch(name):
+                if name == owner or not is_seat_name(name):
                     tables.fail(tables.key(name), "is not a seat name, or names the owner twice")
                 reader.only(_BOOK)
                 team.seats[name] = _book(reader, rules)
@@ -212,7 +212,7 @@ def read(data: Any, source: str) -> tuple[Team, str, int]:
 
 def seat_name_in(reader: _Reader, name: str) -> str:
     value = reader.text(name)
-    if not NAME.fullmatch(value):
+    if not is_seat_name(value):
         reader.fail(reader.key(name), f"is not a seat name: {value!r}")
     return value
 

@@ -16,7 +16,11 @@ from .ledger import Book, Entry, Pooled, _Record
 from .rulebook import ANNUAL, MAX_COUNT, Rulebook
 
 OWNER = "main"  # the first seat's name unless `init --seat` gives another
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}")
+_NAME = r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}"  # compiled on first use: it costs start-up time otherwise
+
+
+def is_seat_name(name: str) -> bool:
+    return re.fullmatch(_NAME, name) is not None
 
 
 class Team(_Record):
@@ -197,7 +201,7 @@ def open_team(
 
 
 def seat_name(name: str) -> str:
-    if not NAME.fullmatch(name):
+    if not is_seat_name(name):
         raise BadInput(
             f"a seat name is 1 to 64 letters, digits and . _ @ + - (starting with a letter or digit), not {name!r}"
         )
