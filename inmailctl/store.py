@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from .rules import snapshot
 from .rules.errors import BadInput, FileProblem
@@ -97,14 +97,17 @@ def migrate(data: dict[str, Any], source: str) -> tuple[dict[str, Any], int]:
     return data, found
 
 
-class Stored(NamedTuple):
-    """A state as read from disk: its seats, where its journal stands, and the schema it was written in."""
+class Stored:
+    """A state as read from disk: its seats, where its journal stands, and the schema it was written in.
+    (A plain class: a NamedTuple costs start-up time on every run.)"""
 
-    path: Path
-    team: Team
-    journal: str
-    journal_bytes: int
-    written_in: int = snapshot.STATE_SCHEMA
+    __slots__ = ("path", "team", "journal", "journal_bytes", "written_in")
+
+    def __init__(
+        self, path: Path, team: Team, journal: str, journal_bytes: int, written_in: int = snapshot.STATE_SCHEMA
+    ) -> None:
+        self.path, self.team, self.journal = path, team, journal
+        self.journal_bytes, self.written_in = journal_bytes, written_in
 
     @property
     def journal_path(self) -> Path:
