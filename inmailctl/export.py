@@ -18,7 +18,7 @@ CREDIT = "INMAIL"
 def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], str] | None = None) -> str:
     """One transaction per entry that moves credits or money; the others as comments.
 
-    In a team, `holder` names whose credits an entry moves (a seat, or a pool as `pool-PLAN`): each
+    In a team, `holder` names whose credits an entry moves (a seat, or a pool as `pool PLAN`): each
     holds its own `assets:inmail:HOLDER:<block kind>` accounts, as each numbers its own blocks.
     """
     # A commodity symbol with anything but letters must be quoted in a journal.

@@ -299,6 +299,7 @@ def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) ->
         _remove_quietly(path.parent / journal)
         raise _io_failure(path, error) from None
     _tidy(path, keep=journal)
+    _remove_quietly(path.parent / (path.name + ".bak"))  # the replaced state's backup, whose journal is gone
 
 
 def _token() -> str:

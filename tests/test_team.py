@@ -1312,7 +1312,7 @@ def test_the_ledger_of_a_team_balances_per_seat_and_pool(crew: Crew, rules: Path
     crew.send("bob", "y", "2026-01-09")
     crew.ok("reply", "y", seat="bob", today="2026-01-09")
     text = crew.run("history", "--format", "ledger", today="2026-03-20", json=False).stdout
-    assert "assets:inmail:main:pack" in text and "assets:inmail:pool-crew:bonus" in text
+    assert "assets:inmail:main:pack" in text and "assets:inmail:pool crew:bonus" in text
     if shutil.which("hledger") is None:
         pytest.skip("hledger is not installed")
     journal = crew.state.parent / "team.journal"
@@ -1326,8 +1326,9 @@ def test_the_ledger_of_a_team_balances_per_seat_and_pool(crew: Crew, rules: Path
     hledger("check")
     team = crew.team("2026-03-20")
     held = hledger("balance", "assets:inmail", "-N", "--flat", "--depth", "3")  # "14 INMAIL  assets:inmail:main"
-    by_holder = {line.split()[2].split(":")[2]: int(line.split()[0]) for line in held.splitlines() if line.strip()}
-    assert by_holder == {"main": crew.row("main", "2026-03-20")["credits"], "pool-crew": team["pools"][0]["credits"]}
+    lines = [line.split(None, 2) for line in held.splitlines() if line.strip()]
+    by_holder = {account.split(":")[2]: int(amount) for amount, _, account in lines}
+    assert by_holder == {"main": crew.row("main", "2026-03-20")["credits"], "pool crew": team["pools"][0]["credits"]}
     paid = hledger("balance", "expenses:inmail:subscription", "expenses:inmail:packs", "-N", "--flat", "--depth", "2")
     spent = sum(Decimal(line.split()[0]) for line in paid.splitlines() if line.strip())
     assert spent == Decimal(crew.stats("2026-03-20")["total"]["spent"])
@@ -1376,3 +1377,28 @@ def test_a_late_noted_reply_to_an_old_inmail_is_recorded_once(crew: Crew) -> Non
     total = crew.ok("stats", today="2026-02-20")["total"]
     assert (total["sent"], total["replied"]) == (1, 1)
     crew.verify("2026-02-20")
+
+
+def test_a_seat_named_like_a_pool_keeps_its_own_ledger_accounts(crew: Crew, rules: Path) -> None:
+    crew.init("crew", DAY0, rules, seat="lead")
+    crew.add("pool-crew", "solo", DAY0)
+    text = crew.run("history", "--format", "ledger", json=False).stdout
+    assert "assets:inmail:pool crew:allowance" in text and "assets:inmail:pool-crew:allowance" in text
+
+
+def test_init_force_takes_the_replaced_states_backup_with_it(crew: Crew) -> None:
+    crew.init("premium")
+    crew.add("ana", "premium")
+    backup = crew.state.parent / "state.toml.bak"
+    assert backup.exists()
+    crew.ok("init", "--plan", "premium", "--force")
+    assert not backup.exists() and crew.ok("verify")["ok"] is True
+
+
+def test_simulate_save_works_on_a_single_named_seat_and_not_on_a_contract(crew: Crew, rules: Path) -> None:
+    crew.init("solo", DAY0, rules, seat="lead")
+    assert crew.ok("simulate-month", "--per-day", "1", "--save")["saved"] > 0
+    contract = Crew(crew.state.parent.parent / "contract" / "state.toml")
+    contract.init("crew", DAY0, rules)
+    message = error_of(contract.run("simulate-month", "--per-day", "1", "--save"), 2)
+    assert "--all" in message

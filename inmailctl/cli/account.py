@@ -255,14 +255,15 @@ def history(
 
 
 def _holder(team: Team) -> Callable[[Entry], str]:
-    """Whose credits an entry moves, for the ledger export: a seat's own, or its pool's."""
+    """Whose credits an entry moves, for the ledger export: a seat's own, or its pool's, written
+    `pool PLAN` (a seat's name has no space, so no seat can share a pool's accounts)."""
 
     def holder(entry: Entry) -> str:
         if "pool" in entry.data:
-            return f"pool-{entry.data['pool']}"
+            return f"pool {entry.data['pool']}"
         name = entry.data.get("seat", team.owner)
         book = team.seats[name]
-        return f"pool-{book.plan_id}" if team.wallet(book) is not None else name
+        return f"pool {book.plan_id}" if team.wallet(book) is not None else name
 
     return holder
 

@@ -139,9 +139,9 @@ def simulate_month(
         answer, _, failed = project(_load(ctx).book)
     else:
         with _change(ctx) as change:  # the lock is held from the first read to the save
-            if change.stored.team.is_team:
-                raise BadInput("--save moves a sandbox state's clock to the window's end, which in a team would "
-                               "move every seat's; use it on a single-seat state, or plan a team with --all")
+            if len(change.stored.team.seats) > 1 or change.book.pooled:
+                raise BadInput("--save is for a sandbox state of one seat with credits of its own (it moves the "
+                               "state's clock to the window's end); plan a team or a contract with --all")
             answer, first, failed = project(change.book)
             if failed is None:  # a failed gate saves nothing
                 for entry in first.entries:
