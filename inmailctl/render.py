@@ -236,6 +236,11 @@ def simulation(answer: dict[str, Any]) -> None:
         out.print(f"credits  {_sparkline([d['total'] for d in answer['days']], width)}")
         out.print(f"sent     {_sparkline([d['sent'] for d in answer['days']], width)}")
         out.print(f"         {answer['start']}{' ' * max(1, min(width, len(answer['days'])) - 20)}{answer['end']}")
+    _spread(answer)
+
+
+def _spread(answer: dict[str, Any]) -> None:
+    """The trials' percentiles, where a simulation drew more than one."""
     if "percentiles" in answer:
         spread = _table("Over trials", "p10", "p50", "p90", title=f"{answer['trials']} trials")
         for name, values in answer["percentiles"].items():
@@ -286,11 +291,7 @@ def team_simulation(answer: dict[str, Any]) -> None:
     out.print(table)
     for pool in answer["pools"]:
         out.print(f"Pool {pool['plan']}: {pool['ending_total']} credit(s) at the end, {pool['expired']} expired.")
-    if "percentiles" in answer:
-        spread = _table("Over trials", "p10", "p50", "p90", title=f"{answer['trials']} trials")
-        for name, values in answer["percentiles"].items():
-            spread.add_row(name, *(str(values[p]) for p in ("p10", "p50", "p90")))
-        out.print(spread)
+    _spread(answer)
 
 
 def team_comparison(answer: dict[str, Any]) -> None:

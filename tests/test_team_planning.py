@@ -269,8 +269,15 @@ def test_the_gate_judges_the_team_total(tmp_path: Path) -> None:
 
 def test_trials_report_percentiles_of_the_team(tmp_path: Path) -> None:
     team = Team(tmp_path, BUILTIN, "premium")
-    answer = ok_json(team.simulate("[seats.main]\nper_day = 2\nresponse_rate = 0.5\n", "--trials", "20"))
-    assert answer["trials"] == 20 and set(answer["percentiles"]) == {"total_cost", "sent"}
+    plans = "[seats.main]\nper_day = 2\nresponse_rate = 0.5\nauto_buy = 10\n"
+    answer = ok_json(team.simulate(plans, "--trials", "20"))
+    assert answer["trials"] == 20 and set(answer["percentiles"]) == {"total_cost", "sent", "responses"}
+    alone = team.ok("simulate-month", "--per-day", "2", "--response-rate", "0.5", "--auto-buy", "10", "--trials", "20")
+    assert answer["percentiles"] == alone["percentiles"]  # one seat: the same draws as simulate-month
+    p90 = Decimal(answer["percentiles"]["total_cost"]["p90"])
+    assert team.simulate(plans, "--trials", "20", "--max-cost", str(p90)).exit_code == 0
+    message = failed(team.simulate(plans, "--trials", "20", "--max-cost", str(p90 - Decimal("0.01"))), 5)
+    assert "the team's p90 total cost" in message
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Commands that look ahead: simulate-month and compare."""
 
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -117,21 +118,7 @@ def simulate_month(
         with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
             outcomes = simulate.trials(book, ctx.today, sending, seed, trials, bar.advance)
         answer = _simulation(outcomes[0])
-        judged = outcomes[0].total_cost
-        if trials > 1:
-            costs = [o.total_cost for o in outcomes]
-            judged = simulate.percentile(costs, 90)
-            answer["trials"] = trials
-            answer["percentiles"] = {
-                "total_cost": {f"p{p}": money_text(simulate.percentile(costs, p)) for p in (10, 50, 90)},
-                "sent": {f"p{p}": simulate.percentile([o.sent for o in outcomes], p) for p in (10, 50, 90)},
-                "responses": {f"p{p}": simulate.percentile([o.responses for o in outcomes], p) for p in (10, 50, 90)},
-            }
-        failed = None
-        if gate is not None and judged > gate:
-            what = "p90 total cost" if trials > 1 else "total cost"
-            failed = GateFailed(f"{what} {money_text(judged)} is above --max-cost {gate}")
-        return answer, outcomes[0], failed
+        return answer, outcomes[0], _judge(answer, outcomes, gate)
 
     if plan is not None:
         answer, _, failed = project(account.open_account(store.load_rulebook(ctx.rules), plan, ctx.today)[0])
@@ -172,18 +159,14 @@ def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int
     seats = [{"seat": name, **_simulation(out)} for name, out in first.seats.items()]
     for row in seats:
         del row["days"]
+    runs = first.seats.values()
     figures = ("wanted", "sent", "packs_bought", "expired", "responses", "follow_ups", "days_at_risk")
-    total: dict[str, Any] = {"seat": "total", **{name: sum(row[name] for row in seats) for name in figures}}
-    refused: dict[str, int] = {}
-    for row in seats:
-        for code, count in row["refused"].items():
-            refused[code] = refused.get(code, 0) + count
-    pooled_expired = sum(expired for expired, _ in first.pools.values())
+    total: dict[str, Any] = {"seat": "total", **{name: sum(getattr(o, name) for o in runs) for name in figures}}
     total.update(
-        refused=dict(sorted(refused.items())),
-        expired=total["expired"] + pooled_expired,
-        pack_cost=money_text(sum((Decimal(row["pack_cost"]) for row in seats), Decimal(0))),
-        subscription_cost=money_text(sum((Decimal(row["subscription_cost"]) for row in seats), Decimal(0))),
+        refused=dict(sorted(sum((o.refused for o in runs), Counter()).items())),
+        expired=total["expired"] + sum(expired for expired, _ in first.pools.values()),
+        pack_cost=money_text(sum((o.pack_cost for o in runs), Decimal(0))),
+        subscription_cost=money_text(sum((o.subscription_cost for o in runs), Decimal(0))),
         total_cost=money_text(first.total_cost),
         ending_total=first.ending_total,
     )
@@ -197,22 +180,33 @@ def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int
                   for plan, (expired, ending) in first.pools.items()],
         "total": total,
     }
-    judged = first.total_cost
-    if trials > 1:
-        costs = [o.total_cost for o in outcomes]
-        judged = simulate.percentile(costs, 90)
-        answer["trials"] = trials
-        answer["percentiles"] = {
-            "total_cost": {f"p{p}": money_text(simulate.percentile(costs, p)) for p in (10, 50, 90)},
-            "sent": {f"p{p}": simulate.percentile([sum(s.sent for s in o.seats.values()) for o in outcomes], p)
-                     for p in (10, 50, 90)},
-        }
+    failed = _judge(answer, outcomes, gate, whose="the team's ")
     columns = ("seat", "wanted", "sent", "packs_bought", "pack_cost", "subscription_cost", "total_cost", "expired",
                "responses", "ending_total")
     _emit(ctx, answer, "team_simulation", [*seats, total], columns)
+    if failed is not None:
+        raise failed
+
+
+def _judge(answer: dict[str, Any], outcomes: list[Any], gate: Decimal | None, whose: str = "") -> GateFailed | None:
+    """Add the trials' percentiles to `answer` (with more than one trial), and judge --max-cost: the
+    first run's total cost, or its p90 over the trials."""
+    from inmailctl.rules.simulate import percentile
+
+    judged = outcomes[0].total_cost
+    if len(outcomes) > 1:
+        costs = [o.total_cost for o in outcomes]
+        judged = percentile(costs, 90)
+        answer["trials"] = len(outcomes)
+        answer["percentiles"] = {
+            "total_cost": {f"p{p}": money_text(percentile(costs, p)) for p in (10, 50, 90)},
+            "sent": {f"p{p}": percentile([o.sent for o in outcomes], p) for p in (10, 50, 90)},
+            "responses": {f"p{p}": percentile([o.responses for o in outcomes], p) for p in (10, 50, 90)},
+        }
     if gate is not None and judged > gate:
-        what = "the team's p90 total cost" if trials > 1 else "the team's total cost"
-        raise GateFailed(f"{what} {money_text(judged)} is above --max-cost {gate}")
+        what = f"{whose}{'p90 ' if len(outcomes) > 1 else ''}total cost"
+        return GateFailed(f"{what} {money_text(judged)} is above --max-cost {gate}")
+    return None
 
 
 def _simulation(out: Any) -> dict[str, Any]:

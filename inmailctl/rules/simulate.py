@@ -231,6 +231,14 @@ class TeamOutcome(NamedTuple):
     def total_cost(self) -> Decimal:
         return money(sum((o.total_cost for o in self.seats.values()), Decimal(0)))
 
+    @property
+    def sent(self) -> int:
+        return sum(o.sent for o in self.seats.values())
+
+    @property
+    def responses(self) -> int:
+        return sum(o.responses for o in self.seats.values())
+
 
 def run_team(
     team: Team, today: date, months: int, plans: dict[str, SendingPlan], seed: int, trial: int = 0, record: bool = True
