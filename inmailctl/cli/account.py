@@ -212,7 +212,7 @@ def balance(
     if loaded.team.is_team:
         from .team import seat_figures
 
-        answer.update(seat_figures(loaded.team, loaded.seat, ctx.today))
+        answer.update(seat_figures(loaded.team, loaded.seat))
     _emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
 
 

@@ -80,7 +80,7 @@ def seat(
         if name is not None:
             raise BadInput("`seat list` takes no NAME; it lists every seat")
         loaded = _load(ctx, every=True)
-        rows = [_seat_row(loaded.team, n, ctx.today) for n in loaded.team.seats]
+        rows = [_seat_row(loaded.team, n) for n in loaded.team.seats]
         _emit(ctx, {"today": ctx.today.isoformat(), "seats": rows}, "seats", rows, SEAT_COLUMNS)
         return
     if name is None:
@@ -93,7 +93,7 @@ def seat(
         crew = change.stored.team
         if action == "add":
             change.entries.extend(team.add_seat(crew, ctx.today, name, plan or "", _billing(billing)))
-            answer = {**_balance(crew.view(name), ctx.today), **seat_figures(crew, name, ctx.today)}
+            answer = {**_balance(crew.view(name), ctx.today), **seat_figures(crew, name)}
         elif action == "remove":
             removed = team.remove_seat(crew, ctx.today, name)
             change.entries.extend(removed)
@@ -104,7 +104,7 @@ def seat(
             entry = team.set_limit(crew, ctx.today, name, _limit(limit))
             if entry is not None:
                 change.entries.append(entry)
-            answer = {**seat_figures(crew, name, ctx.today), "changed": entry is not None}
+            answer = {**seat_figures(crew, name), "changed": entry is not None}
         answer.update(action=action, dry_run=dry_run)
     _emit(ctx, answer, "seat_changed")
 
@@ -126,7 +126,7 @@ def _pool_of(crew: Team, name: str) -> str | None:
     return crew.seats[name].plan_id if crew.wallet(crew.seats[name]) is not None else None
 
 
-def _seat_row(crew: Team, name: str, today: date) -> dict[str, Any]:
+def _seat_row(crew: Team, name: str) -> dict[str, Any]:
     book = crew.seats[name]
     return {
         "seat": name,
@@ -139,19 +139,11 @@ def _seat_row(crew: Team, name: str, today: date) -> dict[str, Any]:
     }
 
 
-def seat_figures(crew: Team, name: str, today: date) -> dict[str, Any]:
+def seat_figures(crew: Team, name: str) -> dict[str, Any]:
     """What `balance` adds for a seat of a team: its name, its pool and its limit this billing cycle."""
     book = crew.view(name)
-    sent = book.sent_this_cycle
-    return {
-        "seat": name,
-        "pool": _pool_of(crew, name),
-        "limit": {
-            "limit": book.limit,
-            "sent": sent,
-            "remaining": None if book.limit is None else max(0, book.limit - sent),
-        },
-    }
+    limit = {"limit": book.limit, "sent": book.sent_this_cycle, "remaining": book.limit_left}
+    return {"seat": name, "pool": _pool_of(crew, name), "limit": limit}
 
 
 def team_balance(crew: Team, today: date) -> dict[str, Any]:
@@ -159,16 +151,16 @@ def team_balance(crew: Team, today: date) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for name in crew.active:
         book = crew.view(name)
-        sent = book.sent_this_cycle
         credits = book.spendable_total()
+        left = book.limit_left
         rows.append({
             "seat": name,
             "plan": book.plan_id,
             "pool": _pool_of(crew, name),
             "credits": credits,
             "limit": book.limit,
-            "sent_this_cycle": sent,
-            "available": credits if book.limit is None else min(credits, max(0, book.limit - sent)),
+            "sent_this_cycle": book.sent_this_cycle,
+            "available": credits if left is None else min(credits, left),
             "sent_today": book.sent_on(today),
             "daily_limit": book.plan.daily_limit,
             "next_renewal": book.next_renewal.isoformat(),

@@ -159,14 +159,12 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
             f"{recent[-book.rules.per_recipient].date + timedelta(days=window)}",
             errors.RECIPIENT_LIMIT,
         )
-    if book.limit is not None:
-        used = book.sent_this_cycle
-        if used >= book.limit:
-            raise Refusal(
-                f"this seat's limit is reached: {used} of {book.limit} InMails this billing cycle; "
-                f"it resets on {book.next_renewal} (an admin can raise it with `inmailctl seat limit`)",
-                errors.SEAT_LIMIT,
-            )
+    if book.limit_left == 0:
+        raise Refusal(
+            f"this seat's limit is reached: {book.sent_this_cycle} of {book.limit} InMails this billing cycle; "
+            f"it resets on {book.next_renewal} (an admin can raise it with `inmailctl seat limit`)",
+            errors.SEAT_LIMIT,
+        )
     block = book.next_to_spend()
     if block is None:
         raise Refusal(

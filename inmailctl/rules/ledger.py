@@ -163,6 +163,11 @@ class Book(_Record):
         return sum(count for day, count in self.daily.items() if day >= start)
 
     @property
+    def limit_left(self) -> int | None:
+        """InMails a seat's limit still allows this billing cycle; None without a limit."""
+        return None if self.limit is None else max(0, self.limit - self.sent_this_cycle)
+
+    @property
     def recent_days(self) -> int:
         """How far back sends are kept: the per-recipient window, then long enough to follow up once it
         has passed, or the credit-back window if longer."""
