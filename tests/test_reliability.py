@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import random
@@ -16,33 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import cli, files, no_space, run
 
 from inmailctl import store
 from inmailctl.cli import app
 from inmailctl.rules import snapshot
 
 BASE = date(2026, 1, 5)
-
-
-def run(*args: str) -> int:
-    """Run the CLI in this process, its output discarded; the exit code."""
-    with open(os.devnull, "w") as sink:
-        stdout, stderr = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = sink
-        try:
-            return int(app(list(args), standalone_mode=False))
-        finally:
-            sys.stdout, sys.stderr = stdout, stderr
-
-
-def files(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if not p.name.endswith(".lock")}
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "inmailctl", *args], capture_output=True, text=True, env=env, timeout=120
-    )
 
 
 def _writer(state: Path, seed: int) -> None:
@@ -146,10 +125,6 @@ def test_a_held_lock_times_out_with_exit_3(tmp_path: Path) -> None:
     assert files(tmp_path) == before
 
 
-def _fail(*_: object, **__: object) -> None:
-    raise OSError(errno.ENOSPC, "No space left on device")
-
-
 @pytest.mark.parametrize("call", ["write", "fsync", "replace", "ftruncate"])
 @pytest.mark.parametrize(
     "command",
@@ -166,7 +141,7 @@ def test_a_failing_disk_changes_nothing(
     state = tmp_path / "state.toml"
     assert run("init", "--plan", "premium", "--state", str(state), "--today", "2026-03-02") == 0
     before = files(tmp_path)
-    monkeypatch.setattr(store.os, call, _fail)
+    monkeypatch.setattr(store.os, call, no_space)
     code = app([*command, "--state", str(state), "--today", "2026-03-04"], standalone_mode=False)
     monkeypatch.undo()
     err = capsys.readouterr().err

@@ -8,7 +8,6 @@ snapshot that contradicts itself is refused before anything is written.
 from __future__ import annotations
 
 import copy
-import errno
 import json
 import os
 import random
@@ -24,6 +23,7 @@ from typing import Any
 
 import pytest
 import tomli_w
+from processes import cli, files, no_space, run
 
 from inmailctl import store
 from inmailctl.cli import app
@@ -47,32 +47,6 @@ rollover_valid_days = 90
 credit_back_days = 30
 pool = "contract"
 """
-
-
-# Small helpers, as in tests/test_reliability.py.
-def run(*args: str) -> int:
-    """Run the CLI in this process, its output discarded; the exit code."""
-    with open(os.devnull, "w") as sink:
-        stdout, stderr = sys.stdout, sys.stderr
-        sys.stdout = sys.stderr = sink
-        try:
-            return int(app(list(args), standalone_mode=False))
-        finally:
-            sys.stdout, sys.stderr = stdout, stderr
-
-
-def files(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if not p.name.endswith(".lock")}
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "inmailctl", *args], capture_output=True, text=True, env=env, timeout=120
-    )
-
-
-def _fail(*_: object, **__: object) -> None:
-    raise OSError(errno.ENOSPC, "No space left on device")
 
 
 def pod_rules(directory: Path) -> Path:
@@ -374,7 +348,7 @@ def test_a_failing_disk_changes_no_team_state(
     state = team_state(tmp_path, SAMPLE_RULES, POOLED, date(2026, 3, 2))
     capsys.readouterr()
     before = files(tmp_path)
-    monkeypatch.setattr(store.os, call, _fail)
+    monkeypatch.setattr(store.os, call, no_space)
     code = app([*command, "--state", str(state), "--today", "2026-04-04"], standalone_mode=False)
     monkeypatch.undo()
     err = capsys.readouterr().err
@@ -397,7 +371,7 @@ def test_a_failing_disk_during_the_first_team_save_writes_no_backup(
     state = tmp_path / "state.toml"
     assert run("init", "--plan", "premium", "--state", str(state), "--today", "2026-03-02") == 0
     before = files(tmp_path)
-    monkeypatch.setattr(store.os, call, _fail)
+    monkeypatch.setattr(store.os, call, no_space)
     assert run("seat", "add", "ana", "--plan", "premium", "--state", str(state), "--today", "2026-03-02") == 3
     monkeypatch.undo()
     assert files(tmp_path) == before
@@ -418,7 +392,7 @@ def test_a_disk_failing_after_the_backup_leaves_the_state_as_it_was(
     def second_fails(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
         calls.append(str(dst))
         if len(calls) == 2:
-            _fail()
+            no_space()
         real_replace(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(store.os, "replace", second_fails)
