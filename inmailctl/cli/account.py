@@ -249,7 +249,8 @@ def history(
                            "export the whole team's ledger (leave out --seat)")
         sys.stdout.write(ledger(entries, team.rules, _holder(team) if team.is_team else None))
         return
-    rows = [_public(entry, team) for entry in entries]
+    owner = team.owner if team.is_team else None
+    rows = [_public(entry, owner) for entry in entries]
     extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
     _emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
 
@@ -268,12 +269,12 @@ def _holder(team: Team) -> Callable[[Entry], str]:
     return holder
 
 
-def _public(entry: Entry, team: Team) -> dict[str, Any]:
-    """An entry as `history` shows it: the bookkeeping of --id keys stays inside; in a team, every
-    entry names its seat or its pool."""
+def _public(entry: Entry, owner: str | None) -> dict[str, Any]:
+    """An entry as `history` shows it: the bookkeeping of --id keys stays inside; in a team (whose
+    first seat is `owner`), every entry names its seat or its pool."""
     row = entry.to_json()
-    if team.is_team and "pool" not in row:
-        row = {"date": row["date"], "kind": row["kind"], "seat": team.owner, **row}
+    if owner is not None and "pool" not in row:
+        row = {"date": row["date"], "kind": row["kind"], "seat": owner, **row}
     row.pop("request", None)
     row.pop("answer", None)
     if entry.kind == "open":

@@ -450,7 +450,7 @@ def check(
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     # Like send, the state's own rulebook; without a state, --rules (or the built-in one).
     account.text(recipient, "the recipient")
-    knobs = (store.load(ctx.state).book.rules if ctx.state.exists() else store.load_rulebook(ctx.rules)).advice
+    knobs = (store.load(ctx.state).team.rules if ctx.state.exists() else store.load_rulebook(ctx.rules)).advice
     problems = advice.check_message(knobs, recipient, subject, body)
     answer = {
         "recipient": recipient,
