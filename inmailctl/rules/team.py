@@ -94,8 +94,9 @@ class Team(_Record):
         pool.members += 1
 
     def wallet(self, book: Book) -> Book | None:
-        """The pool whose credits `book` spends, or None when it has its own."""
-        return self.pools.get(book.plan_id) if book.rules.plan(book.plan_id).pool is not None else None
+        """The pool whose credits `book` spends, or None when it has its own (only pooled plans have a
+        pool, opened by their first seat)."""
+        return self.pools.get(book.plan_id)
 
     def view(self, name: str) -> Book:
         """The seat as the account rules see it: its own book, or its sends joined with its pool's credits."""
