@@ -182,24 +182,16 @@ def read(data: Any, source: str) -> tuple[Team, str, int]:
     journal = top.text("journal")
     journal_bytes = top.integer("journal_bytes")
     rules = parse_rulebook(top.table["rules"], source, "rules", _CODE)
-    owner = seat_name_in(top, "owner") if "owner" in top.table else OWNER
+    owner = _seat_name_in(top, "owner") if "owner" in top.table else OWNER
     team = Team(owner, {owner: _book(top, rules)})
-    for kind in ("seats", "pools"):
-        if kind not in top.table:
-            continue
-        tables = top.sub(kind)
-        for name in tables.table:
-            reader = tables.sub(name)
-            if kind == "seats":
-                if name == owner or not is_seat_name(name):
-                    tables.fail(tables.key(name), "is not a seat name, or names the owner twice")
-                reader.only(_BOOK)
-                team.seats[name] = _book(reader, rules)
-            else:
-                if not rules.has_plan(name) or rules.plan(name).pool is None:
-                    tables.fail(tables.key(name), f"'{name}' is not a pooled plan in the state's rulebook")
-                reader.only(_BOOK)
-                team.pools[name] = _book(reader, rules, pool=True)
+    for name, reader in _tables(top, "seats"):
+        if name == owner or not is_seat_name(name):
+            reader.fail(reader.path, "is not a seat name, or names the owner twice")
+        team.seats[name] = _book(reader, rules)
+    for name, reader in _tables(top, "pools"):
+        if not rules.has_plan(name) or rules.plan(name).pool is None:
+            reader.fail(reader.path, f"'{name}' is not a pooled plan in the state's rulebook")
+        team.pools[name] = _book(reader, rules, pool=True)
     for plan, pool in team.pools.items():
         members = sum(1 for b in team.seats.values() if b.plan_id == plan and b.removed_on is None)
         if pool.members != members:
@@ -210,7 +202,18 @@ def read(data: Any, source: str) -> tuple[Team, str, int]:
     return team, journal, journal_bytes
 
 
-def seat_name_in(reader: _Reader, name: str) -> str:
+def _tables(top: _Reader, kind: str) -> list[tuple[str, _Reader]]:
+    """The `[seats.NAME]` or `[pools.PLAN]` tables, each with a reader that allows an account's keys only."""
+    if kind not in top.table:
+        return []
+    tables = top.sub(kind)
+    readers = [(name, tables.sub(name)) for name in tables.table]
+    for _, reader in readers:
+        reader.only(_BOOK)
+    return readers
+
+
+def _seat_name_in(reader: _Reader, name: str) -> str:
     value = reader.text(name)
     if not is_seat_name(value):
         reader.fail(reader.key(name), f"is not a seat name: {value!r}")
