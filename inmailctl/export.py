@@ -39,6 +39,14 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
     def cash(amount: str) -> str:
         return f"{money_text(money(amount))} {currency}"
 
+    def subscription(entry: Entry, billing: str, seats: int, note: str) -> None:
+        """The plan's price for `seats` seats, paid when a cycle's allowance (or a joining seat's) comes."""
+        plan = rules.plan(entry.data["plan"])
+        price = plan.under(billing).price * seats
+        if price:
+            move(entry, f"subscription: {plan.name}, {billing} billing{note}",
+                 ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))
+
     for entry in entries:
         d = entry.data
         kind = entry.kind
@@ -57,23 +65,14 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
                      (source, credits(-d["credits"])))
             if kind == "allowance":
                 seats = d.get("seats", 1)  # a pool's allowance is paid for each of its seats
-                plan = rules.plan(d["plan"])
-                billing = billings.get(owner, "annual")
-                price = plan.under(billing).price * seats
-                if price:
-                    each = f", {seats} seats" if seats != 1 else ""
-                    move(entry, f"subscription: {plan.name}, {billing} billing{each}",
-                         ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))
+                subscription(entry, billings.get(owner, "annual"), seats, f", {seats} seats" if seats != 1 else "")
             if kind == "purchase":
                 move(entry, f"pack of {d['credits']} credits", ("expenses:inmail:packs", cash(d["cost"])),
                      ("assets:cash", cash("-" + d["cost"])))
         elif kind == "top-up":  # a seat joining a pool mid-cycle adds (and pays for) its month's credits
             move(entry, f"top-up of {d['credits']} credits for a joining seat",
                  (f"{assets}allowance", credits(d["credits"])), ("income:inmail:allowance", credits(-d["credits"])))
-            price = rules.plan(d["plan"]).under(billings.get(owner, "annual")).price
-            if price:
-                move(entry, f"subscription: {rules.plan(d['plan']).name}, a joining seat",
-                     ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))
+            subscription(entry, billings.get(owner, "annual"), 1, ", a joining seat")
         elif kind == "send":
             move(entry, f"InMail to {_text(d['recipient'])}", ("expenses:inmail:sent", credits(1)),
                  (f"{assets}{d['block_kind']}", credits(-1)))
