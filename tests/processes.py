@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import errno
 import os
+import random
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from inmailctl import store
 from inmailctl.cli import app
 
 
@@ -37,3 +42,23 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def no_space(*_: object, **__: object) -> None:
     """A stand-in for a system call on a full disk."""
     raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def killed_during(rng: random.Random, at_most: float, write: Callable[..., object], *args: object) -> None:
+    """Fork a child that runs `write(*args)`, and SIGKILL it after a random moment of up to `at_most`
+    seconds."""
+    pid = os.fork()
+    if pid == 0:  # the child writes until it is killed (or finishes)
+        try:
+            write(*args)
+        finally:
+            os._exit(0)
+    time.sleep(rng.uniform(0.0, at_most))
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def journal_torn(state: Path) -> bool:
+    """Whether the journal holds bytes past what the snapshot committed: a save cut off midway."""
+    stored = store.load(state)
+    return stored.journal_path.stat().st_size > stored.journal_bytes

@@ -6,16 +6,14 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import cli, files, no_space, run
+from processes import cli, files, journal_torn, killed_during, no_space, run
 
 from inmailctl import store
 from inmailctl.cli import app
@@ -50,19 +48,9 @@ def test_killed_writers_never_leave_a_broken_state(tmp_path: Path) -> None:
     rng = random.Random(2026)
     kills = mid_save = 0
     for round_ in range(200):
-        pid = os.fork()
-        if pid == 0:  # the child writes until it is killed
-            try:
-                _writer(state, round_)
-            finally:
-                os._exit(0)
-        time.sleep(rng.uniform(0.0, 0.05))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        killed_during(rng, 0.05, _writer, state, round_)
         kills += 1
-        stored = store.load(state)
-        torn = stored.journal_path.stat().st_size > stored.journal_bytes
-        mid_save += torn or any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
+        mid_save += journal_torn(state) or any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
         assert run("verify", "--state", str(state)) == 0, f"after kill {kills}"
     assert kills == 200
     assert mid_save > 0, "no kill landed inside a save: the loop proves nothing"

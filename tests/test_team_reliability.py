@@ -12,10 +12,8 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import tomllib
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any
 
 import pytest
 import tomli_w
-from processes import cli, files, no_space, run
+from processes import cli, files, journal_torn, killed_during, no_space, run
 
 from inmailctl import store
 from inmailctl.cli import app
@@ -133,22 +131,12 @@ def test_killed_team_writers_never_leave_a_broken_state(tmp_path: Path) -> None:
     rng = random.Random(2027)
     kills = mid_save = 0
     for round_ in range(80):
-        pid = os.fork()
-        if pid == 0:  # the child writes until it is killed
-            try:
-                _team_writer(state, round_)
-            finally:
-                os._exit(0)
-        time.sleep(rng.uniform(0.0, 0.06))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        killed_during(rng, 0.06, _team_writer, state, round_)
         kills += 1
-        stored = store.load(state)
-        torn = stored.journal_path.stat().st_size > stored.journal_bytes
-        mid_save += torn or bool(leftovers(directory))
+        mid_save += journal_torn(state) or bool(leftovers(directory))
         assert run("verify", "--state", str(state)) == 0, f"after kill {kills}"
         # The next write (one of the four first seats never goes away) leaves nothing behind.
-        today = stored.team.clock.isoformat()
+        today = store.load(state).team.clock.isoformat()
         seat = ("main", "solo", "ana", "bob")[round_ % 4]
         assert run("grant", "1", "--reason", "tidy", "--seat", seat, "--state", str(state), "--today", today) == 0
         assert leftovers(directory) == [], f"after kill {kills}"
@@ -181,18 +169,10 @@ def test_a_kill_during_the_first_team_save_leaves_the_old_state_or_the_new_one(t
         directory = tmp_path / f"round-{round_}"
         shutil.copytree(template, directory)
         state = directory / "state.toml"
-        pid = os.fork()
-        if pid == 0:
-            try:
-                run("seat", "add", "ana", "--plan", "premium", "--state", str(state), "--today", "2026-03-03")
-            finally:
-                os._exit(0)
-        time.sleep(rng.uniform(0.0, 0.03))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        stored = store.load(state)
+        killed_during(rng, 0.03, run, "seat", "add", "ana", "--plan", "premium", "--state", str(state),
+                      "--today", "2026-03-03")
         backup = directory / "state.toml.bak"
-        if leftovers(directory) or stored.journal_path.stat().st_size > stored.journal_bytes:
+        if leftovers(directory) or journal_torn(state):
             outcomes["mid-save"] += 1
         if state.read_bytes() == old:
             outcomes["old"] += 1
