@@ -27,7 +27,7 @@ def _table(*columns: str, title: str | None = None) -> Table:
     for index, column in enumerate(columns):
         numeric = column.lower() in {"credits", "granted", "remaining", "price", "limit", "daily", "count",
                                      "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent",
-                                     "replied", "rate", "spent", "per reply", "days", "follow-ups"}
+                                     "replied", "declined", "rate", "spent", "per reply", "days", "follow-ups"}
         table.add_column(column, justify="right" if numeric else "left", no_wrap=index == 0)
     return table
 
@@ -372,11 +372,11 @@ def team_statistics(answer: dict[str, Any]) -> None:
 
 
 def _statistics(first: str, rows: list[dict[str, Any]], title: str) -> None:
-    table = _table(first, "Sent", "Replied", "Rate", "Spent", "Per reply", title=title)
+    table = _table(first, "Sent", "Replied", "Declined", "Rate", "Spent", "Per reply", title=title)
     for row in rows:
         rate = "-" if row["response_rate"] is None else f"{row['response_rate']:.0%}"
-        table.add_row(row[first.lower()], str(row["sent"]), str(row["replied"]), rate, row["spent"],
-                      row["cost_per_reply"] or "-")
+        table.add_row(row[first.lower()], str(row["sent"]), str(row["replied"]), str(row["declined"]), rate,
+                      row["spent"], row["cost_per_reply"] or "-")
     out.print(table)
 
 

@@ -33,7 +33,7 @@ from inmailctl.rules.dates import (
 )
 from inmailctl.rules.errors import BadInput, FileProblem, Refusal
 from inmailctl.rules.ledger import Book, Entry
-from inmailctl.rules.rulebook import Pack, Plan, Rulebook, money
+from inmailctl.rules.rulebook import ANNUAL, MONTHLY, Pack, Plan, Rulebook, money
 from inmailctl.store import load_rulebook
 
 # ---------------------------------------------------------------------------------------------
@@ -664,11 +664,18 @@ def allowance_forfeited(acct: Account) -> None:
 
 
 @pytest.mark.parametrize("block_gone", [bonus_expired, allowance_forfeited])
-def test_no_credit_back_when_the_block_is_gone(block_gone: Callable[[Account], None]) -> None:
+def test_a_credit_whose_block_is_gone_comes_back_to_the_current_allowance(
+    block_gone: Callable[[Account], None],
+) -> None:
     acct = Account(BACK, "back", D)
     block_gone(acct)
+    held = acct.book.spendable_total()
     entry = acct.reply(D + timedelta(days=3), "ann")
-    assert entry is not None and entry.data["returned"] is False
+    assert entry is not None and entry.data["returned"] is True
+    assert entry.data["to"] == acct.book.allowance != entry.data["block"]
+    allowance = acct.book.blocks[acct.book.allowance]
+    assert allowance.remaining == allowance.granted and acct.book.spendable_total() == held + 1
+    assert Book.replay(acct.entries) == acct.book
 
 
 def test_a_second_reply_is_a_no_op() -> None:
@@ -1273,7 +1280,7 @@ AUTO_BUY = [
     pytest.param("sent", 69, id="every wanted InMail sent"),
     pytest.param("packs_bought", 7, id="7 packs cover 69 - 5"),
     pytest.param("pack_cost", Decimal("70.00"), id="pack cost"),
-    pytest.param("total_cost", Decimal("99.99"), id="total cost"),
+    pytest.param("total_cost", Decimal("429.88"), id="total cost: the year paid up front and the packs"),
     pytest.param("ending_total", 5 + 70 - 69, id="credits left"),
     pytest.param("refused", Counter(), id="nothing refused"),
 ]
@@ -1325,14 +1332,45 @@ def test_a_run_simulates_every_day_of_its_window(today: str, months: int, days: 
 @pytest.mark.parametrize(
     ("plan_id", "months", "cost"),
     [
-        ("premium", 1, "29.99"),
-        ("premium", 3, "89.97"),
+        ("premium", 1, "359.88"),  # annual billing: the year's twelve months, paid the day it starts
+        ("premium", 3, "359.88"),
+        ("premium", 12, "359.88"),
+        ("premium", 13, "719.76"),  # the second year starts inside the window
         ("recruiter", 12, "1919.40"),
         ("basic", 2, "0.00"),
     ],
 )
-def test_subscription_cost_is_price_times_months(plan_id: str, months: int, cost: str) -> None:
+def test_subscription_cost_is_the_terms_starting_in_the_window(plan_id: str, months: int, cost: str) -> None:
     assert simulated(plan_id, per_day=0, months=months).subscription_cost == Decimal(cost)
+
+
+TERMS = rulebook(plan("p", 5, price="10.00"), plan("basic", 0, price="0.00", can_send=False))
+TERMS = TERMS._replace(plans=(TERMS.plans[0]._replace(monthly_billing_price=Decimal("12.00")), TERMS.plans[1]))
+
+
+@pytest.mark.parametrize(
+    ("billing", "start", "cancel_on", "months", "cost"),
+    [
+        pytest.param(ANNUAL, "2026-03-02", None, 12, "120.00", id="annual from its first day"),
+        pytest.param(ANNUAL, "2026-03-03", None, 12, "120.00", id="annual, the second year's first day is inside"),
+        pytest.param(ANNUAL, "2026-04-15", None, 3, "0.00", id="annual, mid-year: already paid"),
+        pytest.param(ANNUAL, "2027-03-02", None, 1, "120.00", id="annual, on the anniversary"),
+        pytest.param(ANNUAL, "2026-03-10", "2026-03-10", 13, "0.00", id="annual, cancelled: no second year"),
+        pytest.param(MONTHLY, "2026-03-02", None, 3, "36.00", id="monthly, three cycles"),
+        pytest.param(MONTHLY, "2026-03-15", None, 1, "12.00", id="monthly from mid-cycle: one billing day"),
+        pytest.param(MONTHLY, "2026-03-10", "2026-03-10", 1, "0.00", id="monthly, cancelled before the renewal"),
+    ],
+)
+def test_charges_due_in_a_window_follow_the_billing_term(
+    billing: str, start: str, cancel_on: str | None, months: int, cost: str
+) -> None:
+    book, _ = account.open_account(TERMS, "p", d("2026-03-02"), billing)
+    if cancel_on is not None:
+        account.advance(book, d(cancel_on))
+        account.cancel(book, d(cancel_on))
+    account.advance(book, d(start))
+    first, last = simulate.window(d(start), months)
+    assert account.charges_due(book, first, last) == Decimal(cost)
 
 
 @pytest.mark.parametrize(

@@ -329,12 +329,18 @@ class Shadow:
         assert not sent.replied, "a second reply entry for one InMail"
         assert d["sent"] == sent.date.isoformat() and d["block"] == sent.block
         back = self.plan.credit_back_days
-        block = self.blocks[sent.block]
-        expected = back > 0 and (e.date - sent.date).days <= back and block.alive
+        answered = date.fromisoformat(d.get("on", e.date.isoformat()))
+        expected = back > 0 and (answered - sent.date).days <= back
         assert d["returned"] == expected, f"reply returned={d['returned']}, expected {expected}"
         sent.replied = True
         if d["returned"]:
-            assert block.until >= e.date, "credit returned to an expired block"
+            # Back to its own block while that is usable, else into the current allowance, which grows.
+            own = self.blocks[sent.block]
+            block = own if own.alive else self.blocks[self.allowance]
+            assert d.get("to", sent.block) == block.id, f"credit returned to {d.get('to')}, expected {block.id}"
+            assert block.alive and block.until >= e.date, "credit returned to an expired block"
+            if block is not own:
+                block.granted += 1
             block.remaining += 1
             self.returned += 1
 
@@ -536,8 +542,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.attempt(lambda: account.reply(self.book, self.today, recipient, earlier), "never-sent", BadInput)
         else:
             back = self.book.plan.credit_back_days
-            live = self.shadow.blocks[latest.block].alive
-            returns = not was_replied and back > 0 and (self.today - latest.date).days <= back and live
+            returns = not was_replied and back > 0 and (self.today - latest.date).days <= back
             total = self.book.spendable_total()
             entry = self.attempt(lambda: account.reply(self.book, self.today, recipient, earlier), None)
             assert (entry is None) == was_replied, "a repeat reply must be a no-op, a first reply recorded"

@@ -156,6 +156,7 @@ class SWallet:
     """Credits as the entries move them: a seat's own, or a pool's."""
 
     blocks: dict[int, SBlock] = field(default_factory=dict)
+    allowance: int = 0  # the current allowance's block, where a credit whose own block is gone comes back
     granted: int = 0
     spent: int = 0
     returned: int = 0
@@ -258,6 +259,7 @@ class TeamMachine(RuleBasedStateMachine):
             if kind == "allowance":
                 assert seat is None or not self.seats[seat].pooled, "a pooled seat got an allowance of its own"
                 self.check_allowance(key, e)
+                w.allowance = d["block"]
         elif kind == "top-up":
             assert key[0] == "pool", "only a pool is topped up"
             plan = billed(self.rules, plan_id, self.pools[plan_id].billing)
@@ -272,8 +274,11 @@ class TeamMachine(RuleBasedStateMachine):
             w.spent += 1
         elif kind == "reply":
             if d["returned"]:
-                assert d["block"] in w.blocks, f"a credit returned to block {d['block']}, gone from {key}"
-                w.blocks[d["block"]].remaining += 1
+                # Back to its own block while that is live, else into the current allowance, which grows.
+                target = d["block"] if d["block"] in w.blocks else w.allowance
+                assert d.get("to", d["block"]) == target, f"a credit returned to {d.get('to')}, not {target} in {key}"
+                assert target in w.blocks, f"a credit returned to block {target}, gone from {key}"
+                w.blocks[target].remaining += 1
                 w.returned += 1
         elif kind in ("expire", "forfeit"):
             b = w.blocks.pop(d["block"], None)
@@ -636,8 +641,7 @@ class TeamMachine(RuleBasedStateMachine):
                 assert produced == [], "a second reply to one InMail must record nothing"
             else:
                 back = self.rules.plan(self.seats[name].plan).credit_back_days
-                live = latest.block in self.wallets[self.wallet_key(name)].blocks
-                returns = back > 0 and (answered - latest.date).days <= back and live
+                returns = back > 0 and (answered - latest.date).days <= back  # whatever became of its block
                 assert [e.kind for e in produced] == ["reply"]
                 assert produced[0].data["returned"] == returns, f"returned={produced[0].data['returned']}"
                 assert produced[0].data["block"] == latest.block

@@ -370,6 +370,9 @@ def where(
 @commands.command(rich_help_panel="Account")
 def stats(
     every: AllOpt = False,
+    accrued: Annotated[
+        bool, typer.Option("--accrued", help="Spread each subscription payment over the months it pays for.")
+    ] = False,
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
@@ -382,8 +385,10 @@ def stats(
 ) -> None:
     """Show InMails sent, answered, the response rate and the cost per reply, by month and overall.
 
-    Cost is the money actually paid: each billing cycle's subscription and every pack bought. A reply
-    counts in the month of the InMail it answers.
+    Cost is the money actually paid, when it is paid: the subscription at the start of each term (a
+    year up front on annual billing) and every pack bought. --accrued spreads each subscription payment
+    evenly over the months it pays for, up to this month. A reply counts in the month of the InMail it
+    answers; declines are answers too, counted apart.
 
     \b
     Example:
@@ -397,17 +402,22 @@ def stats(
     if every:
         from .team import TEAM_STATS_COLUMNS, team_statistics
 
-        summary = team_statistics(crew, entries)
+        summary = team_statistics(crew, entries, _accrued_through(ctx, accrued))
         _emit(ctx, summary, "team_statistics", [*summary["seats"], summary["total"]], TEAM_STATS_COLUMNS)
         return
     if crew.is_team:
         entries = crew.paid_by(entries, loaded.seat)
-    months = advice.statistics(entries, crew.rules, loaded.book.billing)
+    months = advice.statistics(entries, crew.rules, loaded.book.billing, _accrued_through(ctx, accrued))
     rows = [_month(m) for m in months]
     overall = _month(advice.total(months))
-    answer = {"currency": crew.rules.currency, "months": rows, "total": overall}
-    columns = ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply")
+    answer = {"currency": crew.rules.currency, "accrued": accrued, "months": rows, "total": overall}
+    columns = ("month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply")
     _emit(ctx, answer, "statistics", rows + [overall], columns)
+
+
+def _accrued_through(ctx: Context, accrued: bool) -> str | None:
+    """The last month a subscription's money is spread into, with --accrued: this one."""
+    return ctx.today.isoformat()[:7] if accrued else None
 
 
 def _month(month: advice.Month) -> dict[str, Any]:
@@ -416,6 +426,7 @@ def _month(month: advice.Month) -> dict[str, Any]:
         "month": month.month,
         "sent": month.sent,
         "replied": month.replied,
+        "declined": month.declined,
         "response_rate": None if rate is None else round(rate, 4),
         "spent": money_text(month.spent),
         "cost_per_reply": None if month.cost_per_reply is None else money_text(month.cost_per_reply),

@@ -381,14 +381,14 @@ class Loaded:
         return self.stored.team
 
 
-def _load(ctx: Context, writing: bool = False, every: bool = False) -> Loaded:
+def _load(ctx: Context, writing: bool = False, every: bool = False, advance: bool = True) -> Loaded:
     """The state brought up to today in memory (a read-only command never writes it), with its seat:
     the one --seat names, or the state's only one. A command about `every` seat needs none (its
-    `seat` is then the owner)."""
+    `seat` is then the owner). Without `advance` the command brings it up to today itself."""
     stored = store.load(ctx.state)
     store.check_today(stored.team, ctx.today, ctx.state)
     store.tidy_if_idle(stored)
-    catch_up = stored.team.advance(ctx.today)
+    catch_up = stored.team.advance(ctx.today) if advance else []
     seat = stored.team.owner if every else stored.team.select(ctx.seat, writing)
     return Loaded(stored, seat, stored.team.view(seat), catch_up)
 
@@ -397,10 +397,13 @@ class Change:
     """What a writing command works on: the state as loaded, its seat's book brought up to today, and
     the entries the command adds."""
 
-    __slots__ = ("stored", "book", "entries", "seat")
+    __slots__ = ("stored", "book", "entries", "seat", "catch_up", "after")
 
-    def __init__(self, stored: store.Stored, book: Book, entries: list[Entry], seat: str) -> None:
+    def __init__(self, stored: store.Stored, book: Book, entries: list[Entry], seat: str,
+                 catch_up: list[Entry] | None = None) -> None:
         self.stored, self.book, self.entries, self.seat = stored, book, entries, seat
+        self.catch_up = catch_up or []  # renewals and expiries due before the command's entries ...
+        self.after: list[Entry] = []  # ... and after them (each already naming its seat or pool)
 
     def key(self, key: str | None, request: str) -> dict[str, Any] | None:
         """The first answer when --id `key` was used for this same request before, else None."""
@@ -419,24 +422,26 @@ class Change:
 
 
 @contextmanager
-def _change(ctx: Context, dry_run: bool = False, every: bool = False) -> Iterator[Change]:
+def _change(ctx: Context, dry_run: bool = False, every: bool = False, advance: bool = True) -> Iterator[Change]:
     """Lock, load, bring up to today, let the command add entries, then save them all at once.
 
     Nothing is written when the body raises, when it adds no entry of its own (a no-op), or for a
-    dry run (which takes no lock). A command about the team rather than one seat passes `every`.
+    dry run (which takes no lock). A command about the team rather than one seat passes `every`; one
+    that brings the state up to today itself passes `advance=False` and fills `catch_up` and `after`.
     """
     if dry_run:
-        loaded = _load(ctx, writing=True, every=every)
-        yield Change(loaded.stored, loaded.book, [], loaded.seat)
+        loaded = _load(ctx, writing=True, every=every, advance=advance)
+        yield Change(loaded.stored, loaded.book, [], loaded.seat, loaded.catch_up)
         return
     store.require(ctx.state)
     with store.locked(ctx.state):
-        loaded = _load(ctx, writing=True, every=every)
-        change = Change(loaded.stored, loaded.book, [], loaded.seat)
+        loaded = _load(ctx, writing=True, every=every, advance=advance)
+        change = Change(loaded.stored, loaded.book, [], loaded.seat, loaded.catch_up)
         yield change
         if change.entries:
             team = loaded.team
-            store.save(loaded.stored, team, loaded.catch_up + [team.tag(change.seat, e) for e in change.entries])
+            own = [team.tag(change.seat, e) for e in change.entries]
+            store.save(loaded.stored, team, change.catch_up + own + change.after)
 
 
 def _request(command: str, **arguments: Any) -> str:

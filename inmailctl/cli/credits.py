@@ -11,6 +11,7 @@ from inmailctl import store
 from inmailctl.rules import account, advice
 from inmailctl.rules.errors import TRANSFER_NOT_ALLOWED, BadInput, Refusal
 from inmailctl.rules.ledger import Book, Entry
+from inmailctl.rules.team import record_reply
 
 from .base import (
     PROGRESS_ROWS,
@@ -297,6 +298,10 @@ def reply(
     on: Annotated[
         str | None, typer.Option("--on", help="The day the answer came, when noted late [default: today].")
     ] = None,
+    declined: Annotated[
+        bool, typer.Option("--declined", help="They declined: it still counts as an answer and returns the credit.")
+    ] = False,
+    accepted: Annotated[bool, typer.Option("--accepted", help="They accepted or wrote back (the default).")] = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -307,29 +312,36 @@ def reply(
 ) -> None:
     """Record that RECIPIENT answered their latest InMail; on plans with credit back, the credit returns.
 
+    Accepting, declining (--declined) and writing back are all answers: each returns the credit inside
+    the plan's window, to the block it came from or, if that block is gone, to the current allowance.
     Replying twice to the same InMail changes nothing. An answer noted late takes --on DATE: the credit
-    comes back when that date is inside the plan's window.
+    comes back when that date is inside the window, as if it had been recorded that day.
 
     \b
     Example:
       inmailctl reply "Ada Lovelace"
+      inmailctl reply "Grace Hopper" --declined --on 2026-03-02
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
-    with _change(ctx) as change:
-        book = change.book
-        answered = _date_option(on, "--on") if on is not None else ctx.today
+    if declined and accepted:
+        raise BadInput("--accepted and --declined contradict each other; give one")
+    answered = _date_option(on, "--on") if on is not None else None
+    with _change(ctx, advance=False) as change:
         earlier = None
-        remembered = book.recent.get(recipient, [])
-        if not remembered or remembered[0].date > answered:  # too old for the snapshot: ask the journal
-            earlier = store.find_latest_send(change.stored, recipient, answered, change.seat)
-        entry = account.reply(book, ctx.today, recipient, earlier, answered)
+        remembered = change.book.recent.get(recipient, [])
+        day = answered or ctx.today
+        if not remembered or remembered[0].date > day:  # too old for the snapshot: ask the journal
+            earlier = store.find_latest_send(change.stored, recipient, day, change.seat)
+        change.catch_up, entry, change.after = record_reply(
+            change.stored.team, change.seat, ctx.today, recipient, earlier, answered, declined
+        )
         if entry is not None:
             change.entries.append(entry)
     answer = {
         "recipient": recipient,
         "recorded": entry is not None,
         "returned": bool(entry and entry.data["returned"]),
-        "total": book.spendable_total(),
+        "total": change.book.spendable_total(),
     }
     _emit(ctx, answer, "replied")
 

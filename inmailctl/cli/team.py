@@ -179,18 +179,20 @@ TEAM_BALANCE_COLUMNS = ("seat", "plan", "pool", "credits", "limit", "sent_this_c
                         "daily_limit", "next_renewal")
 
 
-def team_statistics(crew: Team, entries: list[Any]) -> dict[str, Any]:
+def team_statistics(crew: Team, entries: list[Any], accrued_through: str | None = None) -> dict[str, Any]:
     """Sent, answered and money paid per seat (removed seats too; a pooled seat pays its share of its
     pool), and for the whole team."""
     rows = []
     for name, book in crew.seats.items():
-        figures = advice.total(advice.statistics(crew.paid_by(entries, name), crew.rules, book.billing))
+        figures = advice.total(advice.statistics(crew.paid_by(entries, name), crew.rules, book.billing,
+                                                 accrued_through))
         rows.append(_stat_row(name, figures))
     whole = advice.Month(
-        "total", sum(r["sent"] for r in rows), sum(r["replied"] for r in rows),
+        "total", sum(r["sent"] for r in rows), sum(r["replied"] for r in rows), sum(r["declined"] for r in rows),
         money(sum((money(r["spent"]) for r in rows), money(0))),
     )
-    return {"currency": crew.rules.currency, "seats": rows, "total": _stat_row("total", whole)}
+    return {"currency": crew.rules.currency, "accrued": accrued_through is not None, "seats": rows,
+            "total": _stat_row("total", whole)}
 
 
 def _stat_row(name: str, figures: advice.Month) -> dict[str, Any]:
@@ -199,11 +201,12 @@ def _stat_row(name: str, figures: advice.Month) -> dict[str, Any]:
         "seat": name,
         "sent": figures.sent,
         "replied": figures.replied,
+        "declined": figures.declined,
         "response_rate": None if rate is None else round(rate, 4),
         "spent": money_text(figures.spent),
         "cost_per_reply": None if figures.cost_per_reply is None else money_text(figures.cost_per_reply),
     }
 
 
-TEAM_STATS_COLUMNS = ("seat", "sent", "replied", "response_rate", "spent", "cost_per_reply")
+TEAM_STATS_COLUMNS = ("seat", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply")
 

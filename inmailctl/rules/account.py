@@ -7,13 +7,14 @@ so a failed command leaves the book (and the caller's file) as it was.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from . import errors
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
 from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
-from .rulebook import ANNUAL, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money_text
+from .rulebook import ANNUAL, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money, money_text
 
 DEFAULT_GRANT_DAYS = 90
 
@@ -103,6 +104,20 @@ def advance(book: Book, today: date) -> list[Entry]:
                 _record(book, Entry(due, "expire", lot(block)), entries)
         if renewing:
             _record(book, allowance_entry(book, due, book.plan, book.cycle + 1), entries)
+
+
+def charges_due(book: Book, start: date, end: date) -> Decimal:
+    """The subscription money falling due from `start` to `end`, both included: on the first day of each
+    of the plan's terms (counted from its billing day), a whole term's price, until a pending
+    cancellation takes effect. A pooled seat pays its own seat's price on the pool's billing days."""
+    plan, anchor = book.plan, book.cycle_start
+    cycle = max(0, (start.year - anchor.year) * 12 + start.month - anchor.month - 1)
+    due = money(0)
+    while (day := renewal(anchor, cycle)) <= end and (book.ends_on is None or day < book.ends_on):
+        if day >= start:
+            due += plan.charge(cycle)
+        cycle += 1
+    return due
 
 
 def lot(block: Block) -> dict[str, Any]:
@@ -225,13 +240,22 @@ def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = 
 
 
 def reply(
-    book: Book, today: date, recipient: str, earlier: Sent | None = None, on: date | None = None
+    book: Book,
+    today: date,
+    recipient: str,
+    earlier: Sent | None = None,
+    on: date | None = None,
+    declined: bool = False,
+    noted: date | None = None,
 ) -> Entry | None:
     """Record an answer to the latest InMail to `recipient`; the credit comes back inside the window.
 
-    `on` is the day the answer came (default today), for answers noted late: the credit-back window is
-    measured to it. `earlier` is the latest send to `recipient` found in the full history, for a send
-    too old for the book to remember. Returns None when that InMail already has its reply.
+    An answer is any response: accepting, declining or writing back all return the credit, whatever
+    became of the block it was spent from (see `credit_back_block`). `on` is the day the answer came
+    (default today), for answers noted late: the credit-back window is measured to it. `earlier` is the
+    latest send to `recipient` found in the full history, for a send too old for the book to remember.
+    `noted` is the later day an answer recorded on its own day (`today`) was typed in. Returns None
+    when that InMail already has its reply.
     """
     answered = today if on is None else on
     if answered > today:
@@ -249,11 +273,27 @@ def reply(
         return None
     days = (answered - sent.date).days
     back = book.plan.credit_back_days
-    returned = back > 0 and days <= back and sent.block in book.blocks
-    data = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block, "returned": returned}
+    returned = back > 0 and days <= back
+    data: dict[str, Any] = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block,
+                            "returned": returned}
+    if returned:
+        to = credit_back_block(book, sent.block)
+        if to != sent.block:
+            data["to"] = to
+    if declined:
+        data["declined"] = True
     if on is not None:
         data["on"] = answered.isoformat()
+    if noted is not None:  # recorded on the answer's own day, later
+        data["noted"] = noted.isoformat()
     return _record(book, Entry(today, "reply", data))
+
+
+def credit_back_block(book: Book, spent_from: int) -> int:
+    """Where a returned credit goes: back to the block it was spent from while that block is usable,
+    else into the current allowance (the pool's, for a pooled seat), usable until the cycle ends and
+    rolling over, within the cap, as the rest of the allowance does."""
+    return spent_from if spent_from in book.blocks else book.allowance
 
 
 def switch(book: Book, today: date, plan_id: str) -> list[Entry]:

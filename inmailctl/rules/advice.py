@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from .ledger import Book, Entry, Sent
-from .rulebook import ANNUAL, Advice, Rulebook, money, per
+from .rulebook import ANNUAL, BILLING_DAY, Advice, Rulebook, money, per
 
 # Subjects that say nothing about why the InMail was sent.
 VAGUE_SUBJECTS = frozenset(
@@ -222,10 +222,11 @@ def _runs_out(book: Book, today: date, sent: int, days: int) -> date | None:
 
 
 class Month(_Fields):
-    __slots__ = ("month", "sent", "replied", "spent")
+    __slots__ = ("month", "sent", "replied", "declined", "spent")
     month: str  # YYYY-MM
     sent: int
-    replied: int
+    replied: int  # every answer, declines included
+    declined: int  # answers that declined
     spent: Decimal  # subscription and packs paid in the month
 
     @property
@@ -237,18 +238,21 @@ class Month(_Fields):
         return per(self.spent, self.replied)
 
 
-def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL) -> list[Month]:
+def statistics(
+    entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL, accrued_through: str | None = None
+) -> list[Month]:
     """Sent, answered and money spent per calendar month, from the whole ledger (or one seat's part).
 
-    A reply counts in the month of the InMail it answers; money counts when it is paid: a plan's price
-    at each billing cycle's start (its allowance; a pool's is paid for each of its seats, and a seat's
-    `share` of it is one seat's price), and a pack's price when bought.
+    A reply counts in the month of the InMail it answers; money counts when it is paid: a subscription
+    at the start of each term (see `subscription_paid`), and a pack's price when bought. With
+    `accrued_through` (a YYYY-MM month) a subscription's money is spread evenly over the months it pays
+    for instead, up to that month: a year paid up front counts a twelfth in each of its months.
     """
     months: dict[str, list[Any]] = {}
     sent_month: dict[str, list[str]] = {}  # recipient -> months of their InMails, oldest first
 
     def row(month: str) -> list[Any]:
-        return months.setdefault(month, [0, 0, money(0)])
+        return months.setdefault(month, [0, 0, 0, money(0)])
 
     for entry in entries:
         month = entry.date.isoformat()[:7]
@@ -259,15 +263,49 @@ def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL)
             row(month)[0] += 1
             sent_month.setdefault(d["recipient"], []).append(month)
         elif entry.kind == "reply":
-            answered = d.get("sent", entry.date.isoformat())[:7]
-            row(answered)[1] += 1
-        elif entry.kind == "allowance":
-            row(month)[2] += rules.plan(d["plan"]).under(billing).price * d.get("seats", 1)
-        elif entry.kind == "share":  # one seat's part of a pool's subscription (see Team.paid_by)
-            row(month)[2] += rules.plan(d["plan"]).under(billing).price
+            answered = row(d.get("sent", entry.date.isoformat())[:7])
+            answered[1] += 1
+            answered[2] += bool(d.get("declined"))
+        elif entry.kind in ("allowance", "bill", "share"):
+            paid = subscription_paid(entry, rules, billing)
+            if accrued_through is None or not paid:
+                row(month)[3] += paid
+                continue
+            covered = _months_paid(entry, rules, billing)
+            for later in range(covered):
+                spread = _month_after(month, later)
+                if spread <= accrued_through:
+                    row(spread)[3] += paid / covered
         elif entry.kind == "purchase":
-            row(month)[2] += money(d["cost"])
-    return [Month(m, sent, replied, money(spent)) for m, (sent, replied, spent) in sorted(months.items())]
+            row(month)[3] += money(d["cost"])
+    return [Month(m, *figures[:3], money(figures[3])) for m, figures in sorted(months.items())]
+
+
+def subscription_paid(entry: Entry, rules: Rulebook, billing: str) -> Decimal:
+    """The subscription money an entry pays, on plan `d["plan"]` billed `billing`: a cycle's allowance
+    on a plan renewed on its billing day (for each seat of a pool), a month-start plan's `bill`, or a
+    seat's `share` of its pool (see `Team.paid_by`); each charges a whole term at the term's start."""
+    d = entry.data
+    plan = rules.plan(d["plan"]).under(billing)
+    if entry.kind == "allowance":
+        return plan.charge(d["cycle"]) * d.get("seats", 1) if plan.renews_on == BILLING_DAY else money(0)
+    if entry.kind == "share" and d.get("joining"):
+        return plan.joining_charge(d.get("cycle", 0))
+    return plan.charge(d.get("cycle", 0))
+
+
+def _months_paid(entry: Entry, rules: Rulebook, billing: str) -> int:
+    """How many months the subscription money an entry pays covers (see `subscription_paid`)."""
+    plan = rules.plan(entry.data["plan"]).under(billing)
+    if entry.kind == "share" and entry.data.get("joining"):
+        return plan.term - entry.data.get("cycle", 0) % plan.term
+    return plan.term
+
+
+def _month_after(month: str, months: int) -> str:
+    """The YYYY-MM month `months` after `month`."""
+    years, index = divmod(int(month[5:]) - 1 + months, 12)
+    return f"{int(month[:4]) + years:04d}-{index + 1:02d}"
 
 
 def total(months: list[Month]) -> Month:
@@ -275,5 +313,6 @@ def total(months: list[Month]) -> Month:
         "total",
         sum(m.sent for m in months),
         sum(m.replied for m in months),
+        sum(m.declined for m in months),
         money(sum((m.spent for m in months), Decimal(0))),
     )

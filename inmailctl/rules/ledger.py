@@ -258,7 +258,11 @@ class Book(_Record):
                     sends[i] = sends[i]._replace(replied=True)
                     break
             if d["returned"]:
-                w._change(d["block"], 1)
+                if "to" in d:  # its own block was gone: the credit joined another, which grew by one
+                    block = w.blocks[d["to"]]
+                    w.blocks[block.id] = block._replace(granted=block.granted + 1, remaining=block.remaining + 1)
+                else:
+                    w._change(d["block"], 1)
                 w.totals.returned += 1
         elif kind in ("expire", "forfeit"):
             block = w.blocks.pop(d["block"])

@@ -50,10 +50,34 @@ class Plan(NamedTuple):
     monthly_billing_credits: int | None = None
     # "contract": the seats on the plan draw from one shared allowance (a Recruiter contract).
     pool: str | None = None
+    # When the allowance arrives: on the billing day (the day of month the subscription started), or
+    # on the 1st of every month whatever the billing day (`MONTH_START`).
+    renews_on: str = "billing-day"
+    # Months paid up front at once, set by the billing period (not a rulebook key): annual billing is a
+    # commitment of twelve months charged on the first day of each billing year, monthly billing one.
+    term: int = 12
 
     @property
     def can_buy(self) -> bool:
         return self.can_send and self.packs
+
+    def charge(self, cycle: int) -> Decimal:
+        """What billing cycle number `cycle` (counted from the subscription's start) charges when it
+        begins: a whole term's price at the start of each term, nothing inside one."""
+        return money(self.price * self.term) if cycle % self.term == 0 else money(0)
+
+    def joining_charge(self, cycle: int) -> Decimal:
+        """What a seat joining a pool in the pool's billing cycle `cycle` pays: the months left of the
+        pool's current term, so it renews with the others."""
+        return money(self.price * (self.term - cycle % self.term))
+
+    def terms(self, months: int) -> int:
+        """Terms a subscription of `months` months pays for: a part of a term is paid in full."""
+        return -(-months // self.term)
+
+    def commitment(self, months: int) -> Decimal:
+        """What `months` months on the plan cost, paid a term at a time."""
+        return money(self.price * self.term * self.terms(months))
 
     def under(self, billing: str) -> Plan:
         """The plan's figures under a billing period, or its annual ones where it names no others."""
@@ -66,13 +90,16 @@ class Plan(NamedTuple):
 
     def billed(self, billing: str) -> Plan | None:
         """The plan's figures under a billing period (`annual` is the default); None when not offered."""
-        if billing == ANNUAL or (self.monthly_billing_price is None and self.price == 0 and not self.can_send):
-            return self  # a free plan is free however it is billed
+        if billing == ANNUAL:
+            return self
+        if self.monthly_billing_price is None and self.price == 0 and not self.can_send:
+            return self._replace(term=1)  # a free plan is free however it is billed
         if self.monthly_billing_price is None:
             return None
         credits = self.monthly_billing_credits
         return self._replace(
-            price=self.monthly_billing_price, monthly_credits=self.monthly_credits if credits is None else credits
+            price=self.monthly_billing_price, monthly_credits=self.monthly_credits if credits is None else credits,
+            term=1,
         )
 
 
@@ -83,6 +110,8 @@ class Pack(NamedTuple):
 
 ANNUAL, MONTHLY = "annual", "monthly"
 BILLINGS = (ANNUAL, MONTHLY)
+BILLING_DAY, MONTH_START = "billing-day", "month-start"
+RENEWALS = (BILLING_DAY, MONTH_START)
 
 
 class Advice(NamedTuple):
@@ -180,6 +209,8 @@ def _plan_dict(plan: Plan) -> dict[str, Any]:
         table["monthly_billing_credits"] = plan.monthly_billing_credits
     if plan.pool is not None:
         table["pool"] = plan.pool
+    if plan.renews_on != BILLING_DAY:
+        table["renews_on"] = plan.renews_on
     return table
 
 
@@ -312,10 +343,15 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
-        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool"}))
+        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", "renews_on"}))
         pool = reader.text("pool") if "pool" in reader.table else None
         if pool is not None and pool not in POOLS:
             reader.fail(reader.key("pool"), f"must be one of {', '.join(POOLS)}, not '{pool}'")
+        renews_on = reader.text("renews_on") if "renews_on" in reader.table else BILLING_DAY
+        if renews_on not in RENEWALS:
+            reader.fail(reader.key("renews_on"), f"must be one of {', '.join(RENEWALS)}, not '{renews_on}'")
+        if renews_on != BILLING_DAY and pool is not None:
+            reader.fail(reader.key("renews_on"), "a pooled contract's credits renew on its billing day")
         plans.append(
             Plan(
                 id=plan_id,
@@ -333,6 +369,7 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 monthly_billing_credits=reader.integer("monthly_billing_credits")
                 if "monthly_billing_credits" in reader.table else None,
                 pool=pool,
+                renews_on=renews_on,
             )
         )
     for plan in plans:

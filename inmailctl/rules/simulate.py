@@ -144,7 +144,7 @@ class _Sender:
         self.book, self.plan, self.record = book, plan, record
         self.rng = random.Random(seed)
         start, end = window(today, plan.months)
-        self.out = Outcome(start, end, plan.months, subscription_cost=money(book.plan.price * plan.months))
+        self.out = Outcome(start, end, plan.months, subscription_cost=account.charges_due(book, start, end))
         self.replies: dict[date, list[str]] = {}
         self.follow_ups: dict[date, list[tuple[str, int]]] = {}  # due day -> (recipient, follow-up number)
         self.sent_days: dict[str, list[date]] = {}  # each simulated recipient's InMails, for follow-up timing
