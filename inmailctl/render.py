@@ -34,13 +34,14 @@ def _table(*columns: str, title: str | None = None) -> Table:
 
 def plans(answer: dict[str, Any]) -> None:
     table = _table("Plan", "Credits", "Price", "Daily", "Sends", "Packs",
-                   title=f"Plans (credits and price per month, {answer['currency']})")
+                   title=f"Plans in {answer['rulebook']} (credits and price per month, {answer['currency']})")
     for p in answer["plans"]:
         table.add_row(p["id"], str(p["monthly_credits"]), p["price"], str(p["daily_limit"]),
                       _yes(p["can_send"]), _yes(p["packs"]))
     out.print(table)
     sizes = ", ".join(f"{p['credits']} for {p['price']}" for p in answer["packs"]) or "none"
-    out.print(f"Packs: {sizes}; usable for {answer['pack_valid_months']} months.")
+    buyers = "" if any(p["packs"] and p["can_send"] for p in answer["plans"]) else " (no plan here may buy them)"
+    out.print(f"Packs{buyers}: {sizes}; usable for {answer['pack_valid_months']} months.")
 
 
 def _yes(value: bool) -> str:
@@ -51,7 +52,7 @@ def balance(answer: dict[str, Any]) -> None:
     if answer.get("dry_run"):
         out.print("Dry run: nothing was saved.", style="bold")
     if "state" in answer:
-        out.print(f"Created {answer['state']}.")
+        out.print(f"Created {answer['state']} with the {answer['rulebook']} rulebook.")
     if answer.get("previous"):
         out.print(f"Switched from {answer['previous']} to {answer['plan']}; "
                   f"{answer['forfeited']} allowance credit(s) forfeited.")
@@ -63,10 +64,15 @@ def balance(answer: dict[str, Any]) -> None:
         table.add_row(block["kind"], str(block["granted"]), str(block["remaining"]), block["usable_until"])
     out.print(table)
     daily = answer["daily"]
-    spendable = "" if answer["can_send"] else " (this plan cannot send: blocks are kept, not spendable)"
+    at_once = answer.get("ends_on") and answer.get("cancel") == "immediate"
+    spendable = "" if answer["can_send"] or at_once else " (this plan cannot send: blocks are kept, not spendable)"
     out.print(f"Spendable: {answer['total']}{spendable}. "
               f"Today: {daily['sent']} of {daily['limit']} sent. Next renewal: {answer['next_renewal']}.")
-    if answer.get("ends_on"):
+    if at_once:
+        forfeited = f" ({answer['forfeited']} forfeited now)" if answer.get("forfeited") else ""
+        out.print(f"Cancelled: the credits ended at once{forfeited} and nothing more can be sent; "
+                  f"the plan ends on {answer['ends_on']}.")
+    elif answer.get("ends_on"):
         out.print(f"Cancelled: the plan ends on {answer['ends_on']}.")
     ahead = answer.get("forecast")
     if ahead and answer["can_send"]:

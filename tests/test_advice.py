@@ -42,7 +42,7 @@ ENV: dict[str, str | None] = {
     "INMAILCTL_RULES": None,
     "INMAILCTL_DEBUG": None,
 }
-DEFAULT_RULES = Path(inmailctl.__file__).parent / "data" / "default_rules.toml"
+DEFAULT_RULES = Path(inmailctl.__file__).parent / "data" / "seed.toml"
 D0 = date(2026, 1, 5)  # a Monday; a cycle started on it renews on 2026-02-05
 CENT = Decimal("0.01")
 GOOD_SUBJECT = "Your talk on pricing at SaaStr"

@@ -28,8 +28,8 @@ from inmailctl.rules.rulebook import Pack, Plan, Rulebook, parse_rulebook
 # ---------------------------------------------------------------------------------------------
 # The rulebooks: the built-in plans, plus plans that exercise rollover, credit back and packs = false.
 
-BUILTIN_FILE = resources.files("inmailctl") / "data" / "default_rules.toml"
-BUILTIN = parse_rulebook(tomllib.loads(BUILTIN_FILE.read_text(encoding="utf-8")), "default_rules.toml")
+BUILTIN_FILE = resources.files("inmailctl") / "data" / "seed.toml"
+BUILTIN = parse_rulebook(tomllib.loads(BUILTIN_FILE.read_text(encoding="utf-8")), "seed.toml")
 
 EXTRA_PLANS = (
     # Rolls over up to 6 credits for 45 days and gives a credit back for a reply within 7 days;
@@ -571,7 +571,7 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             pending = self.shadow.ends_on is not None
             entry = self.attempt(lambda: account.cancel(self.book, self.today), None)
-            assert (entry is None) == pending
+            assert (not entry) == pending
             assert self.book.ends_on == self.book.next_renewal
         self.saved()
 

@@ -973,13 +973,14 @@ def test_a_seat_joining_on_the_pools_renewal_day(crew: Crew, rules: Path) -> Non
 
 def test_the_rollover_cap_counts_the_seats_at_renewal(crew: Crew) -> None:
     crew.init(CORP, DAY0, LINKEDIN, seat="boss")
-    crew.add("ana", CORP, DAY0)
-    crew.add("bob", CORP, DAY0)  # 450 this cycle
-    crew.ok("seat", "remove", "bob", today="2026-01-10")
+    for name in ("ana", "bob", "cy"):
+        crew.add(name, CORP, DAY0)  # 600 this cycle
+    for name in ("ana", "bob", "cy"):
+        crew.ok("seat", "remove", name, today="2026-01-10")
     balance = crew.ok("balance", seat="boss", today="2026-02-05")
     kinds = {b["kind"]: b for b in balance["blocks"]}
-    assert kinds["allowance"]["granted"] == 300  # 150 x 2
-    assert kinds["rollover"]["remaining"] == 300  # 450 unused, capped at 150 x 2
+    assert kinds["allowance"]["granted"] == 150  # 150 x 1
+    assert kinds["rollover"]["remaining"] == 450  # 600 unused, capped at 450 x 1 (4 x 150 held at most)
     assert balance["total"] == 600
     crew.verify("2026-02-05")
 

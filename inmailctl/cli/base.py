@@ -170,7 +170,7 @@ def _completion_rules() -> Any:
     rules = os.environ.get("INMAILCTL_RULES")
     try:
         if rules:
-            return store.load_rulebook(Path(rules))
+            return store.load_rulebook(rules)
         stored = _completion_state()
         if stored is not None:
             return stored.team.rules
@@ -205,7 +205,28 @@ StateOpt = Annotated[
 ]
 
 
-RulesOpt = Annotated[Path | None, _from_env("--rules", "INMAILCTL_RULES", "Rulebook file [default: the built-in one].")]
+def _complete_rules(incomplete: str) -> list[str]:
+    """The packaged rulebooks' names, then the TOML files that the text begins."""
+    names = [name for name in store.RULEBOOK_NAMES if name.startswith(incomplete)]
+    folder, _, start = incomplete.rpartition("/")
+    try:
+        files = sorted(
+            f"{folder}/{p.name}" if folder else p.name
+            for p in Path(folder or ".").glob("*.toml") if p.name.startswith(start)
+        )
+    except OSError:
+        files = []
+    return names + files
+
+
+RulesOpt = Annotated[
+    str | None,
+    _from_env(
+        "--rules", "INMAILCTL_RULES",
+        "Rulebook: a built-in one by name (seed, the default, or linkedin-2026) or a TOML file's path.",
+        autocompletion=_complete_rules,
+    ),
+]
 
 
 TodayOpt = Annotated[
@@ -275,7 +296,7 @@ class Context:
     __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat")
 
     def __init__(
-        self, state: Path, rules: Path | None, today: date, format: str, quiet: bool, color: bool,
+        self, state: Path, rules: str | None, today: date, format: str, quiet: bool, color: bool,
         seat: str | None = None,
     ) -> None:
         self.state, self.rules, self.today = state, rules, today
@@ -290,7 +311,7 @@ class Context:
     def of(
         cls,
         state: Path | None,
-        rules: Path | None,
+        rules: str | None,
         today: str | None,
         json: bool,
         quiet: bool = False,
@@ -474,6 +495,7 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
         "can_send": plan.can_send,
         "billing": book.billing,
         "ends_on": book.ends_on.isoformat() if book.ends_on else None,
+        "cancel": plan.cancel,
     }
     risk = advice.risk(book, today)
     answer["risk"] = {"level": risk.level, "reasons": list(risk.reasons)}

@@ -13,7 +13,7 @@ from . import errors
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
 from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
-from .rulebook import ANNUAL, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money_text
+from .rulebook import ANNUAL, IMMEDIATE, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money_text
 
 DEFAULT_GRANT_DAYS = 90
 
@@ -136,6 +136,12 @@ def _renew(book: Book, day: date, entries: list[Entry]) -> None:
 def check_send(book: Book, today: date, recipient: str) -> Block:
     """The block a send to `recipient` would spend from, or the rules' refusal, in the contract's order."""
     plan = book.plan
+    if not plan.can_send and book.ends_on is not None and plan.cancel == IMMEDIATE:
+        raise Refusal(
+            f"plan '{plan.id}' was cancelled and its credits ended at once; it ends on {book.ends_on}: "
+            "`inmailctl switch PLAN` to send again",
+            errors.PLAN_CANNOT_SEND,
+        )
     if not plan.can_send:
         raise Refusal(f"plan '{plan.id}' cannot send InMail; switch to a paid plan", errors.PLAN_CANNOT_SEND)
     if recipient in book.unavailable:
@@ -276,15 +282,24 @@ def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
     return entries
 
 
-def cancel(book: Book, today: date) -> Entry | None:
-    """Cancel at the next renewal; None when a cancellation is already pending."""
+def cancel(book: Book, today: date) -> list[Entry]:
+    """Cancel at the next renewal, when the plan ends; nothing when a cancellation is already pending.
+
+    On a plan whose credits end at once (`cancel = "immediate"`) every live block is forfeited now and
+    the plan sends nothing more (see `Book.plan`); elsewhere the credits stay usable until the renewal.
+    """
     if not book.plan.can_send and book.plan.price == 0:
         raise BadInput(f"plan '{book.plan_id}' is free; there is nothing to cancel")
     if book.pooled:
         raise BadInput("a seat on a pooled contract ends with `inmailctl seat remove`, not cancel", "pooled-seat")
     if book.ends_on is not None:
-        return None
-    return _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}))
+        return []
+    entries: list[Entry] = []
+    if book.plan.cancel == IMMEDIATE:
+        for block in book.live_blocks():
+            _record(book, Entry(today, "forfeit", lot(block)), entries)
+    _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}), entries)
+    return entries
 
 
 def mark_unavailable(book: Book, today: date, recipient: str, marked: bool) -> Entry | None:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from .dates import renewal
-from .rulebook import ANNUAL, Plan, Rulebook, parse_rulebook
+from .rulebook import ANNUAL, IMMEDIATE, Plan, Rulebook, parse_rulebook
 
 ALLOWANCE, ROLLOVER, BONUS, PACK = "allowance", "rollover", "bonus", "pack"
 BLOCK_KINDS = (ALLOWANCE, ROLLOVER, BONUS, PACK)
@@ -145,6 +145,8 @@ class Book(_Record):
     @property
     def plan(self) -> Plan:
         plan = self.rules.plan(self.plan_id).under(self.billing)
+        if self.ends_on is not None and plan.cancel == IMMEDIATE:
+            plan = plan._replace(can_send=False)  # cancelled at once: it sends nothing more until it ends
         return plan if self.members == 1 else plan.pooled(self.members)
 
     @property

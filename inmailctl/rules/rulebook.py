@@ -34,6 +34,10 @@ def per(total: Decimal, count: int | float) -> Decimal | None:
     return (total / Decimal(str(count))).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+END_OF_PERIOD, IMMEDIATE = "end-of-period", "immediate"
+CANCELS = (END_OF_PERIOD, IMMEDIATE)  # what a plan's `cancel` key may say
+
+
 class Plan(NamedTuple):
     id: str
     name: str
@@ -50,6 +54,9 @@ class Plan(NamedTuple):
     monthly_billing_credits: int | None = None
     # "contract": the seats on the plan draw from one shared allowance (a Recruiter contract).
     pool: str | None = None
+    # When a cancellation takes the credits: at the end of the paid period (END_OF_PERIOD), or at
+    # once (IMMEDIATE: the balance drops to zero and the plan sends nothing more until it ends).
+    cancel: str = END_OF_PERIOD
 
     @property
     def can_buy(self) -> bool:
@@ -180,6 +187,8 @@ def _plan_dict(plan: Plan) -> dict[str, Any]:
         table["monthly_billing_credits"] = plan.monthly_billing_credits
     if plan.pool is not None:
         table["pool"] = plan.pool
+    if plan.cancel != END_OF_PERIOD:
+        table["cancel"] = plan.cancel
     return table
 
 
@@ -232,6 +241,12 @@ class TableReader:
             self.fail(self.key(name), f"must be non-empty text, not {_describe(value)}")
         return str(value)
 
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name)
+        if value not in allowed:
+            self.fail(self.key(name), f"must be one of {', '.join(allowed)}, not '{value}'")
+        return value
+
     def money(self, name: str) -> Decimal:
         value = self.table[name]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -276,6 +291,7 @@ _PLAN = {
     "rollover_valid_days",
     "credit_back_days",
 }
+_PLAN_OPTIONAL = frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", "cancel"})
 
 
 def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-invalid") -> Rulebook:
@@ -312,10 +328,9 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
-        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool"}))
-        pool = reader.text("pool") if "pool" in reader.table else None
-        if pool is not None and pool not in POOLS:
-            reader.fail(reader.key("pool"), f"must be one of {', '.join(POOLS)}, not '{pool}'")
+        reader.only(_PLAN, _PLAN_OPTIONAL)
+        pool = reader.choice("pool", POOLS) if "pool" in reader.table else None
+        cancel = reader.choice("cancel", CANCELS) if "cancel" in reader.table else END_OF_PERIOD
         plans.append(
             Plan(
                 id=plan_id,
@@ -333,6 +348,7 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 monthly_billing_credits=reader.integer("monthly_billing_credits")
                 if "monthly_billing_credits" in reader.table else None,
                 pool=pool,
+                cancel=cancel,
             )
         )
     for plan in plans:
