@@ -27,7 +27,8 @@ def _table(*columns: str, title: str | None = None) -> Table:
     for index, column in enumerate(columns):
         numeric = column.lower() in {"credits", "granted", "remaining", "price", "limit", "daily", "count",
                                      "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent",
-                                     "replied", "rate", "spent", "per reply", "days", "follow-ups"}
+                                     "replied", "rate", "spent", "per reply", "days", "follow-ups",
+                                     "adjusted"}
         table.add_column(column, justify="right" if numeric else "left", no_wrap=index == 0)
     return table
 
@@ -197,6 +198,15 @@ def granted(answer: dict[str, Any]) -> None:
     block = answer["block"]
     out.print(f"Granted {block['credits']} bonus credits ({answer['reason']}), usable until "
               f"{block['usable_until']}. Spendable: {answer['total']}.")
+
+
+def reconciled(answer: dict[str, Any]) -> None:
+    if not answer["difference"]:
+        out.print(f"The ledger agrees with LinkedIn: {answer['seen']} credit(s). Nothing recorded.")
+        return
+    verb = "Would adjust" if answer.get("dry_run") else "Adjusted"
+    out.print(f"{verb} the ledger by {answer['difference']:+d}: LinkedIn shows {answer['seen']}, the ledger "
+              f"held {answer['held']}. Spendable: {answer['total']}.")
 
 
 def verified(answer: dict[str, Any]) -> None:
@@ -378,11 +388,13 @@ def team_statistics(answer: dict[str, Any]) -> None:
 
 
 def _statistics(first: str, rows: list[dict[str, Any]], title: str) -> None:
-    table = _table(first, "Sent", "Replied", "Rate", "Spent", "Per reply", title=title)
+    adjusted = any("adjusted" in row for row in rows)  # a column only once `reconcile` has adjusted the ledger
+    table = _table(first, "Sent", "Replied", "Rate", "Spent", "Per reply", *(["Adjusted"] if adjusted else []),
+                   title=title)
     for row in rows:
         rate = "-" if row["response_rate"] is None else f"{row['response_rate']:.0%}"
         table.add_row(row[first.lower()], str(row["sent"]), str(row["replied"]), rate, row["spent"],
-                      row["cost_per_reply"] or "-")
+                      row["cost_per_reply"] or "-", *([f"{row['adjusted']:+d}"] if adjusted else []))
     out.print(table)
 
 

@@ -408,14 +408,15 @@ def stats(
     if crew.is_team:
         entries = crew.paid_by(entries, loaded.seat)
     months = advice.statistics(entries, crew.rules, loaded.book.billing)
-    rows = [_month(m) for m in months]
-    overall = _month(advice.total(months))
+    adjusted = any(m.adjusted for m in months)  # a figure only once `reconcile` has adjusted the ledger
+    rows = [_month(m, adjusted) for m in months]
+    overall = _month(advice.total(months), adjusted)
     answer = {"currency": crew.rules.currency, "months": rows, "total": overall}
     columns = ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply")
     _emit(ctx, answer, "statistics", rows + [overall], columns)
 
 
-def _month(month: advice.Month) -> dict[str, Any]:
+def _month(month: advice.Month, adjusted: bool) -> dict[str, Any]:
     rate = month.response_rate
     return {
         "month": month.month,
@@ -424,4 +425,5 @@ def _month(month: advice.Month) -> dict[str, Any]:
         "response_rate": None if rate is None else round(rate, 4),
         "spent": money_text(month.spent),
         "cost_per_reply": None if month.cost_per_reply is None else money_text(month.cost_per_reply),
+        **({"adjusted": month.adjusted} if adjusted else {}),
     }

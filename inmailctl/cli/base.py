@@ -124,7 +124,9 @@ def _report(error: InmailError, want_json: bool) -> int:
 COMMAND_MODULES = {
     **dict.fromkeys(("plans", "init", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"),
     "seat": "team",
-    **dict.fromkeys(("buy", "send", "reply", "unavailable", "grant", "transfer", "check", "followups"), "credits"),
+    **dict.fromkeys(
+        ("buy", "send", "reply", "unavailable", "grant", "reconcile", "transfer", "check", "followups"), "credits"
+    ),
     **dict.fromkeys(("simulate-month", "compare"), "planning"),
 }
 
@@ -516,7 +518,14 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: true/false for booleans, JSON for a list or table (an adjustment's blocks)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
 
 
 PROGRESS_TRIALS = 200  # runs from which a progress bar is worth drawing (on a terminal only)

@@ -1,5 +1,5 @@
-"""Commands that spend, buy, grant or check credits: buy, send, reply, unavailable, grant, transfer,
-check, followups."""
+"""Commands that spend, buy, grant or check credits: buy, send, reply, unavailable, grant, reconcile,
+transfer, check, followups."""
 
 from collections import Counter
 from pathlib import Path
@@ -9,7 +9,7 @@ import typer
 
 from inmailctl import store
 from inmailctl.rules import account, advice
-from inmailctl.rules.errors import TRANSFER_NOT_ALLOWED, BadInput, Refusal
+from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInput, Refusal
 from inmailctl.rules.ledger import Book, Entry
 
 from .base import (
@@ -394,6 +394,66 @@ def grant(
         "total": book.spendable_total(),
     }
     _emit(ctx, answer, "granted")
+
+
+@commands.command(rich_help_panel="Credits")
+def reconcile(
+    seen: Annotated[
+        int,
+        typer.Option("--seen", help="The credits LinkedIn shows (for a seat on a contract, the contract's).",
+                     show_default=False),
+    ],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the counts differ, kept with the entry.")] = None,
+    key: IdOpt = None,
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    seat: SeatOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Make the ledger hold what LinkedIn shows: record the difference, if any, as an adjustment.
+
+    A balance assertion, as in hledger: LinkedIn shows N, the ledger holds M (what `balance` calls
+    spendable; a seat on a contract, its pool's), and an `adjust` entry of N - M makes them agree.
+    Fewer credits come off the blocks that would be spent first; more become bonus credits usable
+    until the billing cycle ends. Nothing is recorded when they agree. With --dry-run nothing is
+    saved, and the exit code says whether they differ (4, balance-differs) or agree (0).
+
+    \b
+    Example:
+      inmailctl reconcile --seen 27 --reason "InMail counter on linkedin.com" --dry-run
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    request = _request("reconcile", seen=seen, reason=reason or "")
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
+        known = change.key(key, request)
+        if known is not None:
+            _emit(ctx, known, "reconciled")
+            raise typer.Exit(0)
+        held = book.spendable_total()
+        entry = account.reconcile(book, ctx.today, seen, reason)
+        answer = {
+            "seen": seen,
+            "held": held,
+            "difference": seen - held,
+            "reason": reason,
+            "recorded": entry is not None and not dry_run,
+            "total": book.spendable_total(),
+            "dry_run": dry_run,
+        }
+        if entry is not None:
+            entries.append(account.with_key(entry, key, request, answer) if key is not None else entry)
+    _emit(ctx, answer, "reconciled")
+    if dry_run and seen != held:
+        raise Refusal(
+            f"LinkedIn shows {seen} credits but the ledger holds {held} ({seen - held:+d}); "
+            "run it without --dry-run to record the difference",
+            BALANCE_DIFFERS,
+        )
 
 
 @commands.command(rich_help_panel="Credits")

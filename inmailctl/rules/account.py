@@ -12,7 +12,7 @@ from typing import Any
 from . import errors
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
-from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
+from .ledger import BONUS, ROLLOVER, Block, Book, Entry, Key, Sent
 from .rulebook import ANNUAL, IMMEDIATE, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money_text
 
 DEFAULT_GRANT_DAYS = 90
@@ -228,6 +228,46 @@ def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = 
     until = last_day_of_days(today, valid_days)
     data = {"block": book.next_block, "credits": credits, "reason": reason, "usable_until": until.isoformat()}
     return _record(book, Entry(today, "grant", data))
+
+
+def reconcile(book: Book, today: date, seen: int, reason: str | None = None) -> Entry | None:
+    """Assert that LinkedIn shows `seen` credits (a balance assertion, as in hledger): when the ledger
+    holds another number, an `adjust` entry makes it hold `seen`; None when the two agree.
+
+    A shortfall comes off the blocks in spending order, as sends would have taken it. A surplus is a
+    block of bonus credits, the kind for credits the ledger did not see coming, usable until the
+    current billing cycle ends: it is most likely this cycle's (an answer's credit back, an allowance
+    counted short), and it should not outlive it unseen; the next reconcile corrects a shorter life.
+    On a pooled seat the count is the pool's, as LinkedIn shows the contract's credits.
+    """
+    if not 0 <= seen <= MAX_COUNT:
+        raise BadInput(f"--seen must be from 0 to {MAX_COUNT} credits, not {seen}")
+    if reason is not None and not text(reason, "--reason").strip():
+        raise BadInput("--reason must not be blank; leave it out or say why the counts differ")
+    plan = book.plan
+    if not plan.can_send:
+        raise Refusal(
+            f"plan '{plan.id}' cannot send InMail, so LinkedIn shows it no credits to reconcile",
+            errors.PLAN_CANNOT_SEND,
+        )
+    held = book.spendable_total()
+    if seen == held:
+        return None
+    data: dict[str, Any] = {"seen": seen, "held": held, "credits": seen - held}
+    if reason is not None:
+        data["reason"] = reason
+    if seen > held:
+        until = book.next_renewal - ONE_DAY
+        data.update(block=book.next_block, block_kind=BONUS, usable_until=until.isoformat())
+    else:
+        owed, takes = held - seen, []
+        for block in book.live_blocks():
+            take = min(owed, block.remaining)
+            if take:
+                takes.append({"block": block.id, "block_kind": block.kind, "credits": take})
+                owed -= take
+        data["takes"] = takes
+    return _record(book, Entry(today, "adjust", data))
 
 
 def reply(

@@ -222,11 +222,12 @@ def _runs_out(book: Book, today: date, sent: int, days: int) -> date | None:
 
 
 class Month(_Fields):
-    __slots__ = ("month", "sent", "replied", "spent")
+    __slots__ = ("month", "sent", "replied", "spent", "adjusted")
     month: str  # YYYY-MM
     sent: int
     replied: int
     spent: Decimal  # subscription and packs paid in the month
+    adjusted: int  # credits `reconcile` added (or, below zero, took) to agree with LinkedIn
 
     @property
     def response_rate(self) -> float | None:
@@ -248,7 +249,7 @@ def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL)
     sent_month: dict[str, list[str]] = {}  # recipient -> months of their InMails, oldest first
 
     def row(month: str) -> list[Any]:
-        return months.setdefault(month, [0, 0, money(0)])
+        return months.setdefault(month, [0, 0, money(0), 0])
 
     for entry in entries:
         month = entry.date.isoformat()[:7]
@@ -267,7 +268,9 @@ def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL)
             row(month)[2] += rules.plan(d["plan"]).under(billing).price
         elif entry.kind == "purchase":
             row(month)[2] += money(d["cost"])
-    return [Month(m, sent, replied, money(spent)) for m, (sent, replied, spent) in sorted(months.items())]
+        elif entry.kind == "adjust":
+            row(month)[3] += d["credits"]
+    return [Month(m, *figures[:2], money(figures[2]), figures[3]) for m, figures in sorted(months.items())]
 
 
 def total(months: list[Month]) -> Month:
@@ -276,4 +279,5 @@ def total(months: list[Month]) -> Month:
         sum(m.sent for m in months),
         sum(m.replied for m in months),
         money(sum((m.spent for m in months), Decimal(0))),
+        sum(m.adjusted for m in months),
     )

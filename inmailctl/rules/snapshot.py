@@ -66,7 +66,7 @@ def _book_dict(book: Book) -> dict[str, Any]:
     return {
         "account": account,
         "totals": {"granted": t.granted, "spent": t.spent, "returned": t.returned,
-                   "expired": t.expired, "forfeited": t.forfeited},
+                   "expired": t.expired, "forfeited": t.forfeited, **({"adjusted": t.adjusted} if t.adjusted else {})},
         # One line per live block, "ID KIND GRANTED REMAINING START USABLE_UNTIL": a busy account holds
         # hundreds (spent packs stay live until they expire), and lines parse far faster than tables.
         "blocks": [
@@ -254,8 +254,10 @@ def _book(top: _Reader, rules: Rulebook, pool: bool = False) -> Book:
         acc.fail(acc.key("cycle_start"), "is after the state's clock; dates are out of order")
 
     tot = top.sub("totals")
-    tot.only(_TOTALS)
+    tot.only(_TOTALS, frozenset({"adjusted"}))
     book.totals = Totals(**{name: tot.integer(name) for name in sorted(_TOTALS)})
+    if "adjusted" in tot.table:  # written only once the ledger was adjusted, so older states read as before
+        book.totals.adjusted = tot.integer("adjusted", minimum=-_MAX_FIGURE)
 
     for index, raw in enumerate(top.array("blocks")):
         where = f"{top.key('blocks')}[{index}]"
