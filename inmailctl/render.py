@@ -79,7 +79,9 @@ def balance(answer: dict[str, Any]) -> None:
     if ahead and answer["can_send"]:
         if ahead["expiring"]:
             out.print(f"{ahead['expiring']} credit(s) expire by {ahead['expiring_by']}: use them first.")
-        if ahead["runs_out_on"]:
+        if ahead.get("out_of_credits"):
+            out.print(f"No credits left to spend: the next come with the renewal on {answer['next_renewal']}.")
+        elif ahead["runs_out_on"]:
             out.print(f"At {ahead['pace_per_day']:g} InMails a day the credits run out on {ahead['runs_out_on']}.")
     risk = answer.get("risk")
     if risk and risk["level"] != "low":

@@ -506,7 +506,9 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
         "expiring": ahead.expiring,
         "expiring_by": ahead.expiring_by.isoformat(),
         "pace_per_day": round(ahead.pace, 2),
+        "pace_days": ahead.pace_days,
         "runs_out_on": ahead.runs_out_on.isoformat() if ahead.runs_out_on else None,
+        "out_of_credits": ahead.out_of_credits,
     }
     return answer
 

@@ -9,7 +9,7 @@ import typer
 
 from inmailctl import store
 from inmailctl.rules import account, advice
-from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInput, Refusal
+from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInput, InmailError, Refusal
 from inmailctl.rules.ledger import Book, Entry
 
 from .base import (
@@ -470,18 +470,37 @@ def transfer(
 ) -> None:
     """Refuse, always: InMail credits cannot be shared or transferred between accounts (exit 4).
 
-    It exists so that scripts which try get a clear answer, code transfer-not-allowed.
+    It exists so that scripts which try get a clear answer, code transfer-not-allowed, and a word on
+    what the receiving seat can do instead: buy a pack where its plan may, else wait for its renewal.
 
     \b
     Example:
       inmailctl transfer 10 --to colleague
     """
-    Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     raise Refusal(
         f"credits cannot be shared or transferred between accounts, so {credits} cannot go to {to!r}; "
-        "buy a pack on that account instead",
+        f"{_instead_of_transfer(ctx, to)}",
         TRANSFER_NOT_ALLOWED,
     )
+
+
+def _instead_of_transfer(ctx: Context, to: str) -> str:
+    """What the account `to` can do instead of receiving credits: buy a pack if it is a seat whose plan
+    may, else wait for its credits to renew (or move to a plan that may buy)."""
+    try:
+        crew = _load(ctx, every=True).team if ctx.state.exists() else None
+    except InmailError:  # a transfer is refused whatever the state holds: the advice is all that is lost
+        crew = None
+    if crew is None or to not in crew.active:
+        return "that account may buy a pack if its plan allows it, or wait for its credits to renew"
+    book = crew.view(to)
+    if book.plan.can_buy:
+        return f"buy a pack on that seat instead (`inmailctl buy {account.smallest_pack(crew.rules)} --seat {to}`)"
+    whose = f"its {book.plan_id} pool's" if book.pooled else "its"
+    buyers = ", ".join(p.id for p in crew.rules.plans if p.can_buy)
+    switch = f", or move it to a plan that can ({buyers})" if buyers and not book.pooled else ""
+    return f"its plan '{book.plan_id}' cannot buy packs: {whose} credits renew on {book.next_renewal}{switch}"
 
 
 @commands.command(rich_help_panel="Credits")

@@ -173,15 +173,12 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
         )
     block = book.next_to_spend()
     if block is None:
-        raise Refusal(
-            f"no credits left; buy a pack (`inmailctl buy {_smallest_pack(book.rules)}`) "
-            f"or wait for the renewal on {book.next_renewal}",
-            errors.NO_CREDITS,
-        )
+        buy = f"buy a pack (`inmailctl buy {smallest_pack(book.rules)}`) or " if plan.can_buy else ""
+        raise Refusal(f"no credits left; {buy}wait for the renewal on {book.next_renewal}", errors.NO_CREDITS)
     return block
 
 
-def _smallest_pack(rules: Rulebook) -> str:
+def smallest_pack(rules: Rulebook) -> str:
     return str(rules.packs[0].credits) if rules.packs else "CREDITS"
 
 
