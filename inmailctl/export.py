@@ -2,7 +2,8 @@
 
 Credits are the commodity INMAIL, money is the rulebook's currency. Credits held sit in
 `assets:inmail:<block kind>`, so `hledger balance assets:inmail` gives what `inmailctl balance` counts;
-money paid flows from `assets:cash` to `expenses:inmail:*`.
+money paid flows from `assets:cash` to `expenses:inmail:*`, and `reconcile`'s adjustments from or to
+`equity:adjustments`.
 """
 
 from __future__ import annotations
@@ -77,6 +78,15 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
                  (f"{assets}allowance", credits(d["credits"])), ("income:inmail:allowance", credits(-d["credits"])))
             joining = Entry(entry.date, "share", {"plan": d["plan"], "cycle": cycles.get(owner, 0), "joining": True})
             subscription(joining, billings.get(owner, "annual"), ", a joining seat")
+        elif kind == "adjust":  # the ledger brought to what LinkedIn showed: equity takes the difference
+            why = f" ({d['reason']})" if d.get("reason") else ""
+            title = _text(f"adjustment: LinkedIn showed {d['seen']} credits, the ledger held {d['held']}{why}")
+            if d["credits"] > 0:
+                kinds[owner, d["block"]] = d["block_kind"]
+                held = [(f"{assets}{d['block_kind']}", credits(d["credits"]))]
+            else:
+                held = [(f"{assets}{take['block_kind']}", credits(-take["credits"])) for take in d["takes"]]
+            move(entry, title, *held, ("equity:adjustments", credits(-d["credits"])))
         elif kind == "send":
             move(entry, f"InMail to {_text(d['recipient'])}", ("expenses:inmail:sent", credits(1)),
                  (f"{assets}{d['block_kind']}", credits(-1)))

@@ -42,7 +42,7 @@ ENV: dict[str, str | None] = {
     "INMAILCTL_RULES": None,
     "INMAILCTL_DEBUG": None,
 }
-DEFAULT_RULES = Path(inmailctl.__file__).parent / "data" / "default_rules.toml"
+DEFAULT_RULES = Path(inmailctl.__file__).parent / "data" / "seed.toml"
 D0 = date(2026, 1, 5)  # a Monday; a cycle started on it renews on 2026-02-05
 CENT = Decimal("0.01")
 GOOD_SUBJECT = "Your talk on pricing at SaaStr"
@@ -800,7 +800,8 @@ def test_runs_out_on_at_the_recent_pace_and_none_when_credits_last_until_renewal
         acct.sent(f"member {offset}", day(offset))
     forecast = acct.ok("balance", today=day(13))["forecast"]
     # 16 credits at 1 a day cover 2026-01-18 .. 2026-02-02; renewal 2026-02-05
-    assert forecast == {"expiring": 0, "expiring_by": day(26), "pace_per_day": 1.0, "runs_out_on": "2026-02-03"}
+    assert forecast == {"expiring": 0, "expiring_by": day(26), "pace_per_day": 1.0, "pace_days": 14,
+                        "runs_out_on": "2026-02-03", "out_of_credits": False}
     acct.ok("buy", 10, today=day(13))  # 26 credits: past the renewal
     assert acct.ok("balance", today=day(13))["forecast"]["runs_out_on"] is None
 
@@ -814,13 +815,14 @@ def test_runs_out_on_is_none_with_nothing_sent(acct: Acct) -> None:
 def test_runs_out_on_is_exact_at_a_pace_of_one_credit_a_week(tmp_path: Path, acct: Acct) -> None:
     # Was a bug: the pace is a float summed day by day; 2/14 added 7 times is 0.9999999999999999,
     # so each credit is counted one day late.
+    # (On an account 14 days old: a younger one averages its pace over the days it has existed.)
     acct.init(rules=write_rules(tmp_path, rules_data(plans={"premium": {"monthly_credits": 3}})))
-    acct.sent("Ada Lovelace", day(0))
-    acct.sent("Grace Hopper", day(0))
-    forecast = acct.ok("balance", today=day(0))["forecast"]
+    acct.sent("Ada Lovelace", day(13))
+    acct.sent("Grace Hopper", day(13))
+    forecast = acct.ok("balance", today=day(13))["forecast"]
     assert forecast["pace_per_day"] == 0.14
     # one credit left at one InMail a week: it covers the first week, the second week's falls on day 13
-    assert forecast["runs_out_on"] == day(13)
+    assert forecast["runs_out_on"] == day(13 + 13)
 
 
 # ===================================================================================================

@@ -33,7 +33,7 @@ from inmailctl.rules.dates import (
 )
 from inmailctl.rules.errors import BadInput, FileProblem, Refusal
 from inmailctl.rules.ledger import Book, Entry
-from inmailctl.rules.rulebook import ANNUAL, MONTHLY, Pack, Plan, Rulebook, money
+from inmailctl.rules.rulebook import ANNUAL, IMMEDIATE, MONTHLY, Pack, Plan, Rulebook, money, parse_rulebook
 from inmailctl.store import load_rulebook
 
 # ---------------------------------------------------------------------------------------------
@@ -135,9 +135,11 @@ class Account:
         self.entries += new
         return new
 
-    def cancel(self, day: Day) -> Entry | None:
+    def cancel(self, day: Day) -> list[Entry]:
         self.advance(day)
-        return self._keep(account.cancel(self.book, d(day)))
+        new = account.cancel(self.book, d(day))
+        self.entries += new
+        return new
 
     def unavailable(self, day: Day, recipient: str, marked: bool = True) -> Entry | None:
         self.advance(day)
@@ -845,6 +847,16 @@ def cancelled() -> Account:
     return acct
 
 
+def cancelled_at_once(opened: str = "2026-01-31", cancel_on: str = "2026-02-10") -> Account:
+    """Pro, whose credits end at once when cancelled, with a pack and a grant; cancelled on `cancel_on`."""
+    acct = Account(rulebook(plan("pro")._replace(cancel=IMMEDIATE), plan("max", 20)), "pro", opened)
+    acct.buy(opened, 10)
+    acct.grant(opened, 3)
+    acct.send(opened, "ann")
+    acct.cancel(cancel_on)
+    return acct
+
+
 def test_cancel_ends_on_the_next_renewal() -> None:
     assert cancelled().book.ends_on == d("2026-02-10")
 
@@ -876,8 +888,11 @@ def test_after_cancel_packs_stay_in_the_ledger() -> None:
         pytest.param(lambda a: a.buy("2026-02-10", 10), "packs-not-allowed", id="buy"),
     ],
 )
-def test_after_cancel_the_account_cannot_send_or_buy(action: Callable[[Account], Any], code: str) -> None:
-    acct = cancelled()
+@pytest.mark.parametrize("how", [cancelled, cancelled_at_once], ids=["at the renewal", "at once"])
+def test_after_cancel_the_account_cannot_send_or_buy(
+    action: Callable[[Account], Any], code: str, how: Callable[[], Account]
+) -> None:
+    acct = how()
     assert refusal_code(lambda: action(acct)) == code
 
 
@@ -896,7 +911,7 @@ def test_a_switch_before_the_cancel_takes_effect_withdraws_it() -> None:
 
 def test_cancel_twice_returns_none() -> None:
     acct = cancelled()
-    assert acct.cancel("2026-01-26") is None
+    assert acct.cancel("2026-01-26") == []
 
 
 def test_cancel_on_the_free_plan_is_bad_input() -> None:
@@ -925,6 +940,60 @@ def test_without_basic_the_fallback_plan_cannot_send() -> None:
     acct = Account(rulebook(plan("pro")), "pro", "2026-01-10")
     acct.cancel("2026-01-10")
     assert refusal_code(lambda: acct.send("2026-02-10", "ann")) == "plan-cannot-send"
+
+
+@pytest.mark.parametrize(
+    ("opened", "cancel_on", "ends_on"),
+    [
+        pytest.param("2026-01-31", "2026-02-10", "2026-02-28", id="a month end: it ends on February's last day"),
+        pytest.param("2028-01-31", "2028-02-28", "2028-02-29", id="a leap February: it ends on the 29th"),
+        pytest.param("2028-02-29", "2028-03-28", "2028-03-29", id="opened on a leap day"),
+    ],
+)
+def test_a_plan_cancelled_at_once_forfeits_every_credit_now(opened: str, cancel_on: str, ends_on: str) -> None:
+    acct = cancelled_at_once(opened, cancel_on)
+    forfeits = [e for e in acct.entries if e.kind == "forfeit"]
+    assert sum(e.data["credits"] for e in forfeits) == 10 + 10 + 3 - 1
+    assert {e.data["block_kind"] for e in forfeits} == {"allowance", "pack", "bonus"}
+    assert all(e.date == d(cancel_on) for e in forfeits)
+    assert acct.entries[-1].kind == "cancel" and acct.book.ends_on == d(ends_on)
+    assert (acct.book.blocks, acct.book.spendable_total(), acct.book.totals.remaining) == ({}, 0, 0)
+    assert Book.replay(acct.entries) == acct.book.copy().pruned()
+    book = acct.book.copy().pruned()
+    assert snapshot.from_dict(snapshot.to_dict(book, "j", 0), "state.toml")[0] == book
+
+
+def test_a_plan_cancelled_at_once_returns_no_credit_for_a_later_reply() -> None:
+    acct = cancelled_at_once()
+    entry = acct.reply("2026-02-12", "ann")
+    assert entry is not None and not entry.data["returned"]
+    assert acct.book.spendable_total() == 0
+
+
+def test_a_plan_cancelled_at_once_still_ends_at_the_renewal() -> None:
+    acct = cancelled_at_once()
+    assert acct.cancel("2026-02-20") == []  # a second cancel records nothing
+    acct.advance("2026-02-28")
+    assert (acct.book.plan_id, [e.kind for e in acct.entries[-2:]]) == ("basic", ["downgrade", "allowance"])
+    assert acct.book.spendable_total() == 0 and acct.book.totals.expired == 0  # nothing was left to expire
+    assert Book.replay(acct.entries) == acct.book.copy().pruned()
+
+
+def test_a_switch_after_a_cancel_at_once_sends_again_with_a_new_allowance_only() -> None:
+    acct = cancelled_at_once()
+    acct.switch("2026-02-15", "max")
+    assert (acct.book.ends_on, acct.book.spendable_total()) == (None, 20)
+    acct.send("2026-02-15", "bob")
+    assert Book.replay(acct.entries) == acct.book.copy().pruned()
+
+
+def test_the_cancel_key_is_stored_only_when_it_is_not_the_default() -> None:
+    plain = rulebook(plan("pro"))
+    assert "cancel" not in plain.to_dict()["plans"]["pro"]
+    at_once = rulebook(plan("pro")._replace(cancel=IMMEDIATE))
+    assert at_once.to_dict()["plans"]["pro"]["cancel"] == "immediate"
+    assert parse_rulebook(at_once.to_dict(), "state") == at_once
+    assert parse_rulebook(plain.to_dict(), "state") == plain
 
 
 # ---------------------------------------------------------------------------------------------

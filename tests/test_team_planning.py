@@ -27,7 +27,7 @@ from inmailctl.cli import app
 RUNNER = CliRunner()
 ENV: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": "200", "INMAILCTL_STATE": None, "INMAILCTL_TODAY": None,
                               "INMAILCTL_RULES": None, "INMAILCTL_SEAT": None, "INMAILCTL_DEBUG": None}
-BUILTIN = Path(inmailctl.__file__).parent / "data" / "default_rules.toml"
+BUILTIN = Path(inmailctl.__file__).parent / "data" / "seed.toml"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
 TODAY = "2026-03-02"  # a Monday
 

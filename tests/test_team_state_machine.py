@@ -162,10 +162,11 @@ class SWallet:
     returned: int = 0
     expired: int = 0
     forfeited: int = 0
+    adjusted: int = 0
 
     @property
     def remaining(self) -> int:
-        return self.granted - self.spent + self.returned - self.expired - self.forfeited
+        return self.granted - self.spent + self.returned - self.expired - self.forfeited + self.adjusted
 
 
 BLOCK_KIND = {"allowance": "allowance", "rollover": "rollover", "grant": "bonus", "purchase": "pack"}
@@ -290,6 +291,15 @@ class TeamMachine(RuleBasedStateMachine):
             else:
                 assert key[0] == "seat", "a pool's credits are never forfeited"
                 w.forfeited += b.remaining
+        elif kind == "adjust":  # a seat reconciles its own credits, or on a pooled plan its pool's
+            held = sum(b.remaining for b in w.blocks.values())
+            assert d["held"] == held and d["credits"] == d["seen"] - held != 0, f"an adjustment of {key}: {d}"
+            if d["credits"] > 0:
+                w.blocks[d["block"]] = SBlock("bonus", d["credits"], date.fromisoformat(d["usable_until"]))
+            for take in d.get("takes", ()):
+                assert 0 < take["credits"] <= w.blocks[take["block"]].remaining
+                w.blocks[take["block"]].remaining -= take["credits"]
+            w.adjusted += d["credits"]
         elif kind == "downgrade":
             assert seat is not None
             s = self.seats[seat]
@@ -693,6 +703,26 @@ class TeamMachine(RuleBasedStateMachine):
             self.fold_new()
         self.saved()
 
+    @rule(choice=SEATS, difference=st.sampled_from([-1000, -3, 0, 2]))
+    def reconcile(self, choice: int, difference: int) -> None:
+        """LinkedIn shows another count: a seat's own credits, or for a pooled seat its pool's, are brought to it."""
+        self.advance()
+        name, expected = self.target(choice)
+        seen = 0
+        if name is not None:
+            view = self.team.view(name)
+            seen = max(0, view.spendable_total() + difference)
+            if not view.plan.can_send:
+                expected = errors.PLAN_CANNOT_SEND
+        produced = self.attempt(
+            self.on_seat(self.seat_of(choice), lambda book: account.reconcile(book, self.today, seen)), expected
+        )
+        if produced is not None:
+            assert name is not None and self.team.view(name).spendable_total() == seen
+            assert [e.kind for e in produced] in ([], ["adjust"])
+            self.fold_new()
+        self.saved()
+
     @rule(choice=SEATS, credits=st.integers(1, 5), days=st.sampled_from([1, 2, 10, 40, 90]))
     def grant(self, choice: int, credits: int, days: int) -> None:
         self.advance()
@@ -809,12 +839,13 @@ class TeamMachine(RuleBasedStateMachine):
             assert all(0 <= b.remaining <= b.granted for b in book.blocks.values()), f"{key}: a block out of bounds"
             assert held == t.remaining >= 0, f"{key}: blocks hold {held}, totals say {t.remaining}"
             w = self.wallets.get(key, SWallet())
-            assert (t.granted, t.spent, t.returned, t.expired, t.forfeited) == (
+            assert (t.granted, t.spent, t.returned, t.expired, t.forfeited, t.adjusted) == (
                 w.granted,
                 w.spent,
                 w.returned,
                 w.expired,
                 w.forfeited,
+                w.adjusted,
             ), f"{key}: totals disagree with the entries"
             assert {i: b.remaining for i, b in book.blocks.items()} == {i: b.remaining for i, b in w.blocks.items()}, (
                 f"{key}: live blocks disagree with the entries"

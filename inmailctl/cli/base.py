@@ -124,7 +124,9 @@ def _report(error: InmailError, want_json: bool) -> int:
 COMMAND_MODULES = {
     **dict.fromkeys(("plans", "init", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"),
     "seat": "team",
-    **dict.fromkeys(("buy", "send", "reply", "unavailable", "grant", "transfer", "check", "followups"), "credits"),
+    **dict.fromkeys(
+        ("buy", "send", "reply", "unavailable", "grant", "reconcile", "transfer", "check", "followups"), "credits"
+    ),
     **dict.fromkeys(("simulate-month", "compare"), "planning"),
 }
 
@@ -170,7 +172,7 @@ def _completion_rules() -> Any:
     rules = os.environ.get("INMAILCTL_RULES")
     try:
         if rules:
-            return store.load_rulebook(Path(rules))
+            return store.load_rulebook(rules)
         stored = _completion_state()
         if stored is not None:
             return stored.team.rules
@@ -205,7 +207,28 @@ StateOpt = Annotated[
 ]
 
 
-RulesOpt = Annotated[Path | None, _from_env("--rules", "INMAILCTL_RULES", "Rulebook file [default: the built-in one].")]
+def _complete_rules(incomplete: str) -> list[str]:
+    """The packaged rulebooks' names, then the TOML files that the text begins."""
+    names = [name for name in store.RULEBOOK_NAMES if name.startswith(incomplete)]
+    folder, _, start = incomplete.rpartition("/")
+    try:
+        files = sorted(
+            f"{folder}/{p.name}" if folder else p.name
+            for p in Path(folder or ".").glob("*.toml") if p.name.startswith(start)
+        )
+    except OSError:
+        files = []
+    return names + files
+
+
+RulesOpt = Annotated[
+    str | None,
+    _from_env(
+        "--rules", "INMAILCTL_RULES",
+        "Rulebook: a built-in one by name (seed, the default, or linkedin-2026) or a TOML file's path.",
+        autocompletion=_complete_rules,
+    ),
+]
 
 
 TodayOpt = Annotated[
@@ -275,7 +298,7 @@ class Context:
     __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat")
 
     def __init__(
-        self, state: Path, rules: Path | None, today: date, format: str, quiet: bool, color: bool,
+        self, state: Path, rules: str | None, today: date, format: str, quiet: bool, color: bool,
         seat: str | None = None,
     ) -> None:
         self.state, self.rules, self.today = state, rules, today
@@ -290,7 +313,7 @@ class Context:
     def of(
         cls,
         state: Path | None,
-        rules: Path | None,
+        rules: str | None,
         today: str | None,
         json: bool,
         quiet: bool = False,
@@ -479,6 +502,7 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
         "can_send": plan.can_send,
         "billing": book.billing,
         "ends_on": book.ends_on.isoformat() if book.ends_on else None,
+        "cancel": plan.cancel,
     }
     risk = advice.risk(book, today)
     answer["risk"] = {"level": risk.level, "reasons": list(risk.reasons)}
@@ -487,7 +511,9 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
         "expiring": ahead.expiring,
         "expiring_by": ahead.expiring_by.isoformat(),
         "pace_per_day": round(ahead.pace, 2),
+        "pace_days": ahead.pace_days,
         "runs_out_on": ahead.runs_out_on.isoformat() if ahead.runs_out_on else None,
+        "out_of_credits": ahead.out_of_credits,
     }
     return answer
 
@@ -499,7 +525,14 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: true/false for booleans, JSON for a list or table (an adjustment's blocks)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
 
 
 PROGRESS_TRIALS = 200  # runs from which a progress bar is worth drawing (on a terminal only)

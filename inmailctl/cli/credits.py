@@ -1,5 +1,5 @@
-"""Commands that spend, buy, grant or check credits: buy, send, reply, unavailable, grant, transfer,
-check, followups."""
+"""Commands that spend, buy, grant or check credits: buy, send, reply, unavailable, grant, reconcile,
+transfer, check, followups."""
 
 from collections import Counter
 from pathlib import Path
@@ -9,7 +9,7 @@ import typer
 
 from inmailctl import store
 from inmailctl.rules import account, advice
-from inmailctl.rules.errors import TRANSFER_NOT_ALLOWED, BadInput, Refusal
+from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInput, InmailError, Refusal
 from inmailctl.rules.ledger import Book, Entry
 from inmailctl.rules.team import record_reply
 
@@ -409,6 +409,66 @@ def grant(
 
 
 @commands.command(rich_help_panel="Credits")
+def reconcile(
+    seen: Annotated[
+        int,
+        typer.Option("--seen", help="The credits LinkedIn shows (for a seat on a contract, the contract's).",
+                     show_default=False),
+    ],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the counts differ, kept with the entry.")] = None,
+    key: IdOpt = None,
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    seat: SeatOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Make the ledger hold what LinkedIn shows: record the difference, if any, as an adjustment.
+
+    A balance assertion, as in hledger: LinkedIn shows N, the ledger holds M (what `balance` calls
+    spendable; a seat on a contract, its pool's), and an `adjust` entry of N - M makes them agree.
+    Fewer credits come off the blocks that would be spent first; more become bonus credits usable
+    until the billing cycle ends. Nothing is recorded when they agree. With --dry-run nothing is
+    saved, and the exit code says whether they differ (4, balance-differs) or agree (0).
+
+    \b
+    Example:
+      inmailctl reconcile --seen 27 --reason "InMail counter on linkedin.com" --dry-run
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    request = _request("reconcile", seen=seen, reason=reason or "")
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
+        known = change.key(key, request)
+        if known is not None:
+            _emit(ctx, known, "reconciled")
+            raise typer.Exit(0)
+        held = book.spendable_total()
+        entry = account.reconcile(book, ctx.today, seen, reason)
+        answer = {
+            "seen": seen,
+            "held": held,
+            "difference": seen - held,
+            "reason": reason,
+            "recorded": entry is not None and not dry_run,
+            "total": book.spendable_total(),
+            "dry_run": dry_run,
+        }
+        if entry is not None:
+            entries.append(account.with_key(entry, key, request, answer) if key is not None else entry)
+    _emit(ctx, answer, "reconciled")
+    if dry_run and seen != held:
+        raise Refusal(
+            f"LinkedIn shows {seen} credits but the ledger holds {held} ({seen - held:+d}); "
+            "run it without --dry-run to record the difference",
+            BALANCE_DIFFERS,
+        )
+
+
+@commands.command(rich_help_panel="Credits")
 def transfer(
     credits: Annotated[int, typer.Argument(help="Credits to move.", show_default=False, metavar="CREDITS")],
     to: Annotated[str, typer.Option("--to", help="The account that would receive them.")],
@@ -422,18 +482,37 @@ def transfer(
 ) -> None:
     """Refuse, always: InMail credits cannot be shared or transferred between accounts (exit 4).
 
-    It exists so that scripts which try get a clear answer, code transfer-not-allowed.
+    It exists so that scripts which try get a clear answer, code transfer-not-allowed, and a word on
+    what the receiving seat can do instead: buy a pack where its plan may, else wait for its renewal.
 
     \b
     Example:
       inmailctl transfer 10 --to colleague
     """
-    Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     raise Refusal(
         f"credits cannot be shared or transferred between accounts, so {credits} cannot go to {to!r}; "
-        "buy a pack on that account instead",
+        f"{_instead_of_transfer(ctx, to)}",
         TRANSFER_NOT_ALLOWED,
     )
+
+
+def _instead_of_transfer(ctx: Context, to: str) -> str:
+    """What the account `to` can do instead of receiving credits: buy a pack if it is a seat whose plan
+    may, else wait for its credits to renew (or move to a plan that may buy)."""
+    try:
+        crew = _load(ctx, every=True).team if ctx.state.exists() else None
+    except InmailError:  # a transfer is refused whatever the state holds: the advice is all that is lost
+        crew = None
+    if crew is None or to not in crew.active:
+        return "that account may buy a pack if its plan allows it, or wait for its credits to renew"
+    book = crew.view(to)
+    if book.plan.can_buy:
+        return f"buy a pack on that seat instead (`inmailctl buy {account.smallest_pack(crew.rules)} --seat {to}`)"
+    whose = f"its {book.plan_id} pool's" if book.pooled else "its"
+    buyers = ", ".join(p.id for p in crew.rules.plans if p.can_buy)
+    switch = f", or move it to a plan that can ({buyers})" if buyers and not book.pooled else ""
+    return f"its plan '{book.plan_id}' cannot buy packs: {whose} credits renew on {book.next_renewal}{switch}"
 
 
 @commands.command(rich_help_panel="Credits")

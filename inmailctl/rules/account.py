@@ -13,8 +13,8 @@ from typing import Any
 from . import errors
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
-from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
-from .rulebook import ANNUAL, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money, money_text
+from .ledger import BONUS, ROLLOVER, Block, Book, Entry, Key, Sent
+from .rulebook import ANNUAL, IMMEDIATE, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money, money_text
 
 DEFAULT_GRANT_DAYS = 90
 
@@ -151,6 +151,12 @@ def _renew(book: Book, day: date, entries: list[Entry]) -> None:
 def check_send(book: Book, today: date, recipient: str) -> Block:
     """The block a send to `recipient` would spend from, or the rules' refusal, in the contract's order."""
     plan = book.plan
+    if not plan.can_send and book.ends_on is not None and plan.cancel == IMMEDIATE:
+        raise Refusal(
+            f"plan '{plan.id}' was cancelled and its credits ended at once; it ends on {book.ends_on}: "
+            "`inmailctl switch PLAN` to send again",
+            errors.PLAN_CANNOT_SEND,
+        )
     if not plan.can_send:
         raise Refusal(f"plan '{plan.id}' cannot send InMail; switch to a paid plan", errors.PLAN_CANNOT_SEND)
     if recipient in book.unavailable:
@@ -182,15 +188,12 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
         )
     block = book.next_to_spend()
     if block is None:
-        raise Refusal(
-            f"no credits left; buy a pack (`inmailctl buy {_smallest_pack(book.rules)}`) "
-            f"or wait for the renewal on {book.next_renewal}",
-            errors.NO_CREDITS,
-        )
+        buy = f"buy a pack (`inmailctl buy {smallest_pack(book.rules)}`) or " if plan.can_buy else ""
+        raise Refusal(f"no credits left; {buy}wait for the renewal on {book.next_renewal}", errors.NO_CREDITS)
     return block
 
 
-def _smallest_pack(rules: Rulebook) -> str:
+def smallest_pack(rules: Rulebook) -> str:
     return str(rules.packs[0].credits) if rules.packs else "CREDITS"
 
 
@@ -237,6 +240,46 @@ def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = 
     until = last_day_of_days(today, valid_days)
     data = {"block": book.next_block, "credits": credits, "reason": reason, "usable_until": until.isoformat()}
     return _record(book, Entry(today, "grant", data))
+
+
+def reconcile(book: Book, today: date, seen: int, reason: str | None = None) -> Entry | None:
+    """Assert that LinkedIn shows `seen` credits (a balance assertion, as in hledger): when the ledger
+    holds another number, an `adjust` entry makes it hold `seen`; None when the two agree.
+
+    A shortfall comes off the blocks in spending order, as sends would have taken it. A surplus is a
+    block of bonus credits, the kind for credits the ledger did not see coming, usable until the
+    current billing cycle ends: it is most likely this cycle's (an answer's credit back, an allowance
+    counted short), and it should not outlive it unseen; the next reconcile corrects a shorter life.
+    On a pooled seat the count is the pool's, as LinkedIn shows the contract's credits.
+    """
+    if not 0 <= seen <= MAX_COUNT:
+        raise BadInput(f"--seen must be from 0 to {MAX_COUNT} credits, not {seen}")
+    if reason is not None and not text(reason, "--reason").strip():
+        raise BadInput("--reason must not be blank; leave it out or say why the counts differ")
+    plan = book.plan
+    if not plan.can_send:
+        raise Refusal(
+            f"plan '{plan.id}' cannot send InMail, so LinkedIn shows it no credits to reconcile",
+            errors.PLAN_CANNOT_SEND,
+        )
+    held = book.spendable_total()
+    if seen == held:
+        return None
+    data: dict[str, Any] = {"seen": seen, "held": held, "credits": seen - held}
+    if reason is not None:
+        data["reason"] = reason
+    if seen > held:
+        until = book.next_renewal - ONE_DAY
+        data.update(block=book.next_block, block_kind=BONUS, usable_until=until.isoformat())
+    else:
+        owed, takes = held - seen, []
+        for block in book.live_blocks():
+            take = min(owed, block.remaining)
+            if take:
+                takes.append({"block": block.id, "block_kind": block.kind, "credits": take})
+                owed -= take
+        data["takes"] = takes
+    return _record(book, Entry(today, "adjust", data))
 
 
 def reply(
@@ -316,15 +359,24 @@ def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
     return entries
 
 
-def cancel(book: Book, today: date) -> Entry | None:
-    """Cancel at the next renewal; None when a cancellation is already pending."""
+def cancel(book: Book, today: date) -> list[Entry]:
+    """Cancel at the next renewal, when the plan ends; nothing when a cancellation is already pending.
+
+    On a plan whose credits end at once (`cancel = "immediate"`) every live block is forfeited now and
+    the plan sends nothing more (see `Book.plan`); elsewhere the credits stay usable until the renewal.
+    """
     if not book.plan.can_send and book.plan.price == 0:
         raise BadInput(f"plan '{book.plan_id}' is free; there is nothing to cancel")
     if book.pooled:
         raise BadInput("a seat on a pooled contract ends with `inmailctl seat remove`, not cancel", "pooled-seat")
     if book.ends_on is not None:
-        return None
-    return _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}))
+        return []
+    entries: list[Entry] = []
+    if book.plan.cancel == IMMEDIATE:
+        for block in book.live_blocks():
+            _record(book, Entry(today, "forfeit", lot(block)), entries)
+    _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}), entries)
+    return entries
 
 
 def mark_unavailable(book: Book, today: date, recipient: str, marked: bool) -> Entry | None:

@@ -179,11 +179,13 @@ def follow_ups(book: Book, today: date) -> list[FollowUp]:
 
 
 class Forecast(_Fields):
-    __slots__ = ("expiring", "expiring_by", "pace", "runs_out_on", "next_renewal")
+    __slots__ = ("expiring", "expiring_by", "pace", "pace_days", "runs_out_on", "out_of_credits", "next_renewal")
     expiring: int  # credits whose block ends within the horizon
     expiring_by: date
     pace: float  # InMails a day over the recent days (in a pool, every seat's)
-    runs_out_on: date | None  # at that pace, before the next renewal; None if they last until it
+    pace_days: int  # the days the pace is averaged over
+    runs_out_on: date | None  # at that pace, before the next renewal; None if they last until it (or are gone)
+    out_of_credits: bool  # a plan that can send has nothing left to spend now
     next_renewal: date
 
 
@@ -191,11 +193,20 @@ FORECAST_DAYS = 14
 
 
 def forecast(book: Book, today: date, days: int = FORECAST_DAYS) -> Forecast:
-    """What expires soon, and when the credits run out at the recent pace (renewals not counted)."""
+    """What expires soon, and when the credits run out at the recent pace (renewals not counted).
+
+    The pace is averaged over the last `days` days, or over the days since the account (or its
+    current plan, or its pool) began when that is shorter: a week-old account that sent 14 sends 2 a
+    day, not 1.
+    """
     horizon = today + timedelta(days=days - 1)
-    expiring = sum(b.remaining for b in book.blocks.values() if b.usable_until <= horizon) if book.plan.can_send else 0
-    sent = sum(book.drawn_on(today - timedelta(days=n)) for n in range(days))
-    return Forecast(expiring, horizon, sent / days, _runs_out(book, today, sent, days), book.next_renewal)
+    can_send = book.plan.can_send
+    expiring = sum(b.remaining for b in book.blocks.values() if b.usable_until <= horizon) if can_send else 0
+    known = max(1, min(days, (today - book.cycle_start).days + 1))
+    sent = sum(book.drawn_on(today - timedelta(days=n)) for n in range(known))
+    empty = can_send and book.spendable_total() == 0
+    runs_out = None if empty else _runs_out(book, today, sent, known)
+    return Forecast(expiring, horizon, sent / known, known, runs_out, empty, book.next_renewal)
 
 
 def _runs_out(book: Book, today: date, sent: int, days: int) -> date | None:
@@ -222,12 +233,13 @@ def _runs_out(book: Book, today: date, sent: int, days: int) -> date | None:
 
 
 class Month(_Fields):
-    __slots__ = ("month", "sent", "replied", "declined", "spent")
+    __slots__ = ("month", "sent", "replied", "declined", "spent", "adjusted")
     month: str  # YYYY-MM
     sent: int
     replied: int  # every answer, declines included
     declined: int  # answers that declined
     spent: Decimal  # subscription and packs paid in the month
+    adjusted: int  # credits `reconcile` added (or, below zero, took) to agree with LinkedIn
 
     @property
     def response_rate(self) -> float | None:
@@ -252,7 +264,7 @@ def statistics(
     sent_month: dict[str, list[str]] = {}  # recipient -> months of their InMails, oldest first
 
     def row(month: str) -> list[Any]:
-        return months.setdefault(month, [0, 0, 0, money(0)])
+        return months.setdefault(month, [0, 0, 0, money(0), 0])
 
     for entry in entries:
         month = entry.date.isoformat()[:7]
@@ -278,7 +290,9 @@ def statistics(
                     row(spread)[3] += paid / covered
         elif entry.kind == "purchase":
             row(month)[3] += money(d["cost"])
-    return [Month(m, *figures[:3], money(figures[3])) for m, figures in sorted(months.items())]
+        elif entry.kind == "adjust":
+            row(month)[4] += d["credits"]
+    return [Month(m, *figures[:3], money(figures[3]), figures[4]) for m, figures in sorted(months.items())]
 
 
 def subscription_paid(entry: Entry, rules: Rulebook, billing: str) -> Decimal:
@@ -298,7 +312,7 @@ def _months_paid(entry: Entry, rules: Rulebook, billing: str) -> int:
     """How many months the subscription money an entry pays covers (see `subscription_paid`)."""
     plan = rules.plan(entry.data["plan"]).under(billing)
     if entry.kind == "share" and entry.data.get("joining"):
-        return plan.term - entry.data.get("cycle", 0) % plan.term
+        return plan.term - int(entry.data.get("cycle", 0)) % plan.term
     return plan.term
 
 
@@ -315,4 +329,5 @@ def total(months: list[Month]) -> Month:
         sum(m.replied for m in months),
         sum(m.declined for m in months),
         money(sum((m.spent for m in months), Decimal(0))),
+        sum(m.adjusted for m in months),
     )

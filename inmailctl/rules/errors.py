@@ -51,6 +51,7 @@ NO_CREDITS = "no-credits"
 PACKS_NOT_ALLOWED = "packs-not-allowed"
 TRANSFER_NOT_ALLOWED = "transfer-not-allowed"  # credits belong to one account (the source's FAQ)
 SEAT_LIMIT = "seat-limit"  # a team seat has sent its monthly limit, however many credits its pool holds
+BALANCE_DIFFERS = "balance-differs"  # `reconcile --dry-run`: LinkedIn shows another count than the ledger
 
 REFUSAL_CODES = (
     PLAN_CANNOT_SEND,
@@ -61,4 +62,5 @@ REFUSAL_CODES = (
     PACKS_NOT_ALLOWED,
     TRANSFER_NOT_ALLOWED,
     SEAT_LIMIT,
+    BALANCE_DIFFERS,
 )

@@ -34,6 +34,10 @@ def per(total: Decimal, count: int | float) -> Decimal | None:
     return (total / Decimal(str(count))).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+END_OF_PERIOD, IMMEDIATE = "end-of-period", "immediate"
+CANCELS = (END_OF_PERIOD, IMMEDIATE)  # what a plan's `cancel` key may say
+
+
 class Plan(NamedTuple):
     id: str
     name: str
@@ -56,6 +60,9 @@ class Plan(NamedTuple):
     # Months paid up front at once, set by the billing period (not a rulebook key): annual billing is a
     # commitment of twelve months charged on the first day of each billing year, monthly billing one.
     term: int = 12
+    # When a cancellation takes the credits: at the end of the paid period (END_OF_PERIOD), or at
+    # once (IMMEDIATE: the balance drops to zero and the plan sends nothing more until it ends).
+    cancel: str = END_OF_PERIOD
 
     @property
     def can_buy(self) -> bool:
@@ -211,6 +218,8 @@ def _plan_dict(plan: Plan) -> dict[str, Any]:
         table["pool"] = plan.pool
     if plan.renews_on != BILLING_DAY:
         table["renews_on"] = plan.renews_on
+    if plan.cancel != END_OF_PERIOD:
+        table["cancel"] = plan.cancel
     return table
 
 
@@ -263,6 +272,12 @@ class TableReader:
             self.fail(self.key(name), f"must be non-empty text, not {_describe(value)}")
         return str(value)
 
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name)
+        if value not in allowed:
+            self.fail(self.key(name), f"must be one of {', '.join(allowed)}, not '{value}'")
+        return value
+
     def money(self, name: str) -> Decimal:
         value = self.table[name]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -307,6 +322,7 @@ _PLAN = {
     "rollover_valid_days",
     "credit_back_days",
 }
+_PLAN_OPTIONAL = frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", "cancel", "renews_on"})
 
 
 def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-invalid") -> Rulebook:
@@ -343,13 +359,10 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
-        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", "renews_on"}))
-        pool = reader.text("pool") if "pool" in reader.table else None
-        if pool is not None and pool not in POOLS:
-            reader.fail(reader.key("pool"), f"must be one of {', '.join(POOLS)}, not '{pool}'")
-        renews_on = reader.text("renews_on") if "renews_on" in reader.table else BILLING_DAY
-        if renews_on not in RENEWALS:
-            reader.fail(reader.key("renews_on"), f"must be one of {', '.join(RENEWALS)}, not '{renews_on}'")
+        reader.only(_PLAN, _PLAN_OPTIONAL)
+        pool = reader.choice("pool", POOLS) if "pool" in reader.table else None
+        cancel = reader.choice("cancel", CANCELS) if "cancel" in reader.table else END_OF_PERIOD
+        renews_on = reader.choice("renews_on", RENEWALS) if "renews_on" in reader.table else BILLING_DAY
         if renews_on != BILLING_DAY and pool is not None:
             reader.fail(reader.key("renews_on"), "a pooled contract's credits renew on its billing day")
         plans.append(
@@ -370,6 +383,7 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 if "monthly_billing_credits" in reader.table else None,
                 pool=pool,
                 renews_on=renews_on,
+                cancel=cancel,
             )
         )
     for plan in plans:
