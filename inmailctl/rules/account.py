@@ -328,13 +328,14 @@ def reply(
         return None
     days = (answered - sent.date).days
     back = book.plan.credit_back_days
-    returned = back > 0 and days <= back
+    to = credit_back_block(book, sent.block)
+    # Inside the window the credit comes back, unless the account holds no credits at all any more
+    # (a plan cancelled at once forfeits its allowance until it ends).
+    returned = back > 0 and days <= back and to in book.blocks
     data: dict[str, Any] = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block,
                             "returned": returned}
-    if returned:
-        to = credit_back_block(book, sent.block)
-        if to != sent.block:
-            data["to"] = to
+    if returned and to != sent.block:
+        data["to"] = to
     if declined:
         data["declined"] = True
     if on is not None:
