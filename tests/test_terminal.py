@@ -111,15 +111,17 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def run_on(
-    args: list[str], env: dict[str, str], cwd: Path, *, stdout_tty: bool = True, stderr_tty: bool = True
+    args: list[str], env: dict[str, str], cwd: Path, *, stdout_tty: bool = True, stderr_tty: bool = True,
+    columns: int = 100,
 ) -> tuple[int, str, str]:
-    """Run `python -m inmailctl ARGS` with stdout and/or stderr on one pseudo-terminal (the others piped).
+    """Run `python -m inmailctl ARGS` with stdout and/or stderr on one pseudo-terminal `columns` wide
+    (the others piped).
 
     Returns the exit code, what reached stdout and what reached stderr; when both are on the terminal,
     everything is in the first of them.
     """
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "inmailctl", *args],
