@@ -445,12 +445,22 @@ def _statistics(first: str, rows: list[dict[str, Any]], title: str) -> None:
 
 
 def where(answer: dict[str, Any]) -> None:
-    table = _table("What", "Path", "From")
-    exists = "" if answer["state_exists"] else " (not created yet: inmailctl init --plan PLAN)"
-    table.add_row("state", answer["state"] + exists, answer["state_from"])
+    table = _table("What", "In use", "From", wrap=("From",))
+    exists = "" if answer["state_exists"] else "; not created yet: inmailctl init --plan PLAN"
+    table.add_row("state", answer["state"], answer["state_from"] + exists)
     table.add_row("journal", answer["journal"] or "-", "the state")
     table.add_row("lock", answer["lock"], "the state")
-    table.add_row("rulebook", answer["rules"], answer["rules_from"])
+    if answer["seat"] is not None:
+        table.add_row("seat", answer["seat"], answer["seat_from"])
+    elif answer["seats"]:
+        table.add_row("seat", "none", f"choose one of {', '.join(answer['seats'])} with --seat or INMAILCTL_SEAT")
+    held = answer["state_rules"]
+    if held is not None:
+        copy = {None: f"its own ({len(held['plans'])} plans, {held['currency']})", "built-in": "built-in"}.get(
+            held["same_as"], f"as in {held['same_as']}")
+        table.add_row("state's rules", copy, "the state: stored by init, used by every other command")
+    read_by = ", ".join(answer["rules_read_by"])
+    table.add_row("--rules", answer["rules"], f"{answer['rules_from']}; read only by {read_by}")
     table.add_row("today", answer["today"], answer["today_from"])
     _show(table)
 

@@ -696,6 +696,49 @@ def test_where_names_the_source_of_each_setting(tmp_path: Path) -> None:
     assert "flag" in table and "default" in table and str(tmp_path / "xdg") in table
 
 
+def test_where_names_the_seat_in_use_and_what_chose_it(tmp_path: Path) -> None:
+    state = tmp_path / "team.toml"
+    env = {"INMAILCTL_STATE": str(state)}
+    ok(invoke("init", "--plan", "premium", "--seat", "lead", "--today", DAY0, env=env))
+    where = ok_json(invoke("where", "--json", env=env))
+    assert (where["seat"], where["seat_from"]) == ("lead", "only seat")
+    ok(invoke("seat", "add", "ana", "--plan", "premium", "--today", DAY0, env=env))
+    where = ok_json(invoke("where", "--json", env=env))
+    assert (where["seat"], where["seat_from"], where["seats"]) == (None, None, ["lead", "ana"])
+    assert "choose one of lead, ana with --seat" in ok(invoke("where", env=env)).stdout
+    where = ok_json(invoke("where", "--json", env={**env, "INMAILCTL_SEAT": "ana"}))
+    assert (where["seat"], where["seat_from"]) == ("ana", "environment")
+    where = ok_json(invoke("where", "--json", "--seat", "lead", env={**env, "INMAILCTL_SEAT": "ana"}))
+    assert (where["seat"], where["seat_from"]) == ("lead", "flag")
+    assert re.search(r"^seat +lead +flag", ok(invoke("where", "--seat", "lead", env=env)).stdout, re.M)
+
+
+def test_where_tells_the_states_rulebook_from_the_one_rules_names(tmp_path: Path) -> None:
+    """A state keeps the rulebook init stored; INMAILCTL_RULES is read only by init, plans, compare,
+    simulate-month --plan and check without a state; `where` says both, on lines of their own."""
+    sample = Path(__file__).resolve().parent.parent / "sample_configs" / "linkedin-2026.toml"
+    state = tmp_path / "state.toml"
+    ok(invoke("init", "--plan", "premium", "--state", state, "--today", DAY0))
+    env = {"INMAILCTL_STATE": str(state), "INMAILCTL_RULES": str(sample)}
+    where = ok_json(invoke("where", "--json", env=env))
+    assert where["state_rules"]["same_as"] == "built-in" and where["state_rules"]["currency"] == "USD"
+    assert "premium" in where["state_rules"]["plans"] and "premium-career" not in where["state_rules"]["plans"]
+    assert (where["rules"], where["rules_from"]) == (str(sample), "environment")
+    assert where["rules_read_by"] == ["init", "plans", "compare", "simulate-month --plan", "check without a state"]
+    table = ok(invoke("where", env=env)).stdout
+    assert re.search(r"^state's rules +built-in +the state", table, re.M), table
+    rules_line = " ".join(table[table.index("--rules"):].split())
+    assert rules_line.startswith(f"--rules {sample} environment; read only by init, plans, compare, "
+                                 "simulate-month --plan, check without a state"), table
+    # A state made with the sample rulebook: `where` names the file it matches, or counts its plans.
+    other = tmp_path / "other.toml"
+    ok(invoke("init", "--plan", "premium-career", "--state", other, "--today", DAY0, env=env))
+    assert ok_json(invoke("where", "--json", "--state", other, env=env))["state_rules"]["same_as"] == str(sample)
+    held = ok_json(invoke("where", "--json", "--state", other))["state_rules"]
+    assert held["same_as"] is None and len(held["plans"]) == 8
+    assert "its own (8 plans, USD)" in ok(invoke("where", "--state", other)).stdout
+
+
 def test_precedence_in_behaviour(tmp_path: Path) -> None:
     data = tmp_path / "xdg"
     default_state = data / "inmailctl" / "state.toml"

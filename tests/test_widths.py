@@ -150,6 +150,10 @@ def shown_sent(a: dict[str, Any]) -> list[str]:
     return [v for r in a["rows"] if not r["ok"] for v in money_and_counts(r["line"], r["recipient"], r["code"])]
 
 
+def shown_where(a: dict[str, Any]) -> list[str]:
+    return [a["state"], a["journal"], a["lock"], a["seat"], a["today"]]
+
+
 # Every table-producing command: its arguments (on the team above) and what its table shows.
 COMMANDS: list[tuple[str, list[str], Callable[[dict[str, Any]], list[str]]]] = [
     ("plans", ["plans", "--rules", "@rules"], shown_plans),
@@ -170,6 +174,7 @@ COMMANDS: list[tuple[str, list[str], Callable[[dict[str, Any]], list[str]]]] = [
                         "--response-rate", "0.2", "--auto-buy", "100"], shown_simulation),
     ("simulate-month --all", ["simulate-month", "--all", "--plans", "@sending"], shown_simulation),
     ("send --from-csv", ["send", "--from-csv", "@campaign", "--seat", "ana", "--dry-run"], shown_sent),
+    ("where", ["where", "--seat", LONG_SEAT], shown_where),
 ]
 
 

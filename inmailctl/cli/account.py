@@ -2,6 +2,7 @@
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -331,9 +332,11 @@ def where(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Show the files in use: the state, its journal and lock, and the rulebook; and where each came from.
+    """Show the files, seat, rulebooks and date in use, and where each came from.
 
-    A flag wins over its environment variable, which wins over the default.
+    A flag wins over its environment variable, which wins over the default. The state keeps the
+    rulebook it was created with; --rules (INMAILCTL_RULES) is read only by init, plans, compare,
+    simulate-month --plan and check without a state.
 
     \b
     Example:
@@ -346,25 +349,61 @@ def where(
         names = {"COMMANDLINE": "flag", "ENVIRONMENT": "environment"}
         return names.get(found.name, "default") if found is not None else "default"
 
-    journal = None
+    stored = None
     if ctx.state.exists():
         try:
-            journal = str(store.load(ctx.state).journal_path)
+            stored = store.load(ctx.state)
         except InmailError:
-            journal = None
+            stored = None
     answer = {
         "state": str(ctx.state),
         "state_from": source("state"),
         "state_exists": ctx.state.exists(),
-        "journal": journal,
+        "journal": str(stored.journal_path) if stored else None,
         "lock": str(ctx.state.parent / (ctx.state.name + ".lock")),
+        **_seat_in_use(ctx.seat, source("seat"), stored),
+        "state_rules": _state_rules(stored, ctx.rules),
         "rules": str(ctx.rules) if ctx.rules else "built-in",
         "rules_from": source("rules"),
+        "rules_read_by": list(RULES_READ_BY),
         "builtin_rules": str(store.BUILTIN_RULES),
         "today": ctx.today.isoformat(),
         "today_from": source("today"),
     }
     _emit(ctx, answer, "where")
+
+
+# The commands that read --rules (INMAILCTL_RULES); every other one uses the state's own copy.
+RULES_READ_BY = ("init", "plans", "compare", "simulate-month --plan", "check without a state")
+
+
+def _seat_in_use(seat: str | None, given_by: str, stored: store.Stored | None) -> dict[str, Any]:
+    """The seat a command would act on and what chose it: a flag, the environment, or the state's
+    only seat; none while a team state leaves the choice open."""
+    active = stored.team.active if stored else []
+    if seat is not None:
+        return {"seat": seat, "seat_from": given_by, "seats": active}
+    if len(active) == 1:
+        return {"seat": active[0], "seat_from": "only seat", "seats": active}
+    return {"seat": None, "seat_from": None, "seats": active}
+
+
+def _state_rules(stored: store.Stored | None, rules: Path | None) -> dict[str, Any] | None:
+    """The rulebook the state holds (stored by init): its plans, its currency, and whether it is the
+    built-in one or the one --rules names."""
+    if stored is None:
+        return None
+    held = stored.team.rules
+    candidates: list[tuple[Path | None, str]] = [(None, "built-in"), *([(rules, str(rules))] if rules else [])]
+    same_as = next((name for path, name in candidates if _rulebook_or_none(path) == held), None)
+    return {"plans": [p.id for p in held.plans], "currency": held.currency, "same_as": same_as}
+
+
+def _rulebook_or_none(path: Path | None) -> Any:
+    try:
+        return store.load_rulebook(path)
+    except InmailError:
+        return None
 
 
 @commands.command(rich_help_panel="Account")
