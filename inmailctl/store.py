@@ -440,10 +440,11 @@ def _io_failure(path: Path, error: OSError) -> FileProblem:
     )
 
 
-def check_today(state: Book | Team, today: date, path: Path) -> None:
-    """Refuse a date before the state's newest entry: the ledger only moves forward."""
+def check_today(state: Book | Team, today: date, path: Path, option: str = "--today") -> None:
+    """Refuse a date before the state's newest entry: the ledger only moves forward. (`option` is how
+    the date was given: the flag or its environment variable.)"""
     if today < state.clock:
         raise BadInput(
-            f"--today {today} is before the newest entry in {path} ({state.clock}); dates only move forward",
+            f"{option} {today} is before the newest entry in {path} ({state.clock}); dates only move forward",
             "date-in-past",
         )

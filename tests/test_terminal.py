@@ -739,6 +739,41 @@ def test_where_tells_the_states_rulebook_from_the_one_rules_names(tmp_path: Path
     assert "its own (8 plans, USD)" in ok(invoke("where", "--state", other)).stdout
 
 
+@pytest.mark.parametrize(("variable", "value", "command"), [
+    ("INMAILCTL_TODAY", "2026-13-01", ["plans"]),
+    ("INMAILCTL_TODAY", "soon", ["balance"]),
+    ("INMAILCTL_TODAY", "2026-02-30", ["compare", "--need", "5"]),
+    ("INMAILCTL_TODAY", "1800-01-01", ["plans"]),
+])
+def test_an_error_in_an_environment_variable_names_the_variable(
+    tmp_path: Path, variable: str, value: str, command: list[str]
+) -> None:
+    message = error_line(invoke(*command, "--state", tmp_path / "s.toml", env={variable: value}), 2, as_json=False)
+    assert f"{variable} must be" in message and "--today" not in message and value in message
+    flagged = error_line(invoke(*command, "--state", tmp_path / "s.toml", "--today", value), 2, as_json=False)
+    assert "--today must be" in flagged and variable not in flagged
+
+
+def test_an_unknown_seat_from_the_environment_names_the_variable(tmp_path: Path) -> None:
+    state = tmp_path / "s.toml"
+    ok(invoke("init", "--plan", "premium", "--state", state, "--today", DAY0))
+    message = error_line(invoke("balance", "--state", state, "--today", DAY0, env={"INMAILCTL_SEAT": "bob"}), 2,
+                         as_json=False)
+    assert message == "inmailctl: error: INMAILCTL_SEAT=bob: there is no seat 'bob'; the seats are: main"
+    flagged = error_line(invoke("balance", "--seat", "bob", "--state", state, "--today", DAY0), 2, as_json=False)
+    assert "INMAILCTL_SEAT" not in flagged and "there is no seat 'bob'" in flagged
+
+
+def test_a_write_before_the_newest_entry_names_the_variable_that_dated_it(tmp_path: Path) -> None:
+    state = tmp_path / "s.toml"
+    ok(invoke("init", "--plan", "premium", "--state", state, "--today", "2026-03-01"))
+    before = state.read_bytes()
+    message = error_line(invoke("buy", "10", "--state", state, env={"INMAILCTL_TODAY": "2026-02-01"}), 2,
+                         as_json=False)
+    assert message.startswith("inmailctl: error: INMAILCTL_TODAY 2026-02-01 is before the newest entry")
+    assert state.read_bytes() == before
+
+
 def test_precedence_in_behaviour(tmp_path: Path) -> None:
     data = tmp_path / "xdg"
     default_state = data / "inmailctl" / "state.toml"
