@@ -311,10 +311,7 @@ def verify(
     entries = store.read_journal(stored)
     if not entries or entries[0].kind != "open":
         raise FileProblem(f"{stored.journal_path}: the journal does not start with an account", "state-invalid")
-    try:
-        rebuilt = Team.replay(entries)
-    except (KeyError, ValueError, TypeError) as error:
-        raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
+    rebuilt = store.replay(stored, entries)
     if rebuilt != stored.team.copy().pruned():
         raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
     answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}

@@ -403,10 +403,13 @@ class Loaded:
 def _load(ctx: Context, writing: bool = False, every: bool = False) -> Loaded:
     """The state brought up to today in memory (a read-only command never writes it), with its seat:
     the one --seat names, or the state's only one. A command about `every` seat needs none (its
-    `seat` is then the owner)."""
+    `seat` is then the owner). A read-only command may look back: before the state's newest entry, it
+    sees the state as it stood that day, replayed from the journal."""
     stored = store.load(ctx.state)
-    if ctx.today < stored.team.clock:
-        store.check_today(stored.team, ctx.today, ctx.state, _given_as("today", "--today"))
+    if ctx.today < stored.team.clock:  # only then: the usual path reads the snapshot alone
+        if writing:
+            store.check_today(stored.team, ctx.today, ctx.state, _given_as("today", "--today"))
+        stored = store.as_it_stood(stored, ctx.today, _given_as("today", "--today"))
     store.tidy_if_idle(stored)
     catch_up = stored.team.advance(ctx.today)
     try:
