@@ -59,29 +59,35 @@ def _table(*columns: str, title: str | None = None, wrap: tuple[str, ...] = ()) 
 
 def _show(table: Table) -> None:
     """Print `table` without cutting a cell. Where the screen is narrower than the table, the columns
-    give up what they can spare: a header wraps between its words, a free-text column between words,
-    and no column gets narrower than its widest figure, date, id or name (nor its longest word). A
-    table that still does not fit is wider than the screen, never cropped."""
-    widest, least = [], []
+    give up what they can spare: first a header wraps between its words, then a free-text column
+    between words; no column gets narrower than its widest figure, date, id or name (nor its longest
+    word). A table that still does not fit is wider than the screen, never cropped. The title is a
+    line of its own, wrapped to the screen rather than to the table."""
+    widest, cells, least = [], [], []
     for column in table.columns:
         header = str(column.header).split() or [""]
         lines = [line for cell in column.cells for line in str(cell).splitlines()] or [""]
         pieces = [piece for line in lines for piece in line.split()] if not column.no_wrap else lines
         widest.append(max(cell_len(line) for line in [" ".join(header), *lines]))
+        cells.append(max(cell_len(line) for line in [*header, *lines]))
         least.append(max(cell_len(piece) for piece in [*header, *pieces]))
     if sum(widest) + 3 * len(widest) > out.width:  # it may not fit: measure the padding and rules too
         chrome = Measurement.get(out, out.options.update_width(NATURAL_WIDTH), table).maximum - sum(widest)
         widths = list(widest)
         excess = sum(widths) + chrome - out.width
-        while excess > 0:
-            spare, index = max((width - low, i) for i, (width, low) in enumerate(zip(widths, least, strict=True)))
-            if spare <= 0:
-                break
-            widths[index] -= 1
-            excess -= 1
+        for floor in (cells, least):  # headers wrap before cells do
+            while excess > 0:
+                spare, index = max((width - low, i) for i, (width, low) in enumerate(zip(widths, floor, strict=True)))
+                if spare <= 0:
+                    break
+                widths[index] -= 1
+                excess -= 1
         for column, width in zip(table.columns, widths, strict=True):
             column.width = width
         table.width = sum(widths) + chrome
+    if table.title:
+        out.print(table.title)
+        table.title = None
     out.print(table, crop=False)
 
 

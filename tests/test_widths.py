@@ -232,8 +232,8 @@ def test_the_built_in_rulebooks_tables_fit_80_columns(args: list[str]) -> None:
     text = ok(invoke(*args, env={"COLUMNS": "80"}))
     table = [line for line in text.splitlines() if not line.startswith("Not possible")]
     assert max(len(line.rstrip()) for line in table) <= 80, text
-    header = [line for line in text.splitlines() if line.startswith("Plan")]
-    assert header and all("  " in line for line in header)  # the header on one line, not wrapped
+    rule = next(i for i, line in enumerate(table) if line.startswith("───"))
+    assert rule <= 3 and all(len(line.rstrip()) <= 80 for line in table[: rule + 1])  # a header of two lines at most
 
 
 def test_team_tables_of_the_sample_rulebook_fit_80_columns(tmp_path: Path) -> None:
@@ -285,3 +285,9 @@ def test_a_real_narrow_terminal_and_a_real_pipe(team: dict[str, str], tmp_path: 
     reasons = [line for line in screen.splitlines() if line.startswith("Not possible")]
     assert reasons and all(len(line) <= 60 for line in reasons)  # free text wraps on the terminal
     assert any(len(line) > 60 for line in piped.stdout.splitlines() if line.startswith("Not possible"))
+
+
+def test_a_title_wraps_to_the_screen_not_to_its_table(team: dict[str, str]) -> None:
+    env = {"INMAILCTL_STATE": team["state"], "INMAILCTL_TODAY": TODAY, "COLUMNS": "80"}
+    text = ok(invoke("simulate-month", "--seat", "ana", "--per-day", "1", env=env))
+    assert text.splitlines()[0] == "Simulated 2027-02-10 to 2027-03-09"
