@@ -205,11 +205,17 @@ StateOpt = Annotated[
 ]
 
 
-RulesOpt = Annotated[Path | None, _from_env("--rules", "INMAILCTL_RULES", "Rulebook file [default: the built-in one].")]
+RulesOpt = Annotated[
+    Path | None,
+    _from_env("--rules", "INMAILCTL_RULES", "Rulebook file for init, plans, compare and simulate-month --plan; other "
+              "commands use the state's copy [default: the built-in one]."),
+]
 
 
 TodayOpt = Annotated[
-    str | None, _from_env("--today", "INMAILCTL_TODAY", "The date to act on, YYYY-MM-DD [default: the system date].")
+    str | None,
+    _from_env("--today", "INMAILCTL_TODAY", "The date to act on, YYYY-MM-DD; a command that only reads may look "
+              "back [default: the system date]."),
 ]
 
 
