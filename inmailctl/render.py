@@ -3,46 +3,115 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
+from rich import box
+from rich.cells import cell_len
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
-# markup=False: names, subjects and reasons are people's text, never Rich markup.
-out = Console(highlight=False, emoji=False, markup=False)
-err = Console(stderr=True, highlight=False, emoji=False, markup=False)
+# Off a terminal (a file, a pipe, a CI log) a line is as long as its content, unless COLUMNS says otherwise:
+# there is no screen to fit, and a cut figure is worse than a long line.
+NATURAL_WIDTH = 10_000
+
+
+def _console(stderr: bool = False, color: bool = True) -> Console:
+    # markup=False: names, subjects and reasons are people's text, never Rich markup.
+    plain: dict[str, Any] = {} if color else {"color_system": None, "no_color": True}
+    console = Console(stderr=stderr, highlight=False, emoji=False, markup=False, **plain)
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        console.width = NATURAL_WIDTH
+    return console
+
+
+out = _console()
+err = _console(stderr=True)
 
 
 def configure(color: bool) -> None:
     """No colours and no escape codes at all with --no-color, NO_COLOR or TERM=dumb (Rich already
-    writes none when the output is not a terminal)."""
+    writes none when the output is not a terminal); the width as the output is now."""
     global out, err
-    if not color or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        out = Console(highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
-        err = Console(stderr=True, highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
+    color = color and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    out, err = _console(color=color), _console(stderr=True, color=color)
 
 
-def _table(*columns: str, title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for index, column in enumerate(columns):
-        numeric = column.lower() in {"credits", "granted", "remaining", "price", "limit", "daily", "count",
-                                     "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent",
-                                     "replied", "declined", "rate", "spent", "per reply", "days", "follow-ups",
-                                     "adjusted"}
-        table.add_column(column, justify="right" if numeric else "left", no_wrap=index == 0)
+NUMERIC = {"credits", "granted", "remaining", "price", "limit", "daily", "count", "cost", "packs", "pack cost",
+           "plan cost", "total", "per inmail", "sent", "replied", "rate", "spent", "per reply", "days", "follow-ups",
+           "wanted", "expired", "replies", "credits left", "left", "each alone", "pooled", "saves",
+           "declined", "adjusted"}
+
+
+def _table(*columns: str, title: str | None = None, wrap: tuple[str, ...] = ()) -> Table:
+    """A table whose cells are never cut: only the columns named in `wrap` (free text) wrap, between
+    words; every other cell (a figure, a date, an id, a name) stays whole on its line. See `_show`."""
+    # A rule under the header and two spaces between columns: no borders, so that the tables of the
+    # built-in rulebooks fit 80 columns, and a line of a table is a plain line of fields.
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
+                  pad_edge=False, collapse_padding=True)
+    for column in columns:
+        justify: Literal["left", "right"] = "right" if column.lower() in NUMERIC else "left"
+        # A header may wrap between its words; a cell of a column that does not wrap stays whole.
+        table.add_column(Text(column, no_wrap=False, overflow="fold"), justify=justify, no_wrap=column not in wrap)
     return table
+
+
+def _show(table: Table) -> None:
+    """Print `table` without cutting a cell. Where the screen is narrower than the table, the columns
+    give up what they can spare: first a header wraps between its words, then a free-text column
+    between words; no column gets narrower than its widest figure, date, id or name (nor its longest
+    word). A table that still does not fit is wider than the screen, never cropped. The title is a
+    line of its own, wrapped to the screen rather than to the table."""
+    widest, cells, least = [], [], []
+    for column in table.columns:
+        header = str(column.header).split() or [""]
+        lines = [line for cell in column.cells for line in str(cell).splitlines()] or [""]
+        pieces = [piece for line in lines for piece in line.split()] if not column.no_wrap else lines
+        widest.append(max(cell_len(line) for line in [" ".join(header), *lines]))
+        cells.append(max(cell_len(line) for line in [*header, *lines]))
+        least.append(max(cell_len(piece) for piece in [*header, *pieces]))
+    if sum(widest) + 3 * len(widest) > out.width:  # it may not fit: measure the padding and rules too
+        chrome = Measurement.get(out, out.options.update_width(NATURAL_WIDTH), table).maximum - sum(widest)
+        widths = list(widest)
+        excess = sum(widths) + chrome - out.width
+        for floor in (cells, least):  # headers wrap before cells do
+            while excess > 0:
+                spare, index = max((width - low, i) for i, (width, low) in enumerate(zip(widths, floor, strict=True)))
+                if spare <= 0:
+                    break
+                widths[index] -= 1
+                excess -= 1
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = width
+        table.width = sum(widths) + chrome
+    if table.title:
+        out.print(table.title)
+        table.title = None
+    out.print(table, crop=False)
 
 
 def plans(answer: dict[str, Any]) -> None:
     table = _table("Plan", "Credits", "Price", "Daily", "Sends", "Packs",
                    title=f"Plans in {answer['rulebook']} (credits and price per month, {answer['currency']})")
     for p in answer["plans"]:
-        table.add_row(p["id"], str(p["monthly_credits"]), p["price"], str(p["daily_limit"]),
+        table.add_row(_name_and_id(p), str(p["monthly_credits"]), p["price"], str(p["daily_limit"]),
                       _yes(p["can_send"]), _yes(p["packs"]))
-    out.print(table)
+    _show(table)
     sizes = ", ".join(f"{p['credits']} for {p['price']}" for p in answer["packs"]) or "none"
     buyers = "" if any(p["packs"] and p["can_send"] for p in answer["plans"]) else " (no plan here may buy them)"
     out.print(f"Packs{buyers}: {sizes}; usable for {answer['pack_valid_months']} months.")
+
+
+def _name_and_id(plan: dict[str, Any]) -> str:
+    """A plan's name as LinkedIn spells it, and below it the id that commands take."""
+    return str(plan["id"]) if plan["name"] == plan["id"] else f"{plan['name']}\n{plan['id']}"
+
+
+def _plan_label(plan: dict[str, Any]) -> str:
+    """The shorter of a plan's id and name (the id when they are as long): a table stays narrow."""
+    return str(plan["name"] if len(plan["name"]) < len(plan["id"]) else plan["id"])
 
 
 def _yes(value: bool) -> str:
@@ -63,7 +132,7 @@ def balance(answer: dict[str, Any]) -> None:
                    title=f"{plan} {answer['plan']}{pool} on {answer['today']}")
     for block in answer["blocks"]:
         table.add_row(block["kind"], str(block["granted"]), str(block["remaining"]), block["usable_until"])
-    out.print(table)
+    _show(table)
     daily = answer["daily"]
     at_once = answer.get("ends_on") and answer.get("cancel") == "immediate"
     spendable = "" if answer["can_send"] or at_once else " (this plan cannot send: blocks are kept, not spendable)"
@@ -121,7 +190,7 @@ def seats(answer: dict[str, Any]) -> None:
     for row in answer["seats"]:
         table.add_row(row["seat"], row["plan"], row["pool"] or "-", row["billing"], _or_dash(row["limit"]),
                       str(row["sent_this_cycle"]), row["removed_on"] or "-")
-    out.print(table)
+    _show(table)
 
 
 def _or_dash(value: Any) -> str:
@@ -129,7 +198,7 @@ def _or_dash(value: Any) -> str:
 
 
 def team_balance(answer: dict[str, Any]) -> None:
-    table = _table("Seat", "Plan", "Credits", "Limit", "Sent", "Available", "Today", "Next renewal",
+    table = _table("Seat", "Plan", "Credits", "Limit", "Sent", "Left", "Today", "Renews",
                    title=f"Team on {answer['today']} (sent: this billing cycle)")
     for row in answer["seats"]:
         plan = row["plan"] + (" (pool)" if row["pool"] else "")
@@ -138,7 +207,7 @@ def team_balance(answer: dict[str, Any]) -> None:
     total = answer["total"]
     table.add_row("total", "", str(total["credits"]), "", str(total["sent_this_cycle"]), "", str(total["sent_today"]),
                   "", style="bold")
-    out.print(table)
+    _show(table)
     for pool in answer["pools"]:
         out.print(f"Pool {pool['plan']}: {pool['credits']} credit(s) shared by {pool['seats']} seat(s); "
                   f"renews on {pool['next_renewal']}.")
@@ -171,7 +240,7 @@ def sent_csv(answer: dict[str, Any]) -> None:
         table = _table("Line", "Recipient", "Refused", title="Refused rows")
         for row in refused:
             table.add_row(str(row["line"]), row["recipient"], row["code"])
-        out.print(table)
+        _show(table)
     for row in answer["rows"]:
         for warning in row.get("warnings", []):
             err.print(f"warning: line {row['line']} ({row['recipient']}): {warning}")
@@ -216,11 +285,11 @@ def verified(answer: dict[str, Any]) -> None:
 
 
 def history(answer: dict[str, Any]) -> None:
-    table = _table("Date", "Kind", "Detail")
+    table = _table("Date", "Kind", "Detail", wrap=("Detail",))
     for entry in answer["entries"]:
         detail = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("date", "kind"))
         table.add_row(entry["date"], entry["kind"], detail)
-    out.print(table)
+    _show(table)
 
 
 BARS = " ▁▂▃▄▅▆▇█"
@@ -237,7 +306,7 @@ def _sparkline(values: list[int], width: int) -> str:
 
 
 def simulation(answer: dict[str, Any]) -> None:
-    table = _table("Figure", "Value", title=f"Simulated {answer['start']} to {answer['end']}")
+    table = _table("Figure", "Value", wrap=("Value",), title=f"Simulated {answer['start']} to {answer['end']}")
     refused = ", ".join(f"{code} {n}" for code, n in answer["refused"].items()) or "none"
     for name, value in (
         ("wanted", answer["wanted"]), ("sent", answer["sent"]), ("refused", refused),
@@ -248,7 +317,7 @@ def simulation(answer: dict[str, Any]) -> None:
         ("credits at the end", answer["ending_total"]),
     ):
         table.add_row(name, str(value))
-    out.print(table)
+    _show(table)
     if out.is_terminal and answer["days"]:  # pictures for people, never in JSON or CSV
         width = max(10, min(out.width - 12, 100))
         out.print(f"credits  {_sparkline([d['total'] for d in answer['days']], width)}")
@@ -263,16 +332,17 @@ def _spread(answer: dict[str, Any]) -> None:
         spread = _table("Over trials", "p10", "p50", "p90", title=f"{answer['trials']} trials")
         for name, values in answer["percentiles"].items():
             spread.add_row(name, *(str(values[p]) for p in ("p10", "p50", "p90")))
-        out.print(spread)
+        _show(spread)
 
 
 def comparison(answer: dict[str, Any]) -> None:
     months = answer["months"]
     both = len({plan["billing"] for plan in answer["plans"]}) > 1
     replies = answer.get("response_rate") is not None
-    columns = ["Plan", *(["Billing"] if both else []), "Subscription", "Packs", "Pack cost", "Total", "Per InMail",
+    columns = ["Plan", *(["Billing"] if both else []), "Plan cost", "Packs", "Pack cost", "Total", "Per InMail",
                *(["Per reply"] if replies else [])]
-    table = _table(*columns, title=f"Meeting a need of {sum(answer['need'])} InMails over {months} month(s)")
+    title = f"Meeting a need of {sum(answer['need'])} InMails over {months} month(s)"
+    table = _table(*columns, wrap=("Packs",), title=title)
     impossible: dict[str, list[str]] = {}
     for plan in answer["plans"]:
         if not plan["feasible"]:
@@ -282,10 +352,10 @@ def comparison(answer: dict[str, Any]) -> None:
             continue
         packs = ", ".join(f"{p['count']}x{p['credits']}" for p in plan["packs"]) or "-"
         best = plan["id"] == answer["best"] and plan["billing"] == answer["best_billing"]
-        table.add_row(plan["id"] + (" (best)" if best else ""), *([plan["billing"]] if both else []),
+        table.add_row(_plan_label(plan) + (" (best)" if best else ""), *([plan["billing"]] if both else []),
                       plan["subscription_cost"], packs, plan["pack_cost"], plan["total_cost"],
                       plan["cost_per_inmail"] or "-", *([plan["cost_per_reply"] or "-"] if replies else []))
-    out.print(table)
+    _show(table)
     if out.is_terminal:
         _cost_bars([p for p in answer["plans"] if p["feasible"]])
     if replies:
@@ -299,14 +369,14 @@ def comparison(answer: dict[str, Any]) -> None:
 
 
 def team_simulation(answer: dict[str, Any]) -> None:
-    table = _table("Seat", "Wanted", "Sent", "Refused", "Packs", "Cost", "Expired", "Responses", "Credits left",
-                   title=f"Team simulated {answer['start']} to {answer['end']}")
+    table = _table("Seat", "Wanted", "Sent", "Refused", "Packs", "Cost", "Expired", "Replies", "Credits left",
+                   wrap=("Refused",), title=f"Team simulated {answer['start']} to {answer['end']}")
     for row in [*answer["seats"], answer["total"]]:
         refused = ", ".join(f"{code} {n}" for code, n in row["refused"].items()) or "-"
         table.add_row(row["seat"], str(row["wanted"]), str(row["sent"]), refused, str(row["packs_bought"]),
                       row["total_cost"], str(row["expired"]), str(row["responses"]), str(row["ending_total"]),
                       style="bold" if row["seat"] == "total" else None)
-    out.print(table)
+    _show(table)
     for pool in answer["pools"]:
         out.print(f"Pool {pool['plan']}: {pool['ending_total']} credit(s) at the end, {pool['expired']} expired.")
     _spread(answer)
@@ -314,7 +384,7 @@ def team_simulation(answer: dict[str, Any]) -> None:
 
 def team_comparison(answer: dict[str, Any]) -> None:
     both = len({plan["billing"] for plan in answer["plans"]}) > 1
-    columns = ["Plan", *(["Billing"] if both else []), "Each alone", "Pooled", "Pooling saves", "Total", "Per InMail"]
+    columns = ["Plan", *(["Billing"] if both else []), "Each alone", "Pooled", "Saves", "Total", "Per InMail"]
     table = _table(*columns, title=f"{answer['seats']} seats needing {sum(answer['team_need'])} InMails over "
                                    f"{answer['months']} month(s) ({answer['currency']})")
     impossible: dict[str, list[str]] = {}
@@ -324,10 +394,10 @@ def team_comparison(answer: dict[str, Any]) -> None:
             continue
         best = plan["id"] == answer["best"] and plan["billing"] == answer["best_billing"]
         alone = plan["separate_cost"] or "not possible"
-        table.add_row(plan["id"] + (" (best)" if best else ""), *([plan["billing"]] if both else []), alone,
+        table.add_row(_plan_label(plan) + (" (best)" if best else ""), *([plan["billing"]] if both else []), alone,
                       plan["pooled_cost"] or "-", plan["pooling_saves"] or "-", plan["total_cost"],
                       plan["cost_per_inmail"] or "-")
-    out.print(table)
+    _show(table)
     if out.is_terminal:
         _cost_bars([p for p in answer["plans"] if p["feasible"]])
     for reason, ids in impossible.items():
@@ -350,12 +420,12 @@ def _schedule(schedule: dict[str, Any]) -> None:
     if not schedule["feasible"]:
         out.print("No sequence of plans can meet this need.")
         return
-    table = _table("Month", "Plan", "Packs bought",
+    table = _table("Month", "Plan", "Packs bought", wrap=("Packs bought",),
                    title=f"Cheapest sequence of plans ({schedule['billing']} billing)")
     for step in schedule["steps"]:
         packs = ", ".join(f"{p['count']}x{p['credits']}" for p in step["packs"]) or "-"
         table.add_row(str(step["month"]), step["plan"], packs)
-    out.print(table)
+    _show(table)
     saving = schedule["saving"]
     versus = f"; it saves {saving} against {schedule['best_single_plan']} all along" if saving else ""
     out.print(f"Total {schedule['total_cost']} with {schedule['switches']} switch(es){versus}.")
@@ -378,7 +448,7 @@ def followups(answer: dict[str, Any]) -> None:
                    title=f"Follow-ups due on {answer['today']}")
     for due in answer["due"]:
         table.add_row(due["recipient"], due["sent"], str(due["days"]), str(due["follow_ups"]), due["inmail_on"])
-    out.print(table)
+    _show(table)
 
 
 def statistics(answer: dict[str, Any]) -> None:
@@ -397,18 +467,29 @@ def _statistics(first: str, rows: list[dict[str, Any]], title: str) -> None:
         rate = "-" if row["response_rate"] is None else f"{row['response_rate']:.0%}"
         table.add_row(row[first.lower()], str(row["sent"]), str(row["replied"]), str(row["declined"]), rate,
                       row["spent"], row["cost_per_reply"] or "-", *([f"{row['adjusted']:+d}"] if adjusted else []))
-    out.print(table)
+    _show(table)
 
 
 def where(answer: dict[str, Any]) -> None:
-    table = _table("What", "Path", "From")
-    exists = "" if answer["state_exists"] else " (not created yet: inmailctl init --plan PLAN)"
-    table.add_row("state", answer["state"] + exists, answer["state_from"])
+    table = _table("What", "In use", "From", wrap=("From",))
+    exists = "" if answer["state_exists"] else "; not created yet: inmailctl init --plan PLAN"
+    table.add_row("state", answer["state"], answer["state_from"] + exists)
     table.add_row("journal", answer["journal"] or "-", "the state")
     table.add_row("lock", answer["lock"], "the state")
-    table.add_row("rulebook", answer["rules"], answer["rules_from"])
+    if answer["seat"] is not None:
+        table.add_row("seat", answer["seat"], answer["seat_from"])
+    elif answer["seats"]:
+        table.add_row("seat", "none", f"choose one of {', '.join(answer['seats'])} with --seat or INMAILCTL_SEAT")
+    held = answer["state_rules"]
+    if held is not None:
+        builtin = {name: f"built-in: {name}" for name in answer["rulebook_names"]}
+        copy = {None: f"its own ({len(held['plans'])} plans, {held['currency']})", **builtin}.get(
+            held["same_as"], f"as in {held['same_as']}")
+        table.add_row("state's rules", copy, "the state: stored by init, used by every other command")
+    read_by = ", ".join(answer["rules_read_by"])
+    table.add_row("--rules", answer["rules"], f"{answer['rules_from']}; read only by {read_by}")
     table.add_row("today", answer["today"], answer["today_from"])
-    out.print(table)
+    _show(table)
 
 
 class _Progress:

@@ -176,13 +176,24 @@ def _committed(stored: Stored) -> bytes:
 
 def read_journal(stored: Stored) -> list[Entry]:
     """Every committed entry, oldest first."""
-    entries = []
-    for number, line in enumerate(_committed(stored).splitlines(), start=1):
+    return [entry for entry, _ in _journal_lines(stored)]
+
+
+def _journal_lines(stored: Stored) -> Iterator[tuple[Entry, int]]:
+    """Each committed entry, oldest first, with the length of its line in bytes."""
+    for number, line in enumerate(_committed(stored).splitlines(keepends=True), start=1):
         try:
-            entries.append(Entry.from_json(json.loads(line)))
+            yield Entry.from_json(json.loads(line)), len(line)
         except (ValueError, KeyError, TypeError):
             raise FileProblem(f"{stored.journal_path}: line {number}: not a ledger entry", "state-invalid") from None
-    return entries
+
+
+def replay(stored: Stored, entries: list[Entry]) -> Team:
+    """The team that `entries` of the state's journal build."""
+    try:
+        return Team.replay(entries)
+    except (KeyError, ValueError, TypeError) as error:
+        raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
 
 
 # A keyed entry serialises its key right before its request fingerprint; JSON escapes every quote inside
@@ -463,10 +474,27 @@ def _io_failure(path: Path, error: OSError) -> FileProblem:
     )
 
 
-def check_today(state: Book | Team, today: date, path: Path) -> None:
-    """Refuse a date before the state's newest entry: the ledger only moves forward."""
+def check_today(state: Book | Team, today: date, path: Path, option: str = "--today") -> None:
+    """Refuse a date before the state's newest entry: the ledger only moves forward. (`option` is how
+    the date was given: the flag or its environment variable.)"""
     if today < state.clock:
         raise BadInput(
-            f"--today {today} is before the newest entry in {path} ({state.clock}); dates only move forward",
+            f"{option} {today} is before the newest entry in {path} ({state.clock}); dates only move forward",
             "date-in-past",
         )
+
+
+def as_it_stood(stored: Stored, today: date, option: str = "--today") -> Stored:
+    """The state as it stood at the end of `today`, replayed from the journal's entries up to that day;
+    its journal ends there too. Dates only move forward, so those entries are the journal's first lines."""
+    entries: list[Entry] = []
+    length = 0
+    for entry, size in _journal_lines(stored):
+        if entry.date > today:
+            break
+        entries.append(entry)
+        length += size
+    if not entries:
+        raise BadInput(f"{option} {today} is before {stored.path} was created; nothing was recorded then",
+                       "date-in-past")
+    return Stored(stored.path, replay(stored, entries), stored.journal, length, stored.written_in)

@@ -829,7 +829,9 @@ def test_simulate_month_save_appends_and_moves_the_clock(acct: Account) -> None:
     sends = [e for e in acct.history(today="2026-02-04") if e["kind"] == "send"]
     assert len(sends) == answer["sent"] == 5
     assert len({e["recipient"] for e in sends}) == 5  # simulated recipients are distinct
-    error_of(acct.run("balance", today="2026-02-03"), 2, "date-in-past")
+    error_of(acct.run("buy", "10", today="2026-02-03"), 2, "date-in-past")
+    assert len([e for e in acct.history(today="2026-02-03") if e["kind"] == "send"]) == 5  # read mid-simulation
+    assert acct.balance(today="2026-01-05")["total"] == 4  # the first simulated day: one of five sent
     assert acct.balance(today="2026-02-04")["total"] == 0
     assert acct.ok("verify", today="2026-02-04")["ok"] is True
 
@@ -1006,14 +1008,40 @@ def test_bad_dates_are_exit_2(acct: Account, bad: str) -> None:
         error_of(invoke("plans", "--json", env={"INMAILCTL_TODAY": bad}), 2)
 
 
-def test_today_before_the_newest_entry_is_exit_2(acct: Account) -> None:
+def test_a_write_dated_before_the_newest_entry_is_exit_2(acct: Account) -> None:
     acct.init("premium", DAY0)
     acct.send("Ada", today="2026-01-10")
     before = acct.files()
-    for command in (["balance"], ["buy", "10"], ["send", "Bob", "--subject", "x"], ["history"], ["cancel"]):
+    for command in (["buy", "10"], ["send", "Bob", "--subject", "x"], ["cancel"], ["switch", "recruiter"],
+                    ["grant", "1", "--reason", "x"], ["unavailable", "Bob"], ["reply", "Ada"]):
         error_of(acct.run(*command, today="2026-01-09"), 2, "date-in-past")
     assert acct.files() == before
     assert acct.balance(today="2026-01-10")["total"] == 4  # the same day is fine
+
+
+def test_a_read_dated_before_the_newest_entry_shows_the_state_as_it_stood(acct: Account) -> None:
+    """Months of use, then `balance --today` on an earlier day: the answer a balance on that day gave,
+    replayed from the journal; history and stats stop there too; nothing is written."""
+    acct.init("premium", DAY0)
+    acct.ok("buy", "10", today="2026-01-20")
+    acct.send("Ada", today="2026-02-10")
+    acct.send("Bob", today="2026-03-02")
+    acct.send("Cy", today="2026-04-15")
+    then = {day: acct.balance(today=day) for day in ("2026-01-20", "2026-02-10", "2026-03-01", "2026-03-02")}
+    before = acct.files()
+    for day, answer in then.items():
+        assert acct.balance(today=day) == answer, day
+    assert acct.balance(today="2026-03-01")["total"] == 14  # the pack's 10, February's allowance less Ada's
+    assert [e["date"] for e in acct.history(today="2026-02-10")][-1] == "2026-02-10"
+    assert {e["recipient"] for e in acct.history(today="2026-03-01") if e["kind"] == "send"} == {"Ada"}
+    stats = acct.ok("stats", today="2026-03-01")
+    assert stats["total"]["sent"] == 1
+    assert acct.ok("followups", today="2026-02-20")["due"][0]["recipient"] == "Ada"
+    assert acct.ok("simulate-month", "--per-day", "1", today="2026-03-01")["start"] == "2026-03-01"
+    assert acct.files() == before
+    assert acct.balance(today="2026-04-15")["total"] == 14  # April's allowance less Cy's, and the pack
+    message = error_of(acct.run("balance", today="2026-01-04"), 2, "date-in-past")
+    assert "before" in message and "was created" in message
 
 
 # ===================================================================================================

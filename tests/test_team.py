@@ -1413,3 +1413,22 @@ def test_simulate_save_works_on_a_single_named_seat_and_not_on_a_contract(crew: 
     contract.init("crew", DAY0, rules)
     message = error_of(contract.run("simulate-month", "--per-day", "1", "--save"), 2)
     assert "--all" in message
+
+
+def test_a_team_read_on_an_earlier_day_shows_the_team_as_it_stood(crew: Crew) -> None:
+    """A seat added later is not there yet, the pool holds what it held, and nothing is written."""
+    crew.ok("init", "--plan", CORP, "--seat", "lead", rules=LINKEDIN)
+    crew.ok("seat", "add", "ana", "--plan", CORP, today="2026-01-10")
+    crew.ok("send", "Grace", "--subject", "The platform team at Acme", seat="ana", today="2026-01-12")
+    then = crew.ok("balance", "--all", today="2026-01-12")  # read on the day
+    crew.ok("seat", "add", "ben", "--plan", CORP, today="2026-02-20")
+    before = crew.files()
+    assert crew.ok("balance", "--all", today="2026-01-12") == then
+    assert [row["seat"] for row in then["seats"]] == ["lead", "ana"]
+    assert [row["seat"] for row in crew.ok("seat", "list", today="2026-01-11")["seats"]] == ["lead", "ana"]
+    assert [row["seat"] for row in crew.ok("balance", "--all", today="2026-02-20")["seats"]] == ["lead", "ana", "ben"]
+    assert crew.ok("balance", seat="ana", today="2026-01-12")["daily"]["sent"] == 1
+    crew.refused("balance", seat="ben", today="2026-01-12", exit_code=2, code="unknown-seat")
+    crew.refused("send", "Ada", "--subject", "The platform team at Acme", seat="ana", today="2026-01-12",
+                 exit_code=2, code="date-in-past")
+    assert crew.files() == before

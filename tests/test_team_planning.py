@@ -165,7 +165,7 @@ def test_team_compare_table_names_the_saving(tmp_path: Path) -> None:
     rules = rules_with(tmp_path, contract=CONTRACT)
     result = invoke("compare", "--need", "30;10;5", "--months", "2", "--rules", rules, "--state",
                     tmp_path / "none.toml", "--today", TODAY)
-    assert result.exit_code == 0 and "Pooling saves" in result.stdout and "20.00" in result.stdout
+    assert result.exit_code == 0 and "Saves" in result.stdout and "20.00" in result.stdout
 
 
 # ---------------------------------------------------------------------------------------------------

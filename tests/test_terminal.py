@@ -111,15 +111,17 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def run_on(
-    args: list[str], env: dict[str, str], cwd: Path, *, stdout_tty: bool = True, stderr_tty: bool = True
+    args: list[str], env: dict[str, str], cwd: Path, *, stdout_tty: bool = True, stderr_tty: bool = True,
+    columns: int = 100,
 ) -> tuple[int, str, str]:
-    """Run `python -m inmailctl ARGS` with stdout and/or stderr on one pseudo-terminal (the others piped).
+    """Run `python -m inmailctl ARGS` with stdout and/or stderr on one pseudo-terminal `columns` wide
+    (the others piped).
 
     Returns the exit code, what reached stdout and what reached stderr; when both are on the terminal,
     everything is in the first of them.
     """
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "inmailctl", *args],
@@ -692,6 +694,89 @@ def test_where_names_the_source_of_each_setting(tmp_path: Path) -> None:
     # The human table says the same.
     table = ok(invoke("where", "--today", "2026-03-03", env={"XDG_DATA_HOME": str(tmp_path / "xdg")})).stdout
     assert "flag" in table and "default" in table and str(tmp_path / "xdg") in table
+
+
+def test_where_names_the_seat_in_use_and_what_chose_it(tmp_path: Path) -> None:
+    state = tmp_path / "team.toml"
+    env = {"INMAILCTL_STATE": str(state)}
+    ok(invoke("init", "--plan", "premium", "--seat", "lead", "--today", DAY0, env=env))
+    where = ok_json(invoke("where", "--json", env=env))
+    assert (where["seat"], where["seat_from"]) == ("lead", "only seat")
+    ok(invoke("seat", "add", "ana", "--plan", "premium", "--today", DAY0, env=env))
+    where = ok_json(invoke("where", "--json", env=env))
+    assert (where["seat"], where["seat_from"], where["seats"]) == (None, None, ["lead", "ana"])
+    assert "choose one of lead, ana with --seat" in ok(invoke("where", env=env)).stdout
+    where = ok_json(invoke("where", "--json", env={**env, "INMAILCTL_SEAT": "ana"}))
+    assert (where["seat"], where["seat_from"]) == ("ana", "environment")
+    where = ok_json(invoke("where", "--json", "--seat", "lead", env={**env, "INMAILCTL_SEAT": "ana"}))
+    assert (where["seat"], where["seat_from"]) == ("lead", "flag")
+    assert re.search(r"^seat +lead +flag", ok(invoke("where", "--seat", "lead", env=env)).stdout, re.M)
+
+
+def test_where_tells_the_states_rulebook_from_the_one_rules_names(tmp_path: Path) -> None:
+    """A state keeps the rulebook init stored; INMAILCTL_RULES is read only by init, plans, compare,
+    simulate-month --plan and check without a state; `where` says both, on lines of their own."""
+    sample = Path(__file__).resolve().parent.parent / "sample_configs" / "linkedin-2026.toml"
+    state = tmp_path / "state.toml"
+    ok(invoke("init", "--plan", "premium", "--state", state, "--today", DAY0))
+    env = {"INMAILCTL_STATE": str(state), "INMAILCTL_RULES": str(sample)}
+    where = ok_json(invoke("where", "--json", env=env))
+    assert where["state_rules"]["same_as"] == "seed" and where["state_rules"]["currency"] == "USD"
+    assert "premium" in where["state_rules"]["plans"] and "premium-career" not in where["state_rules"]["plans"]
+    assert (where["rules"], where["rules_from"]) == (str(sample), "environment")
+    assert where["rules_read_by"] == ["init", "plans", "compare", "simulate-month --plan", "check without a state"]
+    table = ok(invoke("where", env=env)).stdout
+    assert re.search(r"^state's rules +built-in: seed +the state", table, re.M), table
+    rules_line = " ".join(table[table.index("--rules"):].split())
+    assert rules_line.startswith(f"--rules {sample} environment; read only by init, plans, compare, "
+                                 "simulate-month --plan, check without a state"), table
+    # A state made with the sample rulebook: `where` names the file it matches, or counts its plans.
+    other = tmp_path / "other.toml"
+    ok(invoke("init", "--plan", "premium-career", "--state", other, "--today", DAY0, env=env))
+    assert ok_json(invoke("where", "--json", "--state", other, env=env))["state_rules"]["same_as"] == str(sample)
+    held = ok_json(invoke("where", "--json", "--state", other))["state_rules"]
+    assert held["same_as"] == "linkedin-2026" and len(held["plans"]) == 9  # the sample is the built-in's copy
+    assert "built-in: linkedin-2026" in ok(invoke("where", "--state", other)).stdout
+    edited = tmp_path / "edited.toml"
+    edited.write_text(sample.read_text(encoding="utf-8").replace('currency = "USD"', 'currency = "EUR"'))
+    mine = tmp_path / "mine.toml"
+    ok(invoke("init", "--plan", "premium-career", "--state", mine, "--rules", edited, "--today", DAY0))
+    assert "its own (9 plans, EUR)" in ok(invoke("where", "--state", mine)).stdout
+
+
+@pytest.mark.parametrize(("variable", "value", "command"), [
+    ("INMAILCTL_TODAY", "2026-13-01", ["plans"]),
+    ("INMAILCTL_TODAY", "soon", ["balance"]),
+    ("INMAILCTL_TODAY", "2026-02-30", ["compare", "--need", "5"]),
+    ("INMAILCTL_TODAY", "1800-01-01", ["plans"]),
+])
+def test_an_error_in_an_environment_variable_names_the_variable(
+    tmp_path: Path, variable: str, value: str, command: list[str]
+) -> None:
+    message = error_line(invoke(*command, "--state", tmp_path / "s.toml", env={variable: value}), 2, as_json=False)
+    assert f"{variable} must be" in message and "--today" not in message and value in message
+    flagged = error_line(invoke(*command, "--state", tmp_path / "s.toml", "--today", value), 2, as_json=False)
+    assert "--today must be" in flagged and variable not in flagged
+
+
+def test_an_unknown_seat_from_the_environment_names_the_variable(tmp_path: Path) -> None:
+    state = tmp_path / "s.toml"
+    ok(invoke("init", "--plan", "premium", "--state", state, "--today", DAY0))
+    message = error_line(invoke("balance", "--state", state, "--today", DAY0, env={"INMAILCTL_SEAT": "bob"}), 2,
+                         as_json=False)
+    assert message == "inmailctl: error: INMAILCTL_SEAT=bob: there is no seat 'bob'; the seats are: main"
+    flagged = error_line(invoke("balance", "--seat", "bob", "--state", state, "--today", DAY0), 2, as_json=False)
+    assert "INMAILCTL_SEAT" not in flagged and "there is no seat 'bob'" in flagged
+
+
+def test_a_write_before_the_newest_entry_names_the_variable_that_dated_it(tmp_path: Path) -> None:
+    state = tmp_path / "s.toml"
+    ok(invoke("init", "--plan", "premium", "--state", state, "--today", "2026-03-01"))
+    before = state.read_bytes()
+    message = error_line(invoke("buy", "10", "--state", state, env={"INMAILCTL_TODAY": "2026-02-01"}), 2,
+                         as_json=False)
+    assert message.startswith("inmailctl: error: INMAILCTL_TODAY 2026-02-01 is before the newest entry")
+    assert state.read_bytes() == before
 
 
 def test_precedence_in_behaviour(tmp_path: Path) -> None:

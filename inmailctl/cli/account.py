@@ -2,6 +2,7 @@
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -315,10 +316,7 @@ def verify(
     entries = store.read_journal(stored)
     if not entries or entries[0].kind != "open":
         raise FileProblem(f"{stored.journal_path}: the journal does not start with an account", "state-invalid")
-    try:
-        rebuilt = Team.replay(entries)
-    except (KeyError, ValueError, TypeError) as error:
-        raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
+    rebuilt = store.replay(stored, entries)
     if rebuilt != stored.team.copy().pruned():
         raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
     answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}
@@ -336,9 +334,11 @@ def where(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
-    """Show the files in use: the state, its journal and lock, and the rulebook; and where each came from.
+    """Show the files, seat, rulebooks and date in use, and where each came from.
 
-    A flag wins over its environment variable, which wins over the default.
+    A flag wins over its environment variable, which wins over the default. The state keeps the
+    rulebook it was created with; --rules (INMAILCTL_RULES) is read only by init, plans, compare,
+    simulate-month --plan and check without a state.
 
     \b
     Example:
@@ -351,25 +351,62 @@ def where(
         names = {"COMMANDLINE": "flag", "ENVIRONMENT": "environment"}
         return names.get(found.name, "default") if found is not None else "default"
 
-    journal = None
+    stored = None
     if ctx.state.exists():
         try:
-            journal = str(store.load(ctx.state).journal_path)
+            stored = store.load(ctx.state)
         except InmailError:
-            journal = None
+            stored = None
     answer = {
         "state": str(ctx.state),
         "state_from": source("state"),
         "state_exists": ctx.state.exists(),
-        "journal": journal,
+        "journal": str(stored.journal_path) if stored else None,
         "lock": str(ctx.state.parent / (ctx.state.name + ".lock")),
+        **_seat_in_use(ctx.seat, source("seat"), stored),
+        "state_rules": _state_rules(stored, ctx.rules),
         "rules": str(ctx.rules) if ctx.rules else "built-in",
         "rules_from": source("rules"),
+        "rules_read_by": list(RULES_READ_BY),
+        "rulebook_names": list(store.RULEBOOK_NAMES),
         "builtin_rules": str(store.BUILTIN_RULES),
         "today": ctx.today.isoformat(),
         "today_from": source("today"),
     }
     _emit(ctx, answer, "where")
+
+
+# The commands that read --rules (INMAILCTL_RULES); every other one uses the state's own copy.
+RULES_READ_BY = ("init", "plans", "compare", "simulate-month --plan", "check without a state")
+
+
+def _seat_in_use(seat: str | None, given_by: str, stored: store.Stored | None) -> dict[str, Any]:
+    """The seat a command would act on and what chose it: a flag, the environment, or the state's
+    only seat; none while a team state leaves the choice open."""
+    active = stored.team.active if stored else []
+    if seat is not None:
+        return {"seat": seat, "seat_from": given_by, "seats": active}
+    if len(active) == 1:
+        return {"seat": active[0], "seat_from": "only seat", "seats": active}
+    return {"seat": None, "seat_from": None, "seats": active}
+
+
+def _state_rules(stored: store.Stored | None, rules: str | None) -> dict[str, Any] | None:
+    """The rulebook the state holds (stored by init): its plans, its currency, and whether it is the one
+    --rules names or a built-in one (by name)."""
+    if stored is None:
+        return None
+    held = stored.team.rules
+    candidates = [*([rules] if rules and rules not in store.RULEBOOK_NAMES else []), *store.RULEBOOK_NAMES]
+    same_as = next((name for name in candidates if _rulebook_or_none(name) == held), None)
+    return {"plans": [p.id for p in held.plans], "currency": held.currency, "same_as": same_as}
+
+
+def _rulebook_or_none(rules: str) -> Any:
+    try:
+        return store.load_rulebook(rules)
+    except InmailError:
+        return None
 
 
 @commands.command(rich_help_panel="Account")

@@ -225,14 +225,17 @@ RulesOpt = Annotated[
     str | None,
     _from_env(
         "--rules", "INMAILCTL_RULES",
-        "Rulebook: a built-in one by name (seed, the default, or linkedin-2026) or a TOML file's path.",
+        "Rulebook for init, plans, compare and simulate-month --plan: a built-in one by name (seed, the "
+        "default, or linkedin-2026) or a TOML file's path; other commands use the state's copy.",
         autocompletion=_complete_rules,
     ),
 ]
 
 
 TodayOpt = Annotated[
-    str | None, _from_env("--today", "INMAILCTL_TODAY", "The date to act on, YYYY-MM-DD [default: the system date].")
+    str | None,
+    _from_env("--today", "INMAILCTL_TODAY", "The date to act on, YYYY-MM-DD; a command that only reads may look "
+              "back [default: the system date]."),
 ]
 
 
@@ -364,7 +367,26 @@ def _date_option(text: str, option: str) -> date:
 
 
 def _today(text: str | None) -> date:
-    return date.today() if text is None else _date_option(text, "--today")
+    if text is None:
+        return date.today()
+    try:
+        return _date_option(text, "--today")
+    except BadInput:  # raised again, naming the variable when the date came from the environment
+        return _date_option(text, _given_as("today", "--today"))
+
+
+def _given_as(parameter: str, flag: str) -> str:
+    """How the running command was given `parameter`: its flag, or the environment variable an error
+    should then name."""
+    from typer._click.globals import get_current_context
+
+    context = get_current_context(silent=True)
+    found = context.get_parameter_source(parameter) if context is not None else None
+    if found is not None and found.name == "ENVIRONMENT":
+        option = next((p for p in context.command.params if p.name == parameter), None)  # type: ignore[union-attr]
+        if option is not None and isinstance(option.envvar, str):
+            return option.envvar
+    return flag
 
 
 def _emit(
@@ -407,12 +429,23 @@ class Loaded:
 def _load(ctx: Context, writing: bool = False, every: bool = False, advance: bool = True) -> Loaded:
     """The state brought up to today in memory (a read-only command never writes it), with its seat:
     the one --seat names, or the state's only one. A command about `every` seat needs none (its
-    `seat` is then the owner). Without `advance` the command brings it up to today itself."""
+    `seat` is then the owner). Without `advance` the command brings it up to today itself. A read-only
+    command may look back: before the state's newest entry, it sees the state as it stood that day,
+    replayed from the journal."""
     stored = store.load(ctx.state)
-    store.check_today(stored.team, ctx.today, ctx.state)
+    if ctx.today < stored.team.clock:  # only then: the usual path reads the snapshot alone
+        if writing:
+            store.check_today(stored.team, ctx.today, ctx.state, _given_as("today", "--today"))
+        stored = store.as_it_stood(stored, ctx.today, _given_as("today", "--today"))
     store.tidy_if_idle(stored)
     catch_up = stored.team.advance(ctx.today) if advance else []
-    seat = stored.team.owner if every else stored.team.select(ctx.seat, writing)
+    try:
+        seat = stored.team.owner if every else stored.team.select(ctx.seat, writing)
+    except BadInput as error:
+        given = _given_as("seat", "--seat") if ctx.seat is not None else "--seat"
+        if given == "--seat":
+            raise
+        raise BadInput(f"{given}={ctx.seat}: {error.message}", error.code) from None
     return Loaded(stored, seat, stored.team.view(seat), catch_up)
 
 
