@@ -35,6 +35,7 @@ def test_linkedin_2026_rules_hold_what_the_help_pages_say() -> None:
 
 
 def test_campaign_csv_parses() -> None:
-    rows = _read_csv(SAMPLES / "campaign.csv")
+    rows, problems = _read_csv(SAMPLES / "campaign.csv")
+    assert problems == []
     assert [row.recipient for row in rows] == ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
     assert all(row.key and row.body for row in rows)

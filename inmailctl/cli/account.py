@@ -405,9 +405,27 @@ def stats(
     months = advice.statistics(entries, crew.rules, loaded.book.billing)
     rows = [_month(m) for m in months]
     overall = _month(advice.total(months))
+    outreach = advice.outreach(entries)
+    for row in [*rows, overall]:
+        row.update(_outreach(outreach.get(row["month"])))
     answer = {"currency": crew.rules.currency, "months": rows, "total": overall}
-    columns = ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply")
+    columns = ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply", *OUTREACH_COLUMNS)
     _emit(ctx, answer, "statistics", rows + [overall], columns)
+
+
+OUTREACH_COLUMNS = ("follow_ups", "open_profile", "open_profile_replied", "open_profile_rate")
+
+
+def _outreach(figures: advice.Outreach | None) -> dict[str, Any]:
+    """A month's follow-ups and Open Profile messages (counted in its sent and replied too)."""
+    figures = figures or advice.Outreach(0, 0, 0)
+    sent, replied = figures.open_profile, figures.open_profile_replied
+    return {
+        "follow_ups": figures.follow_ups,
+        "open_profile": sent,
+        "open_profile_replied": replied,
+        "open_profile_rate": round(replied / sent, 4) if sent else None,
+    }
 
 
 def _month(month: advice.Month) -> dict[str, Any]:

@@ -23,6 +23,14 @@ class BadInput(InmailError):
     code = "bad-input"
 
 
+class BadRows(BadInput):
+    """Bad input in several rows of a file: `rows` holds each problem as {line, column, reason}."""
+
+    def __init__(self, message: str, rows: list[dict[str, object]], code: str = "bad-rows") -> None:
+        super().__init__(message, code)
+        self.rows = rows
+
+
 class FileProblem(InmailError):
     """A state or rulebook file that is missing, unreadable or malformed, or a lock not obtained (exit 3)."""
 
@@ -51,6 +59,8 @@ NO_CREDITS = "no-credits"
 PACKS_NOT_ALLOWED = "packs-not-allowed"
 TRANSFER_NOT_ALLOWED = "transfer-not-allowed"  # credits belong to one account (the source's FAQ)
 SEAT_LIMIT = "seat-limit"  # a team seat has sent its monthly limit, however many credits its pool holds
+FOLLOW_UP_NOT_ALLOWED = "follow-up-not-allowed"  # the plan allows no second InMail until the member answers
+OPEN_PROFILE_LIMIT = "open-profile-limit"  # the plan's free Open Profile messages for the cycle are sent
 
 REFUSAL_CODES = (
     PLAN_CANNOT_SEND,
@@ -61,4 +71,6 @@ REFUSAL_CODES = (
     PACKS_NOT_ALLOWED,
     TRANSFER_NOT_ALLOWED,
     SEAT_LIMIT,
+    FOLLOW_UP_NOT_ALLOWED,
+    OPEN_PROFILE_LIMIT,
 )

@@ -50,6 +50,12 @@ class Plan(NamedTuple):
     monthly_billing_credits: int | None = None
     # "contract": the seats on the plan draw from one shared allowance (a Recruiter contract).
     pool: str | None = None
+    # What a second InMail to a member who has not answered is: "new-credit" (allowed after the advice's
+    # follow_up_days, for a credit) or "after-reply" (none until they answer); None where the rulebook
+    # does not say: only the per-recipient limit applies.
+    follow_up: str | None = None
+    # Most Open Profile messages (free, no credit) a billing cycle; None where LinkedIn sets no cap.
+    open_profile_per_month: int | None = None
 
     @property
     def can_buy(self) -> bool:
@@ -82,6 +88,8 @@ class Pack(NamedTuple):
 
 
 ANNUAL, MONTHLY = "annual", "monthly"
+NEW_CREDIT, AFTER_REPLY = "new-credit", "after-reply"
+FOLLOW_UPS = (NEW_CREDIT, AFTER_REPLY)
 BILLINGS = (ANNUAL, MONTHLY)
 
 
@@ -180,6 +188,10 @@ def _plan_dict(plan: Plan) -> dict[str, Any]:
         table["monthly_billing_credits"] = plan.monthly_billing_credits
     if plan.pool is not None:
         table["pool"] = plan.pool
+    if plan.follow_up is not None:
+        table["follow_up"] = plan.follow_up
+    if plan.open_profile_per_month is not None:
+        table["open_profile_per_month"] = plan.open_profile_per_month
     return table
 
 
@@ -276,6 +288,7 @@ _PLAN = {
     "rollover_valid_days",
     "credit_back_days",
 }
+_PLAN_ADDED = ("follow_up", "open_profile_per_month")  # optional: people and Open Profile messages
 
 
 def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-invalid") -> Rulebook:
@@ -312,10 +325,13 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
-        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool"}))
+        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", *_PLAN_ADDED}))
         pool = reader.text("pool") if "pool" in reader.table else None
         if pool is not None and pool not in POOLS:
             reader.fail(reader.key("pool"), f"must be one of {', '.join(POOLS)}, not '{pool}'")
+        follow_up = reader.text("follow_up") if "follow_up" in reader.table else None
+        if follow_up is not None and follow_up not in FOLLOW_UPS:
+            reader.fail(reader.key("follow_up"), f"must be one of {', '.join(FOLLOW_UPS)}, not '{follow_up}'")
         plans.append(
             Plan(
                 id=plan_id,
@@ -333,6 +349,9 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 monthly_billing_credits=reader.integer("monthly_billing_credits")
                 if "monthly_billing_credits" in reader.table else None,
                 pool=pool,
+                follow_up=follow_up,
+                open_profile_per_month=reader.integer("open_profile_per_month")
+                if "open_profile_per_month" in reader.table else None,
             )
         )
     for plan in plans:
