@@ -160,14 +160,14 @@ class Known:
         self.names: dict[tuple[str, ...], str] = {}
         for key in book.unavailable:
             if not is_profile_key(key):
-                self.names.setdefault(signature(key), f"{key} (marked InMail Unavailable)")
+                self.names.setdefault(signature(key), f"{key!r} (marked InMail Unavailable)")
         for sends in book.recent.values():
             self.add(sends[-1].recipient)
 
     def add(self, name: str) -> None:
         mark = self.signature(name)
         if mark:
-            self.names[mark] = name
+            self.names[mark] = repr(name)
 
     def did_you_mean(self, book: Book, recipient: str, key: str) -> str | None:
         """A warning when `recipient` is someone new whose name differs from a known recipient's only by
@@ -177,7 +177,7 @@ class Known:
         known = self.names.get(self.signature(recipient)) if recipient.strip() else None
         if known is None:
             return None
-        return (f"did you mean {known!r}? {recipient.strip()!r} is counted as someone else; use the same "
+        return (f"did you mean {known}? {recipient.strip()!r} is counted as someone else; use the same "
                 "spelling, or --profile to tell two people apart")
 
 
