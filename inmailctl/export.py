@@ -73,7 +73,7 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
             move(entry, f"top-up of {d['credits']} credits for a joining seat",
                  (f"{assets}allowance", credits(d["credits"])), ("income:inmail:allowance", credits(-d["credits"])))
             subscription(entry, billings.get(owner, "annual"), 1, ", a joining seat")
-        elif kind == "send":
+        elif kind == "send" and not d.get("open_profile"):  # an Open Profile message moves no credit
             move(entry, f"InMail to {_text(d['recipient'])}", ("expenses:inmail:sent", credits(1)),
                  (f"{assets}{d['block_kind']}", credits(-1)))
         elif kind == "reply" and d["returned"]:

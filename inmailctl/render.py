@@ -367,7 +367,8 @@ def followups(answer: dict[str, Any]) -> None:
     table = _table("Recipient", "Sent", "Days", "Follow-ups", "Can send on", title=f"Follow-ups on {answer['today']}")
     for due in answer["due"]:
         when = "today" if due["inmail_on"] <= answer["today"] else due["inmail_on"]  # ISO dates sort as text
-        table.add_row(due["recipient"], due["sent"], str(due["days"]), str(due["follow_ups"]), when)
+        who = due["recipient"] + (f" ({due['profile']})" if "profile" in due else "")
+        table.add_row(who, due["sent"], str(due["days"]), str(due["follow_ups"]), when)
     out.print(table)
 
 

@@ -528,3 +528,24 @@ def test_a_malformed_header_sends_nothing(tmp_path: Path, acct: Acct) -> None:
     message = failed(acct.run("send", "--from-csv", campaign, today=day(0)), 2, "bad-input")
     assert "line 1" in message and "profile" in message
     assert acct.files() == before
+
+
+def test_an_open_profile_message_moves_no_credit_in_the_accounting_journal(tmp_path: Path, acct: Acct) -> None:
+    acct.init("premium", open_rules(tmp_path))
+    ok_json(acct.send("Grace Hopper", day(0), GOOD_SUBJECT, None, "--open-profile"))
+    acct.sent("Ada", day(0))
+    journal = acct.run("history", "--format", "ledger", today=day(0), json=False).stdout
+    assert "InMail to Ada" in journal and "InMail to Grace" not in journal
+    assert "; 2026-01-05 send recipient=Grace Hopper" in journal and "open_profile=True" in journal
+
+
+def test_a_campaign_warns_did_you_mean_against_earlier_rows_and_the_state(tmp_path: Path, acct: Acct) -> None:
+    acct.init("recruiter")
+    acct.sent("José Núñez", day(0))
+    campaign = write_csv(tmp_path / "c.csv", ["recipient", "subject"],
+                         [["Ada Lovelace", GOOD_SUBJECT], ["Grace Hopper", GOOD_SUBJECT],
+                          ["Jose Nunez", GOOD_SUBJECT], ["Lovelace, Ada", GOOD_SUBJECT], ["Alan Turing", GOOD_SUBJECT]])
+    rows = acct.ok("send", "--from-csv", campaign, today=day(1))["rows"]
+    meant = [next((w for w in row["warnings"] if "did you mean" in w), None) for row in rows]
+    assert [m is not None for m in meant] == [False, False, True, True, False]
+    assert "'José Núñez'" in str(meant[2]) and "'Ada Lovelace'" in str(meant[3])

@@ -170,7 +170,7 @@ def send(
         notes = _message_warnings(book, recipient, subject, body, strict)
         cautions = [advice.follow_up_warning(book, recipient, who)]
         if profile is None:
-            cautions.append(advice.Known(book).did_you_mean(book, recipient, who))
+            cautions.append(advice.Known(book).did_you_mean(recipient, who))
         entry = account.send(book, ctx.today, recipient, subject, profile, follow_up, open_profile)
         notes += [caution for caution in cautions if caution]
         warnings = notes + list(advice.risk(book, ctx.today).reasons)
@@ -345,7 +345,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
                 who = account.who(row.recipient, row.profile)
                 cautions = [advice.follow_up_warning(book, row.recipient, who)]
                 if row.profile is None:
-                    cautions.append(names.did_you_mean(book, row.recipient, who))
+                    cautions.append(names.did_you_mean(row.recipient, who))
                 if any(cautions):
                     notes[row.line] = notes[row.line] + [caution for caution in cautions if caution]
                     result["warnings"] = notes[row.line]

@@ -172,14 +172,17 @@ def check_send(
             errors.DAILY_LIMIT,
         )
     sends = book.recent.get(key, [])
+    known = repr(sends[-1].recipient) if sends else repr(recipient.strip())  # as first given
+    if profile is not None:
+        known += f" ({key})"
     waiting = unanswered(sends)
     if follow_up and waiting is None:
         raise BadInput(
-            f"{recipient!r} has no unanswered InMail to follow up; send without --follow-up", "nothing-to-follow-up"
+            f"{known} has no unanswered InMail to follow up; send without --follow-up", "nothing-to-follow-up"
         )
     if waiting is not None and plan.follow_up == AFTER_REPLY:
         raise Refusal(
-            f"{recipient!r} has not answered your InMail of {waiting.date}; plan '{plan.id}' allows no other "
+            f"{known} has not answered your InMail of {waiting.date}; plan '{plan.id}' allows no other "
             "InMail to them until they reply (record an answer with `inmailctl reply`)",
             errors.FOLLOW_UP_NOT_ALLOWED,
         )
@@ -188,14 +191,14 @@ def check_send(
     recent = [s for s in sends if s.date > since]
     if len(recent) >= book.rules.per_recipient:
         raise Refusal(
-            f"{recipient!r} already got {len(recent)} InMail(s) in the last {window} days "
+            f"{known} already got {len(recent)} InMail(s) in the last {window} days "
             f"(limit {book.rules.per_recipient}); next possible on "
             f"{recent[-book.rules.per_recipient].date + timedelta(days=window)}",
             errors.RECIPIENT_LIMIT,
         )
     if waiting is not None and plan.follow_up == NEW_CREDIT and today < follow_up_on(book, waiting):
         raise Refusal(
-            f"{recipient!r} has not answered your InMail of {waiting.date}; a follow-up is allowed from "
+            f"{known} has not answered your InMail of {waiting.date}; a follow-up is allowed from "
             f"{follow_up_on(book, waiting)}",
             errors.RECIPIENT_LIMIT,
         )

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .identity import fold, is_profile_key, name_parts
+from .identity import fold, is_profile_key, name_parts, signature
 from .ledger import Book, Entry, Sent
 from .rulebook import AFTER_REPLY, ANNUAL, NEW_CREDIT, Advice, Rulebook, money, per
 
@@ -150,35 +150,56 @@ def _unanswered(sends: list[Sent]) -> list[Sent]:
 
 
 class Known:
-    """The recipients a book knows by the loose form of their names (see `identity.signature`), for
-    "did you mean" warnings; built once per command and told of each new send."""
+    """The recipients a book knows, for "did you mean" warnings. One lookup scans the book (cheap: a
+    name is read only if it holds the looked-for surname); from the second on (a campaign file), the
+    names are indexed by the words of their loose form (see `identity.signature`)."""
 
     def __init__(self, book: Book) -> None:
-        from .identity import signature
+        self.book = book
+        self.index: dict[str, list[tuple[str, str]]] | None = None
+        self.lookups = 0
 
-        self.signature = signature
-        self.names: dict[tuple[str, ...], str] = {}
-        for key in book.unavailable:
-            if not is_profile_key(key):
-                self.names.setdefault(signature(key), f"{key!r} (marked InMail Unavailable)")
-        for sends in book.recent.values():
-            self.add(sends[-1].recipient)
+    def names(self) -> list[tuple[str, str]]:
+        """Each known name as it is shown, with the text to match it by."""
+        found = [(repr(key), key) for key in self.book.unavailable if not is_profile_key(key)]
+        found = [(f"{shown} (marked InMail Unavailable)", name) for shown, name in found]
+        return found + [(repr(sends[-1].recipient), sends[-1].recipient) for sends in self.book.recent.values()]
 
     def add(self, name: str) -> None:
-        mark = self.signature(name)
-        if mark:
-            self.names[mark] = repr(name)
+        """A name just sent to (a campaign's earlier row)."""
+        if self.index is not None:
+            self._index(repr(name), name)
 
-    def did_you_mean(self, book: Book, recipient: str, key: str) -> str | None:
+    def _index(self, shown: str, name: str) -> None:
+        assert self.index is not None
+        for word in set(signature(name)):
+            self.index.setdefault(word, []).append((shown, name))
+
+    def did_you_mean(self, recipient: str, key: str) -> str | None:
         """A warning when `recipient` is someone new whose name differs from a known recipient's only by
         accents, titles, `Last, First` order or a middle name: maybe the same person, spelt another way."""
-        if key in book.recent or key in book.unavailable:
+        book = self.book
+        if key in book.recent or key in book.unavailable or not recipient.strip():
             return None
-        known = self.names.get(self.signature(recipient)) if recipient.strip() else None
-        if known is None:
+        mark = signature(recipient)
+        if not mark:
             return None
-        return (f"did you mean {known}? {recipient.strip()!r} is counted as someone else; use the same "
-                "spelling, or --profile to tell two people apart")
+        self.lookups += 1
+        if self.lookups == 1:
+            last = mark[-1]
+            candidates = [(shown, name) for shown, name in self.names()
+                          if not name.isascii() or last in name.lower()]
+        else:
+            if self.index is None:
+                self.index = {}
+                for shown, name in self.names():
+                    self._index(shown, name)
+            candidates = self.index.get(mark[-1], [])
+        for shown, name in candidates:
+            if signature(name) == mark:
+                return (f"did you mean {shown}? {recipient.strip()!r} is counted as someone else; use the same "
+                        "spelling, or --profile to tell two people apart")
+        return None
 
 
 def follow_up_warning(book: Book, recipient: str, key: str) -> str | None:

@@ -23,6 +23,8 @@ TITLES = frozenset(
 
 def name_key(name: str) -> str:
     """A name as a key: Unicode NFC, trimmed, inner whitespace collapsed, case-folded."""
+    if name.isascii():  # most names: the same result, without the Unicode tables (read for every send)
+        return " ".join(name.split()).lower()
     folded = " ".join(unicodedata.normalize("NFC", name).split()).casefold()
     return unicodedata.normalize("NFC", folded)
 
@@ -81,6 +83,8 @@ def key(recipient: str, profile: str | None = None) -> str:
 
 def fold(text: str) -> str:
     """`text` without accents, case-folded: `José` and `jose` read the same."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFD", text.casefold())
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 

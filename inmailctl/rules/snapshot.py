@@ -76,7 +76,7 @@ def _book_dict(book: Book) -> dict[str, Any]:
         ],
         # One line per send still inside a window, "DATE BLOCK FLAGS RECIPIENT": read on every command,
         # so kept in the form TOML parses fastest (the store writes these as literal strings).
-        "recent": [_sent_line(key, s) for key, sends in book.recent.items() for s in sends],
+        "recent": _recent_lines(book),
         "daily": [f"{day.isoformat()} {count}" for day, count in sorted(book.daily.items())],  # "DATE SENT"
         "unavailable": sorted(book.unavailable),
     }
@@ -127,12 +127,24 @@ def _block_fields(row: Any) -> dict[str, Any] | None:
     return table
 
 
+def _recent_lines(book: Book) -> list[str]:
+    lines: list[str] = []
+    for key, sends in book.recent.items():
+        plain = not is_profile_key(key)
+        lines.extend(
+            f"{s.date.isoformat()} {s.block} {int(s.replied)} {s.recipient}"  # most sends: the quick way
+            if plain and not (s.follow_up or s.open_profile) else _sent_line(key, s)
+            for s in sends
+        )
+    return lines
+
+
 def _sent_line(key: str, sent: Sent) -> str:
     """"DATE BLOCK FLAGS RECIPIENT". FLAGS is 1 or 0 for replied or not, then `f` for a follow-up, `o` for
     an Open Profile message and `p` when RECIPIENT starts with the profile key it is counted under (a
     key holds no spaces). A plain send keeps the line earlier releases wrote; its key is its name's."""
     flags = str(int(sent.replied)) + "f" * sent.follow_up + "o" * sent.open_profile
-    if key != name_key(sent.recipient):
+    if is_profile_key(key):
         return f"{sent.date.isoformat()} {sent.block} {flags}p {key} {sent.recipient}"
     return f"{sent.date.isoformat()} {sent.block} {flags} {sent.recipient}"
 
@@ -157,11 +169,12 @@ def _sent(row: Any) -> tuple[str, Sent] | None:
     parts = row.split(" ", 3)
     if len(parts) != 4 or not parts[1].isdigit() or not parts[3]:
         return None
-    flags = parts[2]
-    if flags[:1] not in ("0", "1") or not set(flags[1:]) <= _FLAGS or len(set(flags[1:])) != len(flags) - 1:
+    flags, name = parts[2], parts[3]
+    if flags == "0" or flags == "1":  # a plain send, as nearly all are: the quick way
+        key = name_key(name)
+    elif flags[:1] not in ("0", "1") or not set(flags[1:]) <= _FLAGS or len(set(flags[1:])) != len(flags) - 1:
         return None
-    name = parts[3]
-    if "p" in flags:
+    elif "p" in flags:
         key, _, name = name.partition(" ")
         if not is_profile_key(key) or not name:
             return None
