@@ -29,8 +29,9 @@ from test_advice import (
     write_rules,
 )
 
-from inmailctl.rules import account, advice, identity
-from inmailctl.rules.errors import Refusal
+from inmailctl.rules import account, advice, identity, snapshot
+from inmailctl.rules.errors import BadInput, Refusal
+from inmailctl.rules.ledger import Book, Entry
 from inmailctl.rules.rulebook import parse_rulebook
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -549,3 +550,51 @@ def test_a_campaign_warns_did_you_mean_against_earlier_rows_and_the_state(tmp_pa
     meant = [next((w for w in row["warnings"] if "did you mean" in w), None) for row in rows]
     assert [m is not None for m in meant] == [False, False, True, True, False]
     assert "'José Núñez'" in str(meant[2]) and "'Ada Lovelace'" in str(meant[3])
+
+
+# --- Every new entry field replays: a random life of sends (by name, by profile, Open Profile,
+# follow-ups), replies and marks rebuilds the same book from its journal and from its snapshot.
+
+PEOPLE = [("Ada Lovelace", None), ("ada  lovelace", None), ("Ada", "linkedin.com/in/ada"),
+          ("Ada Lovelace", "https://www.linkedin.com/in/ada/"), ("José Núñez", None), (NFD_JOSE, None),
+          ("Bob", "member:ACo1"), ("Bobby", "urn:li:member:ACo1")]
+OPERATIONS = st.lists(
+    st.tuples(st.sampled_from(["send", "follow-up", "open", "reply", "mark", "clear"]), st.sampled_from(PEOPLE),
+              st.integers(0, 12)),
+    max_size=25,
+)
+
+
+@given(OPERATIONS, st.sampled_from([None, "new-credit", "after-reply"]), st.sampled_from([None, 0, 2]))
+def test_a_life_of_people_replays_from_its_journal_and_its_snapshot(
+    operations: list[tuple[str, tuple[str, str | None], int]], rule: str | None, cap: int | None
+) -> None:
+    fields: dict[str, Any] = {"daily_limit": 4}
+    if rule is not None:
+        fields["follow_up"] = rule
+    if cap is not None:
+        fields["open_profile_per_month"] = cap
+    rules = parse_rulebook(rules_data({"follow_up_days": 3}, {"premium": fields}, per_recipient=2,
+                                      per_recipient_window_days=4), "test-rules.toml")
+    today = date(2026, 1, 5)
+    acct, entries = account.open_account(rules, "premium", today)
+    for kind, (name, profile), wait in operations:
+        today = date.fromordinal(today.toordinal() + wait)
+        entries += account.advance(acct, today)
+        before = acct.copy()
+        try:
+            if kind in ("send", "follow-up", "open"):
+                entry = account.send(acct, today, name, "hello", profile, kind == "follow-up", kind == "open")
+            elif kind == "reply":
+                entry = account.reply(acct, today, name, profile=profile)
+            else:
+                entry = account.mark_unavailable(acct, today, name, kind == "mark", profile)
+        except (Refusal, BadInput):
+            assert acct == before, "a refusal changed the book"
+            continue
+        if entry is not None:
+            entries.append(entry)
+    pruned = acct.copy().pruned()
+    assert Book.replay(entries) == pruned
+    assert Book.replay([Entry.from_json(json.loads(json.dumps(e.to_json()))) for e in entries]) == pruned
+    assert snapshot.from_dict(snapshot.to_dict(acct.copy().pruned(), "j", 0), "s")[0] == pruned
