@@ -221,15 +221,19 @@ class Row(NamedTuple):
     subject: str
     body: str
     key: str
-    profile: str | None = None
-    open_profile: bool = False
+    profile: str | None
+    open_profile: bool
+    request: str  # the fingerprint an --id key is checked against (see `_row`)
 
-    @property
-    def request(self) -> str:
-        extra: dict[str, Any] = {"profile": self.profile} if self.profile is not None else {}
-        if self.open_profile:
-            extra["open_profile"] = True
-        return _request("send", recipient=self.recipient, subject=self.subject, body=self.body, **extra)
+
+def _row(line: int, values: dict[str, str], profile: str | None, open_profile: bool) -> Row:
+    """A campaign row, with the request fingerprint of the `send` it stands for (worked out once)."""
+    recipient, subject, body = values["recipient"], values["subject"], values.get("body", "")
+    extra: dict[str, Any] = {"profile": profile} if profile is not None else {}
+    if open_profile:
+        extra["open_profile"] = True
+    request = _request("send", recipient=recipient, subject=subject, body=body, **extra)
+    return Row(line, recipient, subject, body, values.get("id", ""), profile, open_profile, request)
 
 
 def _bad(line: int, column: str | None, reason: str, code: str = "bad-row") -> dict[str, Any]:
@@ -279,8 +283,7 @@ def _read_csv(path: Path) -> tuple[list[Row], list[dict[str, Any]]]:
         if flag not in _YES + _NO:
             problems.append(_bad(line, "open_profile", f"must be true or false, not {values['open_profile']!r}"))
         if len(problems) == found:
-            rows.append(Row(line, values["recipient"], values["subject"], values.get("body", ""),
-                            values.get("id", ""), profile, flag in _YES))
+            rows.append(_row(line, values, profile, flag in _YES))
     return rows, problems
 
 

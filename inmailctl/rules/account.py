@@ -254,7 +254,7 @@ def send(
     """Spend one credit, from the block that expires first, on an InMail to `recipient` (the member
     `profile`, when given); an Open Profile message spends none. A send to a member whose latest InMail
     is unanswered is a follow-up, allowed as the plan says."""
-    who(recipient, profile)
+    key = who(recipient, profile)
     text(subject, "the subject")
     if not subject.strip():
         raise BadInput("the subject must not be empty; say what the InMail is about")
@@ -264,7 +264,7 @@ def send(
         data.update(block=0, open_profile=True)
     else:
         data.update(block=block.id, block_kind=block.kind)
-    if unanswered(book.recent.get(identity.key(recipient, profile), [])) is not None:
+    if unanswered(book.recent.get(key, [])) is not None:
         data["follow_up"] = True
     return _record(book, Entry(today, "send", data))
 

@@ -158,6 +158,7 @@ class Known:
         self.book = book
         self.index: dict[str, list[tuple[str, str]]] | None = None
         self.lookups = 0
+        self.last: tuple[str, tuple[str, ...]] = ("", ())  # the name last looked up, and its signature
 
     def names(self) -> list[tuple[str, str]]:
         """Each known name as it is shown, with the text to match it by."""
@@ -168,11 +169,11 @@ class Known:
     def add(self, name: str) -> None:
         """A name just sent to (a campaign's earlier row)."""
         if self.index is not None:
-            self._index(repr(name), name)
+            self._index(repr(name), name, self.last[1] if self.last[0] == name else signature(name))
 
-    def _index(self, shown: str, name: str) -> None:
+    def _index(self, shown: str, name: str, mark: tuple[str, ...]) -> None:
         assert self.index is not None
-        for word in set(signature(name)):
+        for word in set(mark):
             self.index.setdefault(word, []).append((shown, name))
 
     def did_you_mean(self, recipient: str, key: str) -> str | None:
@@ -182,6 +183,7 @@ class Known:
         if key in book.recent or key in book.unavailable or not recipient.strip():
             return None
         mark = signature(recipient)
+        self.last = (recipient, mark)
         if not mark:
             return None
         self.lookups += 1
@@ -193,7 +195,7 @@ class Known:
             if self.index is None:
                 self.index = {}
                 for shown, name in self.names():
-                    self._index(shown, name)
+                    self._index(shown, name, signature(name))
             candidates = self.index.get(mark[-1], [])
         for shown, name in candidates:
             if signature(name) == mark:

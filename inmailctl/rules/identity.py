@@ -8,7 +8,6 @@ existed (a plain name) replays to the same key as a new one.
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from .errors import BadInput
@@ -25,6 +24,8 @@ def name_key(name: str) -> str:
     """A name as a key: Unicode NFC, trimmed, inner whitespace collapsed, case-folded."""
     if name.isascii():  # most names: the same result, without the Unicode tables (read for every send)
         return " ".join(name.split()).lower()
+    import unicodedata  # only names beyond ASCII need it: start-up time is paid per call
+
     folded = " ".join(unicodedata.normalize("NFC", name).split()).casefold()
     return unicodedata.normalize("NFC", folded)
 
@@ -32,6 +33,7 @@ def name_key(name: str) -> str:
 def profile_key(profile: str) -> str:
     """A profile URL without its scheme, `www.`, query, fragment and trailing slash, lower-cased
     (`linkedin.com/in/ada-lovelace`), or a member id as `member:ID`; bad input for anything else."""
+    import unicodedata
     from urllib.parse import unquote
 
     text = unicodedata.normalize("NFC", profile.strip())
@@ -85,6 +87,8 @@ def fold(text: str) -> str:
     """`text` without accents, case-folded: `José` and `jose` read the same."""
     if text.isascii():
         return text.lower()
+    import unicodedata
+
     decomposed = unicodedata.normalize("NFD", text.casefold())
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
@@ -101,8 +105,8 @@ def name_parts(name: str, folded: bool = True) -> list[str]:
 
 
 def _words(text: str, folded: bool = True) -> list[str]:
-    words = (part.strip(".,;:'\"()") for part in text.split())
-    return [fold(w) if folded else w for w in words if w and fold(w) not in TITLES]
+    words = [(fold(w), w) for w in (part.strip(".,;:'\"()") for part in text.split()) if w]
+    return [plain if folded else word for plain, word in words if plain not in TITLES]
 
 
 def signature(name: str) -> tuple[str, ...]:
