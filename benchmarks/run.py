@@ -25,7 +25,7 @@ from pathlib import Path
 
 BIN = Path(sys.executable).parent
 INMAILCTL = shutil.which("inmailctl", path=str(BIN)) or "inmailctl"
-BUILTIN = Path(__file__).resolve().parent.parent / "inmailctl" / "data" / "default_rules.toml"
+BUILTIN = Path(__file__).resolve().parent.parent / "inmailctl" / "data" / "seed.toml"
 ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
 
 

@@ -2,13 +2,15 @@
 
 Credits are the commodity INMAIL, money is the rulebook's currency. Credits held sit in
 `assets:inmail:<block kind>`, so `hledger balance assets:inmail` gives what `inmailctl balance` counts;
-money paid flows from `assets:cash` to `expenses:inmail:*`.
+money paid flows from `assets:cash` to `expenses:inmail:*`, and `reconcile`'s adjustments from or to
+`equity:adjustments`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from .rules.advice import subscription_paid
 from .rules.ledger import BLOCK_OF_ENTRY, Entry
 from .rules.rulebook import Rulebook, money, money_text
 
@@ -25,6 +27,7 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
     currency = rules.currency if rules.currency.isalpha() else f'"{rules.currency}"'
     kinds: dict[tuple[str, int], str] = {}  # (holder, block id) -> its kind, to book later moves rightly
     billings: dict[str, str] = {}  # each holder's billing period, from its first entry
+    cycles: dict[str, int] = {}  # each holder's current billing cycle, from its allowances
     lines = [f"; inmailctl ledger: credits as {CREDIT}, money as {currency}", ""]
 
     def move(entry: Entry, title: str, *postings: tuple[str, str]) -> None:
@@ -39,10 +42,10 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
     def cash(amount: str) -> str:
         return f"{money_text(money(amount))} {currency}"
 
-    def subscription(entry: Entry, billing: str, seats: int, note: str) -> None:
-        """The plan's price for `seats` seats, paid when a cycle's allowance (or a joining seat's) comes."""
+    def subscription(entry: Entry, billing: str, note: str) -> None:
+        """What the subscription charges on `entry` (see `subscription_paid`), when it is paid."""
         plan = rules.plan(entry.data["plan"])
-        price = plan.under(billing).price * seats
+        price = subscription_paid(entry, rules, billing)
         if price:
             move(entry, f"subscription: {plan.name}, {billing} billing{note}",
                  ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))
@@ -64,21 +67,35 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
                 move(entry, title, (f"{assets}{block_kind}", credits(d["credits"])),
                      (source, credits(-d["credits"])))
             if kind == "allowance":
+                cycles[owner] = d["cycle"]
                 seats = d.get("seats", 1)  # a pool's allowance is paid for each of its seats
-                subscription(entry, billings.get(owner, "annual"), seats, f", {seats} seats" if seats != 1 else "")
+                subscription(entry, billings.get(owner, "annual"), f", {seats} seats" if seats != 1 else "")
             if kind == "purchase":
                 move(entry, f"pack of {d['credits']} credits", ("expenses:inmail:packs", cash(d["cost"])),
                      ("assets:cash", cash("-" + d["cost"])))
         elif kind == "top-up":  # a seat joining a pool mid-cycle adds (and pays for) its month's credits
             move(entry, f"top-up of {d['credits']} credits for a joining seat",
                  (f"{assets}allowance", credits(d["credits"])), ("income:inmail:allowance", credits(-d["credits"])))
-            subscription(entry, billings.get(owner, "annual"), 1, ", a joining seat")
+            joining = Entry(entry.date, "share", {"plan": d["plan"], "cycle": cycles.get(owner, 0), "joining": True})
+            subscription(joining, billings.get(owner, "annual"), ", a joining seat")
+        elif kind == "adjust":  # the ledger brought to what LinkedIn showed: equity takes the difference
+            why = f" ({d['reason']})" if d.get("reason") else ""
+            title = _text(f"adjustment: LinkedIn showed {d['seen']} credits, the ledger held {d['held']}{why}")
+            if d["credits"] > 0:
+                kinds[owner, d["block"]] = d["block_kind"]
+                held = [(f"{assets}{d['block_kind']}", credits(d["credits"]))]
+            else:
+                held = [(f"{assets}{take['block_kind']}", credits(-take["credits"])) for take in d["takes"]]
+            move(entry, title, *held, ("equity:adjustments", credits(-d["credits"])))
         elif kind == "send" and not d.get("open_profile"):  # an Open Profile message moves no credit
             move(entry, f"InMail to {_text(d['recipient'])}", ("expenses:inmail:sent", credits(1)),
                  (f"{assets}{d['block_kind']}", credits(-1)))
         elif kind == "reply" and d["returned"]:
+            back_to = kinds[owner, d.get("to", d["block"])]  # its own block, or the allowance if that was gone
             move(entry, f"credit back: {_text(d['recipient'])} answered",
-                 (f"{assets}{kinds[owner, d['block']]}", credits(1)), ("income:inmail:returned", credits(-1)))
+                 (f"{assets}{back_to}", credits(1)), ("income:inmail:returned", credits(-1)))
+        elif kind == "bill":  # a month-start plan's billing day
+            subscription(entry, billings.get(owner, "annual"), "")
         elif kind in ("expire", "forfeit") and d["credits"]:
             done = {"expire": "expired", "forfeit": "forfeited"}[kind]
             move(entry, f"{d['credits']} {d['block_kind']} credits {done}",

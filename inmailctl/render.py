@@ -27,20 +27,22 @@ def _table(*columns: str, title: str | None = None) -> Table:
     for index, column in enumerate(columns):
         numeric = column.lower() in {"credits", "granted", "remaining", "price", "limit", "daily", "count",
                                      "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent",
-                                     "replied", "rate", "spent", "per reply", "days", "follow-ups"}
+                                     "replied", "declined", "rate", "spent", "per reply", "days", "follow-ups",
+                                     "adjusted"}
         table.add_column(column, justify="right" if numeric else "left", no_wrap=index == 0)
     return table
 
 
 def plans(answer: dict[str, Any]) -> None:
     table = _table("Plan", "Credits", "Price", "Daily", "Sends", "Packs",
-                   title=f"Plans (credits and price per month, {answer['currency']})")
+                   title=f"Plans in {answer['rulebook']} (credits and price per month, {answer['currency']})")
     for p in answer["plans"]:
         table.add_row(p["id"], str(p["monthly_credits"]), p["price"], str(p["daily_limit"]),
                       _yes(p["can_send"]), _yes(p["packs"]))
     out.print(table)
     sizes = ", ".join(f"{p['credits']} for {p['price']}" for p in answer["packs"]) or "none"
-    out.print(f"Packs: {sizes}; usable for {answer['pack_valid_months']} months.")
+    buyers = "" if any(p["packs"] and p["can_send"] for p in answer["plans"]) else " (no plan here may buy them)"
+    out.print(f"Packs{buyers}: {sizes}; usable for {answer['pack_valid_months']} months.")
 
 
 def _yes(value: bool) -> str:
@@ -51,7 +53,7 @@ def balance(answer: dict[str, Any]) -> None:
     if answer.get("dry_run"):
         out.print("Dry run: nothing was saved.", style="bold")
     if "state" in answer:
-        out.print(f"Created {answer['state']}.")
+        out.print(f"Created {answer['state']} with the {answer['rulebook']} rulebook.")
     if answer.get("previous"):
         out.print(f"Switched from {answer['previous']} to {answer['plan']}; "
                   f"{answer['forfeited']} allowance credit(s) forfeited.")
@@ -63,16 +65,23 @@ def balance(answer: dict[str, Any]) -> None:
         table.add_row(block["kind"], str(block["granted"]), str(block["remaining"]), block["usable_until"])
     out.print(table)
     daily = answer["daily"]
-    spendable = "" if answer["can_send"] else " (this plan cannot send: blocks are kept, not spendable)"
+    at_once = answer.get("ends_on") and answer.get("cancel") == "immediate"
+    spendable = "" if answer["can_send"] or at_once else " (this plan cannot send: blocks are kept, not spendable)"
     out.print(f"Spendable: {answer['total']}{spendable}. "
               f"Today: {daily['sent']} of {daily['limit']} sent. Next renewal: {answer['next_renewal']}.")
-    if answer.get("ends_on"):
+    if at_once:
+        forfeited = f" ({answer['forfeited']} forfeited now)" if answer.get("forfeited") else ""
+        out.print(f"Cancelled: the credits ended at once{forfeited} and nothing more can be sent; "
+                  f"the plan ends on {answer['ends_on']}.")
+    elif answer.get("ends_on"):
         out.print(f"Cancelled: the plan ends on {answer['ends_on']}.")
     ahead = answer.get("forecast")
     if ahead and answer["can_send"]:
         if ahead["expiring"]:
             out.print(f"{ahead['expiring']} credit(s) expire by {ahead['expiring_by']}: use them first.")
-        if ahead["runs_out_on"]:
+        if ahead.get("out_of_credits"):
+            out.print(f"No credits left to spend: the next come with the renewal on {answer['next_renewal']}.")
+        elif ahead["runs_out_on"]:
             out.print(f"At {ahead['pace_per_day']:g} InMails a day the credits run out on {ahead['runs_out_on']}.")
     risk = answer.get("risk")
     if risk and risk["level"] != "low":
@@ -196,6 +205,15 @@ def granted(answer: dict[str, Any]) -> None:
     block = answer["block"]
     out.print(f"Granted {block['credits']} bonus credits ({answer['reason']}), usable until "
               f"{block['usable_until']}. Spendable: {answer['total']}.")
+
+
+def reconciled(answer: dict[str, Any]) -> None:
+    if not answer["difference"]:
+        out.print(f"The ledger agrees with LinkedIn: {answer['seen']} credit(s). Nothing recorded.")
+        return
+    verb = "Would adjust" if answer.get("dry_run") else "Adjusted"
+    out.print(f"{verb} the ledger by {answer['difference']:+d}: LinkedIn shows {answer['seen']}, the ledger "
+              f"held {answer['held']}. Spendable: {answer['total']}.")
 
 
 def verified(answer: dict[str, Any]) -> None:
@@ -381,18 +399,21 @@ def team_statistics(answer: dict[str, Any]) -> None:
 
 
 def _statistics(first: str, rows: list[dict[str, Any]], title: str) -> None:
+    adjusted = any("adjusted" in row for row in rows)  # a column only once `reconcile` has adjusted the ledger
     # Follow-ups and Open Profile messages get columns of their own once there are any.
     outreach = any(row.get("follow_ups") or row.get("open_profile") for row in rows)
-    more = ("Follow-ups", "Open Profile") if outreach else ()
-    table = _table(first, "Sent", "Replied", "Rate", "Spent", "Per reply", *more, title=title)
+    table = _table(first, "Sent", "Replied", "Declined", "Rate", "Spent", "Per reply",
+                   *(["Adjusted"] if adjusted else []), *(["Follow-ups", "Open Profile"] if outreach else []),
+                   title=title)
     for row in rows:
         rate = "-" if row["response_rate"] is None else f"{row['response_rate']:.0%}"
         extra = []
         if outreach:
             free = row["open_profile_rate"]  # "sent (response rate)"
             extra = [str(row["follow_ups"]), str(row["open_profile"]) + ("" if free is None else f" ({free:.0%})")]
-        table.add_row(row[first.lower()], str(row["sent"]), str(row["replied"]), rate, row["spent"],
-                      row["cost_per_reply"] or "-", *extra)
+        table.add_row(row[first.lower()], str(row["sent"]), str(row["replied"]), str(row["declined"]), rate,
+                      row["spent"], row["cost_per_reply"] or "-", *([f"{row['adjusted']:+d}"] if adjusted else []),
+                      *extra)
     out.print(table)
 
 

@@ -24,7 +24,11 @@ from .rules.ledger import Book, Entry, Key, Sent
 from .rules.rulebook import Rulebook, parse_rulebook
 from .rules.team import OWNER, Team
 
-BUILTIN_RULES = Path(__file__).parent / "data" / "default_rules.toml"
+# The rulebooks shipped in the package, by name: `--rules NAME` picks one, and `seed` is the default.
+RULEBOOKS = Path(__file__).parent / "data"
+RULEBOOK_NAMES = ("seed", "linkedin-2026")
+DEFAULT_RULEBOOK = "seed"
+BUILTIN_RULES = RULEBOOKS / f"{DEFAULT_RULEBOOK}.toml"
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 
@@ -57,10 +61,29 @@ def require(path: Path) -> None:
         raise _no_state(path)
 
 
-def load_rulebook(path: Path | None) -> Rulebook:
-    """The rulebook at `path`, or the built-in one."""
-    source = path if path is not None else BUILTIN_RULES
-    return parse_rulebook(read_toml(source, "rulebook", "rules-invalid"), str(source))
+def rulebook_file(rules: str | Path | None) -> tuple[Path, str]:
+    """The file a `--rules` value stands for, and the name to show for it: a packaged rulebook's name
+    (`seed` when none is given) means that rulebook wherever the command runs, even beside a file of
+    the same name (write `./seed` for the file); anything else is a path."""
+    given = DEFAULT_RULEBOOK if rules is None else str(rules)
+    if given in RULEBOOK_NAMES and not isinstance(rules, Path):
+        return RULEBOOKS / f"{given}.toml", given
+    return Path(given), given
+
+
+def load_rulebook(rules: str | Path | None) -> Rulebook:
+    """The rulebook a `--rules` value names (see `rulebook_file`), or the built-in `seed`."""
+    source, given = rulebook_file(rules)
+    try:
+        data = read_toml(source, "rulebook", "rules-invalid")
+    except FileProblem as problem:
+        if problem.code == "rulebook-missing" and source.name == given:  # a bare word: perhaps a misspelt name
+            raise FileProblem(
+                f"{problem.message}, and no built-in rulebook has that name ({', '.join(RULEBOOK_NAMES)})",
+                problem.code,
+            ) from None
+        raise
+    return parse_rulebook(data, str(source))
 
 
 # Ordered steps that bring an older state up to date: MIGRATIONS[n] turns schema n into schema n + 1.
@@ -204,7 +227,9 @@ def find_latest_send(stored: Stored, key: str, by: date | None = None, seat: str
         if entry.kind not in ("send", "reply") or key_of(entry.data) != key or not stored.team.owns(seat, entry):
             continue
         if entry.kind == "send" and (by is None or entry.date <= by):
-            latest = Sent(entry.date, entry.data["recipient"], entry.data["block"])
+            d = entry.data
+            latest = Sent(entry.date, d["recipient"], d["block"], False, d.get("follow_up", False),
+                          d.get("open_profile", False))
         elif entry.kind == "reply" and latest is not None and entry.data["sent"] == latest.date.isoformat():
             latest = latest._replace(replied=True)
     return latest

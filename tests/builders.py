@@ -18,7 +18,10 @@ def plan(
     packs: bool = True,
     rollover_cap: int = 0,
     rollover_valid_days: int = 90,
+    term: int = 1,
 ) -> Plan:
+    """A plan paid month by month (`term` 1) unless told otherwise: the planners' pack and rollover
+    arithmetic is checked apart from the billing term, which has tests of its own."""
     return Plan(
         id=id,
         name=id.title(),
@@ -30,6 +33,7 @@ def plan(
         rollover_cap=rollover_cap,
         rollover_valid_days=rollover_valid_days,
         credit_back_days=0,
+        term=term,
     )
 
 

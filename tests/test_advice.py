@@ -42,7 +42,7 @@ ENV: dict[str, str | None] = {
     "INMAILCTL_RULES": None,
     "INMAILCTL_DEBUG": None,
 }
-DEFAULT_RULES = Path(inmailctl.__file__).parent / "data" / "default_rules.toml"
+DEFAULT_RULES = Path(inmailctl.__file__).parent / "data" / "seed.toml"
 D0 = date(2026, 1, 5)  # a Monday; a cycle started on it renews on 2026-02-05
 CENT = Decimal("0.01")
 GOOD_SUBJECT = "Your talk on pricing at SaaStr"
@@ -520,16 +520,16 @@ def test_statistics_by_month_with_replies_in_the_month_of_their_inmail(acct: Acc
     answer = acct.ok("stats", today="2026-03-10")  # the 2026-03-05 renewal is caught up in memory
     assert acct.files() == before  # read-only
     assert answer["currency"] == "USD"
-    assert answer["months"] == [
-        {"month": "2026-01", "sent": 2, "replied": 1, "response_rate": 0.5, "spent": "39.99",
-         "cost_per_reply": "39.99", **NO_OUTREACH},
-        {"month": "2026-02", "sent": 1, "replied": 0, "response_rate": 0.0, "spent": "29.99",
+    assert answer["months"] == [  # annual billing: the year's 359.88 is paid at its start
+        {"month": "2026-01", "sent": 2, "replied": 1, "declined": 0, "response_rate": 0.5, "spent": "369.88",
+         "cost_per_reply": "369.88", **NO_OUTREACH},
+        {"month": "2026-02", "sent": 1, "replied": 0, "declined": 0, "response_rate": 0.0, "spent": "0.00",
          "cost_per_reply": None, **NO_OUTREACH},
-        {"month": "2026-03", "sent": 0, "replied": 0, "response_rate": None, "spent": "29.99",
+        {"month": "2026-03", "sent": 0, "replied": 0, "declined": 0, "response_rate": None, "spent": "0.00",
          "cost_per_reply": None, **NO_OUTREACH},
     ]
-    assert answer["total"] == {"month": "total", "sent": 3, "replied": 1, "response_rate": 0.3333,
-                               "spent": "99.97", "cost_per_reply": "99.97", **NO_OUTREACH}
+    assert answer["total"] == {"month": "total", "sent": 3, "replied": 1, "declined": 0, "response_rate": 0.3333,
+                               "spent": "369.88", "cost_per_reply": "369.88", **NO_OUTREACH}
 
 
 # Follow-ups and Open Profile messages (none in these accounts): their columns follow the others.
@@ -540,8 +540,8 @@ OUTREACH_HEADER = ["follow_ups", "open_profile", "open_profile_replied", "open_p
 def test_statistics_of_a_fresh_account_divide_by_nothing(acct: Acct) -> None:
     acct.init()
     answer = acct.ok("stats", today=day(0))
-    assert answer["months"] == [{"month": "2026-01", "sent": 0, "replied": 0, "response_rate": None,
-                                 "spent": "29.99", "cost_per_reply": None, **NO_OUTREACH}]
+    assert answer["months"] == [{"month": "2026-01", "sent": 0, "replied": 0, "declined": 0, "response_rate": None,
+                                 "spent": "359.88", "cost_per_reply": None, **NO_OUTREACH}]
     assert answer["total"]["response_rate"] is None and answer["total"]["cost_per_reply"] is None
 
 
@@ -554,24 +554,37 @@ def test_statistics_csv_has_a_header_and_a_total_row(acct: Acct) -> None:
     assert result.exit_code == 0 and result.stderr == ""
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows == [
-        ["month", "sent", "replied", "response_rate", "spent", "cost_per_reply", *OUTREACH_HEADER],
-        ["2026-01", "2", "1", "0.5", "29.99", "29.99", "0", "0", "0", ""],
-        ["2026-02", "0", "0", "", "29.99", "", "0", "0", "0", ""],
-        ["total", "2", "1", "0.5", "59.98", "59.98", "0", "0", "0", ""],
+        ["month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply", *OUTREACH_HEADER],
+        ["2026-01", "2", "1", "0", "0.5", "359.88", "359.88", "0", "0", "0", ""],
+        ["2026-02", "0", "0", "0", "", "0.00", "", "0", "0", "0", ""],
+        ["total", "2", "1", "0", "0.5", "359.88", "359.88", "0", "0", "0", ""],
     ]
 
 
-def test_statistics_core_counts_money_at_each_cycle_start_and_each_pack() -> None:
+def test_statistics_core_counts_money_at_each_terms_start_and_each_pack() -> None:
     rules = rulebook()
     book, entries = account.open_account(rules, "recruiter", D0)
-    for offset in (0, 40, 70):
+    for offset in (0, 40, 70, 366):
         today = D0 + timedelta(days=offset)
         entries += account.advance(book, today)
         entries.append(account.buy(book, today, 25))
     months = advice.statistics(entries, rules)
+    year = 12 * Decimal("159.95")  # annual billing: twelve months up front, on the first day of each year
+    spent = {m.month: m.spent for m in months}
+    assert len(spent) == 13  # every month of the subscription has its row, paid or not
+    assert (spent["2026-01"], spent["2026-02"], spent["2026-03"], spent["2027-01"]) == (
+        year + 25, Decimal("25.00"), Decimal("25.00"), year + 25)
+    assert all(spent[m] == 0 for m in spent if m not in ("2026-01", "2026-02", "2026-03", "2027-01"))
+    assert advice.total(months).spent == 2 * year + 100
+
+
+def test_statistics_core_counts_money_at_each_monthly_cycle() -> None:
+    rules = rulebook(rules_data(plans={"recruiter": {"monthly_billing_price": "170.00"}}))
+    book, entries = account.open_account(rules, "recruiter", D0, "monthly")
+    entries += account.advance(book, D0 + timedelta(days=70))
+    months = advice.statistics(entries, rules, "monthly")
     assert [(m.month, m.spent) for m in months] == [
-        ("2026-01", Decimal("184.95")), ("2026-02", Decimal("184.95")), ("2026-03", Decimal("184.95"))]
-    assert advice.total(months).spent == Decimal("554.85")
+        ("2026-01", Decimal("170.00")), ("2026-02", Decimal("170.00")), ("2026-03", Decimal("170.00"))]
 
 
 # ===================================================================================================
@@ -591,7 +604,8 @@ def test_reply_on_the_last_day_of_the_window_returns_the_credit(credit_back: Acc
     answer = credit_back.ok("reply", "Ada Lovelace", "--on", day(7), today=day(12))
     assert answer == {"recipient": "Ada Lovelace", "recorded": True, "returned": True, "total": 4}
     entry = credit_back.ok("history", today=day(12))["entries"][-1]
-    assert entry["kind"] == "reply" and entry["date"] == day(12) and entry["on"] == day(7)
+    # Nothing was recorded since day 7, so the answer is recorded on its own day, naming when it was noted.
+    assert entry["kind"] == "reply" and entry["date"] == day(7) and entry["noted"] == day(12)
 
 
 def test_reply_on_one_day_outside_the_window_returns_nothing(credit_back: Acct) -> None:
@@ -791,7 +805,8 @@ def test_runs_out_on_at_the_recent_pace_and_none_when_credits_last_until_renewal
         acct.sent(f"member {offset}", day(offset))
     forecast = acct.ok("balance", today=day(13))["forecast"]
     # 16 credits at 1 a day cover 2026-01-18 .. 2026-02-02; renewal 2026-02-05
-    assert forecast == {"expiring": 0, "expiring_by": day(26), "pace_per_day": 1.0, "runs_out_on": "2026-02-03"}
+    assert forecast == {"expiring": 0, "expiring_by": day(26), "pace_per_day": 1.0, "pace_days": 14,
+                        "runs_out_on": "2026-02-03", "out_of_credits": False}
     acct.ok("buy", 10, today=day(13))  # 26 credits: past the renewal
     assert acct.ok("balance", today=day(13))["forecast"]["runs_out_on"] is None
 
@@ -805,13 +820,14 @@ def test_runs_out_on_is_none_with_nothing_sent(acct: Acct) -> None:
 def test_runs_out_on_is_exact_at_a_pace_of_one_credit_a_week(tmp_path: Path, acct: Acct) -> None:
     # Was a bug: the pace is a float summed day by day; 2/14 added 7 times is 0.9999999999999999,
     # so each credit is counted one day late.
+    # (On an account 14 days old: a younger one averages its pace over the days it has existed.)
     acct.init(rules=write_rules(tmp_path, rules_data(plans={"premium": {"monthly_credits": 3}})))
-    acct.sent("Ada Lovelace", day(0))
-    acct.sent("Grace Hopper", day(0))
-    forecast = acct.ok("balance", today=day(0))["forecast"]
+    acct.sent("Ada Lovelace", day(13))
+    acct.sent("Grace Hopper", day(13))
+    forecast = acct.ok("balance", today=day(13))["forecast"]
     assert forecast["pace_per_day"] == 0.14
     # one credit left at one InMail a week: it covers the first week, the second week's falls on day 13
-    assert forecast["runs_out_on"] == day(13)
+    assert forecast["runs_out_on"] == day(13 + 13)
 
 
 # ===================================================================================================
@@ -872,7 +888,7 @@ def test_switch_on_monthly_billing_to_a_plan_without_monthly_figures_is_refused(
 def test_monthly_billing_without_monthly_credits_keeps_the_annual_credits(tmp_path: Path, acct: Acct) -> None:
     rules = write_rules(tmp_path, rules_data(plans={"premium": {"monthly_billing_price": "39.99"}}))
     plan = store_rules(rules).plan("premium")
-    assert plan.billed("monthly") == plan._replace(price=Decimal("39.99"))
+    assert plan.billed("monthly") == plan._replace(price=Decimal("39.99"), term=1)
     assert plan.billed("annual") == plan
     assert store_rules(rules).plan("recruiter").billed("monthly") is None
     answer = acct.init("premium", rules, day(0), "--billing", "monthly")
@@ -962,8 +978,10 @@ def test_a_response_rate_outside_0_to_1_exits_2(tmp_path: Path, rate: str) -> No
 
 def test_cost_per_reply_rounds_half_up_like_cost_per_inmail(tmp_path: Path) -> None:
     # 100.10 / 4 replies = 25.025: half up, as cost_per_inmail does, is 25.03 (reported: it rounds half-even).
-    rules = write_rules(tmp_path, rules_data(plans={"premium": {"price": "100.10", "monthly_credits": 8}}))
-    row = by_id(compare_json(tmp_path, "--need", "8", "--months", "1", "--response-rate", "0.5", "--rules", rules))
+    rules = write_rules(tmp_path, rules_data(plans={"premium": {"price": "90.00", "monthly_billing_price": "100.10",
+                                                               "monthly_credits": 8}}))
+    row = by_id(compare_json(tmp_path, "--need", "8", "--months", "1", "--response-rate", "0.5", "--billing",
+                             "monthly", "--rules", rules))
     assert row["premium"]["total_cost"] == "100.10"
     assert row["premium"]["cost_per_inmail"] == "12.51"
     assert row["premium"]["cost_per_reply"] == "25.03"
@@ -974,9 +992,10 @@ def test_a_credit_back_plan_needs_fewer_credits(tmp_path: Path) -> None:
     plain = by_id(compare_json(tmp_path, "--need", "40", "--months", "1", "--rules", rules))
     answered = by_id(compare_json(tmp_path, "--need", "40", "--months", "1", "--response-rate", "0.25",
                                   "--rules", rules))
-    assert plain["premium"]["pack_cost"] == "35.00" and plain["premium"]["total_cost"] == "64.99"
+    # a month on annual billing commits to the year: 359.88
+    assert plain["premium"]["pack_cost"] == "35.00" and plain["premium"]["total_cost"] == "394.88"
     assert answered["premium"]["pack_cost"] == "25.00"  # 30 credits: 10 of 40 come back
-    assert answered["premium"]["total_cost"] == "54.99" and answered["premium"]["cost_per_reply"] == "5.50"
+    assert answered["premium"]["total_cost"] == "384.88" and answered["premium"]["cost_per_reply"] == "38.49"
     # a plan without credit back pays for every InMail whatever the rate
     assert answered["sales-navigator-team"]["pack_cost"] == plain["sales-navigator-team"]["pack_cost"] == "25.00"
 
@@ -1009,7 +1028,7 @@ def test_compare_uses_the_states_measured_rate_only_when_asked(tmp_path: Path, m
     answer = compare_json(tmp_path, "--need", "40", "--months", "1", "--response-rate", "state",
                           state=measured.state, today=day(7))
     assert answer["response_rate"] == 0.25 and answer["response_rate_from"] == "state"
-    assert by_id(answer)["premium"]["cost_per_reply"] == "6.50"  # 64.99 / 10
+    assert by_id(answer)["premium"]["cost_per_reply"] == "39.49"  # (359.88 for the year + 35.00 of packs) / 10
     assert measured.files() == before
     given = compare_json(tmp_path, "--need", "40", "--months", "1", "--response-rate", "0.5",
                          state=measured.state, today=day(7))
@@ -1033,8 +1052,10 @@ def seasonal_rules(tmp_path: Path) -> Path:
     premium = data["plans"]["premium"]
     data["plans"] = {
         "basic": data["plans"]["basic"],
-        "small": {**premium, "name": "Small", "monthly_credits": 10, "price": "10.00", "daily_limit": 5},
-        "big": {**premium, "name": "Big", "monthly_credits": 100, "price": "50.00", "daily_limit": 10},
+        "small": {**premium, "name": "Small", "monthly_credits": 10, "price": "10.00", "daily_limit": 5,
+                  "monthly_billing_price": "10.00"},
+        "big": {**premium, "name": "Big", "monthly_credits": 100, "price": "50.00", "daily_limit": 10,
+                "monthly_billing_price": "50.00"},
     }
     data["packs"] = [{"credits": 10, "price": "10.00"}]
     return write_rules(tmp_path, data, "seasonal.toml")
@@ -1057,7 +1078,7 @@ def brute_force(need: list[int]) -> Decimal:
 
 
 def test_allow_switch_finds_the_cheaper_seasonal_schedule(tmp_path: Path) -> None:
-    answer = compare_json(tmp_path, "--need", ",".join(map(str, SEASON)), "--allow-switch",
+    answer = compare_json(tmp_path, "--need", ",".join(map(str, SEASON)), "--allow-switch", "--billing", "monthly",
                           "--rules", seasonal_rules(tmp_path))
     rows = by_id(answer)
     assert answer["best"] == "big"
@@ -1078,14 +1099,27 @@ def test_allow_switch_finds_the_cheaper_seasonal_schedule(tmp_path: Path) -> Non
         "total_cost": "130.00",
         "best_single_plan": "big",
         "saving": "70.00",
-        "billing": "annual",
+        "billing": "monthly",
         "response_rate_applied": None,
     }
     assert Decimal(schedule["total_cost"]) == brute_force(SEASON)
 
 
+def test_allow_switch_on_annual_billing_pays_the_year_of_every_plan_it_enters(tmp_path: Path) -> None:
+    """Billed annually, switching up for the two busy months commits to a year of `big` (600.00) and
+    another of `small` on the way back: staying on `small` and buying packs is cheapest."""
+    answer = compare_json(tmp_path, "--need", ",".join(map(str, SEASON)), "--allow-switch",
+                          "--rules", seasonal_rules(tmp_path))
+    rows = by_id(answer)
+    assert rows["small"]["total_cost"] == "310.00"  # a year, 120.00, and 19 packs for 185 missing credits
+    assert rows["big"]["total_cost"] == "600.00" and rows["big"]["committed_months"] == 12
+    schedule = answer["schedule"]
+    assert [s["plan"] for s in schedule["steps"]] == ["small"] * 4
+    assert (schedule["subscription_cost"], schedule["total_cost"], schedule["saving"]) == ("120.00", "310.00", "0.00")
+
+
 def test_allow_switch_on_a_flat_need_keeps_one_plan_and_saves_nothing(tmp_path: Path) -> None:
-    schedule = compare_json(tmp_path, "--need", "100,100,100", "--allow-switch",
+    schedule = compare_json(tmp_path, "--need", "100,100,100", "--allow-switch", "--billing", "monthly",
                             "--rules", seasonal_rules(tmp_path))["schedule"]
     assert [s["plan"] for s in schedule["steps"]] == ["big"] * 3
     assert schedule["switches"] == 0 and schedule["total_cost"] == "150.00" and schedule["saving"] == "0.00"

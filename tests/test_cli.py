@@ -364,13 +364,13 @@ def test_exit_1_is_one_line_without_traceback(acct: Account, monkeypatch: pytest
 
 
 def test_exit_5_when_the_gate_fails(acct: Account) -> None:
-    acct.init()
-    passed = acct.run("simulate-month", "--per-day", "0", "--max-cost", "29.99")
-    assert ok_json(passed)["total_cost"] == "29.99"
-    failed = acct.run("simulate-month", "--per-day", "0", "--max-cost", "29.98")
+    acct.init()  # annual billing: the year's 359.88 is paid today, inside the simulated month
+    passed = acct.run("simulate-month", "--per-day", "0", "--max-cost", "359.88")
+    assert ok_json(passed)["total_cost"] == "359.88"
+    failed = acct.run("simulate-month", "--per-day", "0", "--max-cost", "359.87")
     message = error_of(failed, 5, "gate-failed", quiet_stdout=False)
-    assert "29.99" in message
-    assert json.loads(failed.stdout)["total_cost"] == "29.99"  # the projection is still printed
+    assert "359.88" in message
+    assert json.loads(failed.stdout)["total_cost"] == "359.88"  # the projection is still printed
 
 
 def test_exit_5_judges_p90_with_trials(acct: Account) -> None:
@@ -497,7 +497,8 @@ FAILING: list[tuple[list[str], str, int, str | None]] = [
     (["init", "--plan", "gold", "--force"], FEB, 2, "unknown-plan"),
     (["simulate-month", "--per-day", "1", "--response-rate", "2"], FEB, 2, None),
     (["simulate-month", "--plan", "premium", "--save"], FEB, 2, None),
-    (["simulate-month", "--per-day", "1", "--max-cost", "0", "--save"], FEB, 5, "gate-failed"),
+    # mid-year the subscription is already paid: the packs bought are what breaks the gate
+    (["simulate-month", "--per-day", "5", "--auto-buy", "10", "--max-cost", "0", "--save"], FEB, 5, "gate-failed"),
     (["compare", "--need", "x"], FEB, 2, None),
     (["compare", "--need", "10", "--months", "0"], FEB, 2, None),
 ]
@@ -774,7 +775,7 @@ def test_simulate_month_json(acct: Account) -> None:
     assert answer["sent"] == sum(d["sent"] for d in answer["days"]) == answer["wanted"]
     for key in ("pack_cost", "subscription_cost", "total_cost"):
         assert MONEY.match(answer[key]), answer[key]
-    assert answer["subscription_cost"] == "29.99"
+    assert answer["subscription_cost"] == "359.88"  # the year, paid up front on its first day (today)
     assert Decimal(answer["pack_cost"]) == 10 * answer["packs_bought"] > 0
     assert Decimal(answer["total_cost"]) == Decimal(answer["subscription_cost"]) + Decimal(answer["pack_cost"])
 
@@ -784,7 +785,9 @@ def test_simulate_month_weekends_and_months(acct: Account) -> None:
     answer = acct.ok("simulate-month", "--per-day", "1", "--weekends", "--months", "2", "--auto-buy", "10")
     assert (answer["start"], answer["end"]) == (DAY0, "2026-03-04")
     assert answer["wanted"] == len(answer["days"]) == 59
-    assert answer["subscription_cost"] == "59.98"  # plan price x months simulated
+    assert answer["subscription_cost"] == "359.88"  # one year starts in the window, paid up front
+    later = acct.ok("simulate-month", "--per-day", "0", "--months", "2", today="2026-02-05")
+    assert later["subscription_cost"] == "0.00"  # mid-year: already paid
 
 
 def test_simulate_month_refusals_are_counted(acct: Account) -> None:
@@ -836,7 +839,7 @@ def test_simulate_month_plan_uses_rules_and_no_state(tmp_path: Path, small: Path
     result = invoke("simulate-month", "--plan", "solo", "--per-day", "1", "--rules", small, "--state", missing,
                     "--today", DAY0, "--json")
     answer = ok_json(result)
-    assert answer["subscription_cost"] == "10.00"
+    assert answer["subscription_cost"] == "120.00"  # a new plan's first year, billed annually
     assert not missing.parent.exists()
 
 
@@ -1411,13 +1414,16 @@ def test_reply_to_an_unknown_recipient_is_exit_2(acct: Account, small: Path) -> 
     assert acct.files() == before
 
 
-def test_credit_back_to_an_expired_block_is_gone(acct: Account, small: Path) -> None:
+def test_credit_back_whose_block_expired_goes_to_the_allowance(acct: Account, small: Path) -> None:
     acct.init("backer", DAY0, rules=small)
     acct.ok("grant", "1", "--reason", "x", "--valid-days", "1")  # the bonus expires first: spent first
     assert acct.send("Ada")["block"]["kind"] == "bonus"
     answer = acct.ok("reply", "Ada", today="2026-01-06")
-    assert answer["returned"] is False
-    assert acct.balance(today="2026-01-06")["total"] == 5
+    assert answer["returned"] is True
+    balance = acct.balance(today="2026-01-06")
+    assert balance["total"] == 6
+    assert [(b["kind"], b["granted"], b["remaining"]) for b in balance["blocks"]] == [("allowance", 6, 6)]
+    assert acct.ok("verify", today="2026-01-06")["ok"] is True
 
 
 def test_no_credit_back_on_the_built_in_plans(acct: Account) -> None:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from inmailctl.cli import app
 
 TODAY = "2026-03-02"
-GOOD_RULES = (Path(__file__).resolve().parent.parent / "inmailctl" / "data" / "default_rules.toml").read_text()
+GOOD_RULES = (Path(__file__).resolve().parent.parent / "inmailctl" / "data" / "seed.toml").read_text()
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

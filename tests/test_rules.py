@@ -33,7 +33,7 @@ from inmailctl.rules.dates import (
 )
 from inmailctl.rules.errors import BadInput, FileProblem, Refusal
 from inmailctl.rules.ledger import Book, Entry
-from inmailctl.rules.rulebook import Pack, Plan, Rulebook, money
+from inmailctl.rules.rulebook import ANNUAL, IMMEDIATE, MONTHLY, Pack, Plan, Rulebook, money, parse_rulebook
 from inmailctl.store import load_rulebook
 
 # ---------------------------------------------------------------------------------------------
@@ -135,9 +135,11 @@ class Account:
         self.entries += new
         return new
 
-    def cancel(self, day: Day) -> Entry | None:
+    def cancel(self, day: Day) -> list[Entry]:
         self.advance(day)
-        return self._keep(account.cancel(self.book, d(day)))
+        new = account.cancel(self.book, d(day))
+        self.entries += new
+        return new
 
     def unavailable(self, day: Day, recipient: str, marked: bool = True) -> Entry | None:
         self.advance(day)
@@ -667,11 +669,18 @@ def allowance_forfeited(acct: Account) -> None:
 
 
 @pytest.mark.parametrize("block_gone", [bonus_expired, allowance_forfeited])
-def test_no_credit_back_when_the_block_is_gone(block_gone: Callable[[Account], None]) -> None:
+def test_a_credit_whose_block_is_gone_comes_back_to_the_current_allowance(
+    block_gone: Callable[[Account], None],
+) -> None:
     acct = Account(BACK, "back", D)
     block_gone(acct)
+    held = acct.book.spendable_total()
     entry = acct.reply(D + timedelta(days=3), "ann")
-    assert entry is not None and entry.data["returned"] is False
+    assert entry is not None and entry.data["returned"] is True
+    assert entry.data["to"] == acct.book.allowance != entry.data["block"]
+    allowance = acct.book.blocks[acct.book.allowance]
+    assert allowance.remaining == allowance.granted and acct.book.spendable_total() == held + 1
+    assert Book.replay(acct.entries) == acct.book
 
 
 def test_a_second_reply_is_a_no_op() -> None:
@@ -841,6 +850,16 @@ def cancelled() -> Account:
     return acct
 
 
+def cancelled_at_once(opened: str = "2026-01-31", cancel_on: str = "2026-02-10") -> Account:
+    """Pro, whose credits end at once when cancelled, with a pack and a grant; cancelled on `cancel_on`."""
+    acct = Account(rulebook(plan("pro")._replace(cancel=IMMEDIATE), plan("max", 20)), "pro", opened)
+    acct.buy(opened, 10)
+    acct.grant(opened, 3)
+    acct.send(opened, "ann")
+    acct.cancel(cancel_on)
+    return acct
+
+
 def test_cancel_ends_on_the_next_renewal() -> None:
     assert cancelled().book.ends_on == d("2026-02-10")
 
@@ -872,8 +891,11 @@ def test_after_cancel_packs_stay_in_the_ledger() -> None:
         pytest.param(lambda a: a.buy("2026-02-10", 10), "packs-not-allowed", id="buy"),
     ],
 )
-def test_after_cancel_the_account_cannot_send_or_buy(action: Callable[[Account], Any], code: str) -> None:
-    acct = cancelled()
+@pytest.mark.parametrize("how", [cancelled, cancelled_at_once], ids=["at the renewal", "at once"])
+def test_after_cancel_the_account_cannot_send_or_buy(
+    action: Callable[[Account], Any], code: str, how: Callable[[], Account]
+) -> None:
+    acct = how()
     assert refusal_code(lambda: action(acct)) == code
 
 
@@ -892,7 +914,7 @@ def test_a_switch_before_the_cancel_takes_effect_withdraws_it() -> None:
 
 def test_cancel_twice_returns_none() -> None:
     acct = cancelled()
-    assert acct.cancel("2026-01-26") is None
+    assert acct.cancel("2026-01-26") == []
 
 
 def test_cancel_on_the_free_plan_is_bad_input() -> None:
@@ -921,6 +943,60 @@ def test_without_basic_the_fallback_plan_cannot_send() -> None:
     acct = Account(rulebook(plan("pro")), "pro", "2026-01-10")
     acct.cancel("2026-01-10")
     assert refusal_code(lambda: acct.send("2026-02-10", "ann")) == "plan-cannot-send"
+
+
+@pytest.mark.parametrize(
+    ("opened", "cancel_on", "ends_on"),
+    [
+        pytest.param("2026-01-31", "2026-02-10", "2026-02-28", id="a month end: it ends on February's last day"),
+        pytest.param("2028-01-31", "2028-02-28", "2028-02-29", id="a leap February: it ends on the 29th"),
+        pytest.param("2028-02-29", "2028-03-28", "2028-03-29", id="opened on a leap day"),
+    ],
+)
+def test_a_plan_cancelled_at_once_forfeits_every_credit_now(opened: str, cancel_on: str, ends_on: str) -> None:
+    acct = cancelled_at_once(opened, cancel_on)
+    forfeits = [e for e in acct.entries if e.kind == "forfeit"]
+    assert sum(e.data["credits"] for e in forfeits) == 10 + 10 + 3 - 1
+    assert {e.data["block_kind"] for e in forfeits} == {"allowance", "pack", "bonus"}
+    assert all(e.date == d(cancel_on) for e in forfeits)
+    assert acct.entries[-1].kind == "cancel" and acct.book.ends_on == d(ends_on)
+    assert (acct.book.blocks, acct.book.spendable_total(), acct.book.totals.remaining) == ({}, 0, 0)
+    assert Book.replay(acct.entries) == acct.book.copy().pruned()
+    book = acct.book.copy().pruned()
+    assert snapshot.from_dict(snapshot.to_dict(book, "j", 0), "state.toml")[0] == book
+
+
+def test_a_plan_cancelled_at_once_returns_no_credit_for_a_later_reply() -> None:
+    acct = cancelled_at_once()
+    entry = acct.reply("2026-02-12", "ann")
+    assert entry is not None and not entry.data["returned"]
+    assert acct.book.spendable_total() == 0
+
+
+def test_a_plan_cancelled_at_once_still_ends_at_the_renewal() -> None:
+    acct = cancelled_at_once()
+    assert acct.cancel("2026-02-20") == []  # a second cancel records nothing
+    acct.advance("2026-02-28")
+    assert (acct.book.plan_id, [e.kind for e in acct.entries[-2:]]) == ("basic", ["downgrade", "allowance"])
+    assert acct.book.spendable_total() == 0 and acct.book.totals.expired == 0  # nothing was left to expire
+    assert Book.replay(acct.entries) == acct.book.copy().pruned()
+
+
+def test_a_switch_after_a_cancel_at_once_sends_again_with_a_new_allowance_only() -> None:
+    acct = cancelled_at_once()
+    acct.switch("2026-02-15", "max")
+    assert (acct.book.ends_on, acct.book.spendable_total()) == (None, 20)
+    acct.send("2026-02-15", "bob")
+    assert Book.replay(acct.entries) == acct.book.copy().pruned()
+
+
+def test_the_cancel_key_is_stored_only_when_it_is_not_the_default() -> None:
+    plain = rulebook(plan("pro"))
+    assert "cancel" not in plain.to_dict()["plans"]["pro"]
+    at_once = rulebook(plan("pro")._replace(cancel=IMMEDIATE))
+    assert at_once.to_dict()["plans"]["pro"]["cancel"] == "immediate"
+    assert parse_rulebook(at_once.to_dict(), "state") == at_once
+    assert parse_rulebook(plain.to_dict(), "state") == plain
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1276,7 +1352,7 @@ AUTO_BUY = [
     pytest.param("sent", 69, id="every wanted InMail sent"),
     pytest.param("packs_bought", 7, id="7 packs cover 69 - 5"),
     pytest.param("pack_cost", Decimal("70.00"), id="pack cost"),
-    pytest.param("total_cost", Decimal("99.99"), id="total cost"),
+    pytest.param("total_cost", Decimal("429.88"), id="total cost: the year paid up front and the packs"),
     pytest.param("ending_total", 5 + 70 - 69, id="credits left"),
     pytest.param("refused", Counter(), id="nothing refused"),
 ]
@@ -1328,14 +1404,45 @@ def test_a_run_simulates_every_day_of_its_window(today: str, months: int, days: 
 @pytest.mark.parametrize(
     ("plan_id", "months", "cost"),
     [
-        ("premium", 1, "29.99"),
-        ("premium", 3, "89.97"),
+        ("premium", 1, "359.88"),  # annual billing: the year's twelve months, paid the day it starts
+        ("premium", 3, "359.88"),
+        ("premium", 12, "359.88"),
+        ("premium", 13, "719.76"),  # the second year starts inside the window
         ("recruiter", 12, "1919.40"),
         ("basic", 2, "0.00"),
     ],
 )
-def test_subscription_cost_is_price_times_months(plan_id: str, months: int, cost: str) -> None:
+def test_subscription_cost_is_the_terms_starting_in_the_window(plan_id: str, months: int, cost: str) -> None:
     assert simulated(plan_id, per_day=0, months=months).subscription_cost == Decimal(cost)
+
+
+TERMS = rulebook(plan("p", 5, price="10.00"), plan("basic", 0, price="0.00", can_send=False))
+TERMS = TERMS._replace(plans=(TERMS.plans[0]._replace(monthly_billing_price=Decimal("12.00")), TERMS.plans[1]))
+
+
+@pytest.mark.parametrize(
+    ("billing", "start", "cancel_on", "months", "cost"),
+    [
+        pytest.param(ANNUAL, "2026-03-02", None, 12, "120.00", id="annual from its first day"),
+        pytest.param(ANNUAL, "2026-03-03", None, 12, "120.00", id="annual, the second year's first day is inside"),
+        pytest.param(ANNUAL, "2026-04-15", None, 3, "0.00", id="annual, mid-year: already paid"),
+        pytest.param(ANNUAL, "2027-03-02", None, 1, "120.00", id="annual, on the anniversary"),
+        pytest.param(ANNUAL, "2026-03-10", "2026-03-10", 13, "0.00", id="annual, cancelled: no second year"),
+        pytest.param(MONTHLY, "2026-03-02", None, 3, "36.00", id="monthly, three cycles"),
+        pytest.param(MONTHLY, "2026-03-15", None, 1, "12.00", id="monthly from mid-cycle: one billing day"),
+        pytest.param(MONTHLY, "2026-03-10", "2026-03-10", 1, "0.00", id="monthly, cancelled before the renewal"),
+    ],
+)
+def test_charges_due_in_a_window_follow_the_billing_term(
+    billing: str, start: str, cancel_on: str | None, months: int, cost: str
+) -> None:
+    book, _ = account.open_account(TERMS, "p", d("2026-03-02"), billing)
+    if cancel_on is not None:
+        account.advance(book, d(cancel_on))
+        account.cancel(book, d(cancel_on))
+    account.advance(book, d(start))
+    first, last = simulate.window(d(start), months)
+    assert account.charges_due(book, first, last) == Decimal(cost)
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,22 @@ def pack_cents(packs: tuple[Pack, ...], valid: int, deficits: tuple[int, ...], c
     return cheapest(0, ())
 
 
+def term_starts(sequence: Sequence[int], rules: Rulebook) -> list[bool]:
+    """Month by month, whether the plan's term is paid that month: when it is entered (month 0 or a
+    switch) and every `term` months it is kept."""
+    starts, age = [], 0
+    for month, index in enumerate(sequence):
+        kept = month > 0 and sequence[month - 1] == index
+        age = (age + 1) % rules.plans[index].term if kept else 0
+        starts.append(age == 0)
+    return starts
+
+
+def subscription_cents(sequence: Sequence[int], rules: Rulebook) -> int:
+    return sum(cents(rules.plans[i].price * rules.plans[i].term)
+               for i, paid in zip(sequence, term_starts(sequence, rules), strict=True) if paid)
+
+
 def oracle(rules: Rulebook, need: Sequence[int], spend: Sequence[int]) -> tuple[int, int, tuple[int, ...]] | None:
     """(total cents, switches, plan indices) of the best schedule, trying every plan sequence."""
     best: tuple[int, int, tuple[int, ...]] | None = None
@@ -178,7 +194,7 @@ def oracle(rules: Rulebook, need: Sequence[int], spend: Sequence[int]) -> tuple[
         if packs is None:
             continue
         switches = sum(1 for a, b in itertools.pairwise(sequence) if a != b)
-        candidate = (sum(cents(p.price) for p in plans) + packs, switches, tuple(sequence))
+        candidate = (subscription_cents(sequence, rules) + packs, switches, tuple(sequence))
         if best is None or candidate < best:
             best = candidate
     return best
@@ -198,11 +214,13 @@ def check_schedule(rules: Rulebook, need: Sequence[int], spend: Sequence[int], s
     packs: list[list[int]] = []  # [last month, credits]
     subscription = pack_cost = Decimal(0)
     switches = 0
+    index = {p.id: i for i, p in enumerate(rules.plans)}
+    paid = term_starts([index[step.plan] for step in schedule.steps], rules)
     for month, step in enumerate(schedule.steps):
         assert isinstance(step, Step) and step.month == month
         p = by_id[step.plan]
         assert p.can_send and p.daily_limit * 20 >= need[month]
-        subscription += p.price
+        subscription += p.price * p.term if paid[month] else 0
         if month and step.plan != schedule.steps[month - 1].plan:
             switches += 1
             rollover = []
@@ -476,6 +494,7 @@ def scenarios(draw: st.DrawFn, max_plans: int = 3, max_months: int = 4) -> tuple
             packs=draw(st.sampled_from([True, True, False])),
             rollover_cap=draw(st.sampled_from([0, 0, 3, 10])),
             rollover_valid_days=draw(st.sampled_from([30, 60, 90])),
+            term=draw(st.sampled_from([1, 1, 2, 3, 12])),  # short terms wrap inside a few months
         )
         for i in range(draw(st.integers(1, max_plans)))
     ]

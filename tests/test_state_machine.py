@@ -28,8 +28,8 @@ from inmailctl.rules.rulebook import Pack, Plan, Rulebook, parse_rulebook
 # ---------------------------------------------------------------------------------------------
 # The rulebooks: the built-in plans, plus plans that exercise rollover, credit back and packs = false.
 
-BUILTIN_FILE = resources.files("inmailctl") / "data" / "default_rules.toml"
-BUILTIN = parse_rulebook(tomllib.loads(BUILTIN_FILE.read_text(encoding="utf-8")), "default_rules.toml")
+BUILTIN_FILE = resources.files("inmailctl") / "data" / "seed.toml"
+BUILTIN = parse_rulebook(tomllib.loads(BUILTIN_FILE.read_text(encoding="utf-8")), "seed.toml")
 
 EXTRA_PLANS = (
     # Rolls over up to 6 credits for 45 days and gives a credit back for a reply within 7 days;
@@ -158,7 +158,7 @@ class Shadow:
         self.sends: list[SSend] = []  # the whole history, never pruned
         self.daily: dict[date, int] = {}
         self.unavailable: set[str] = set()
-        self.granted = self.spent = self.returned = self.expired = self.forfeited = 0
+        self.granted = self.spent = self.returned = self.expired = self.forfeited = self.adjusted = 0
         self.last_date = date.min
         self.expect_allowance_cycle: int | None = None
         self.rolled_on: date | None = None
@@ -263,6 +263,8 @@ class Shadow:
             assert d["from"] == self.plan_id and d["to"] == self.rules.free_plan.id
             self.plan_id, self.ends_on = d["to"], None
             self.downgraded_on = e.date
+        elif kind == "adjust":
+            self._adjust(e)
         elif kind == "unavailable":
             who = person(d["recipient"])
             assert (who in self.unavailable) != d["marked"], "an unavailable entry that changes nothing"
@@ -332,6 +334,29 @@ class Shadow:
         self.sends.append(SSend(e.date, person(d["recipient"]), b.id))
         assert self.recent_to(d["recipient"], e.date) <= self.rules.per_recipient, "per-recipient limit exceeded"
 
+    def _adjust(self, e: Entry) -> None:
+        """LinkedIn's count replaces the ledger's: a surplus is a bonus block to the cycle's end, a
+        shortfall comes off the spendable blocks first to last."""
+        d = e.data
+        assert self.plan.can_send, f"plan {self.plan_id} cannot send, yet was reconciled"
+        held = sum(b.remaining for b in self.spendable())
+        assert d["held"] == held and d["credits"] == d["seen"] - held != 0
+        if d["credits"] > 0:
+            assert d["block"] not in self.blocks and all(d["block"] > b for b in self.blocks)
+            until = date.fromisoformat(d["usable_until"])
+            assert until == self.next_renewal - timedelta(days=1) and d["block_kind"] == "bonus"
+            self.blocks[d["block"]] = SBlock(d["block"], "bonus", d["credits"], d["credits"], e.date, until)
+        else:
+            owed, takes = -d["credits"], []
+            for b in self.spendable():
+                if owed:
+                    takes.append({"block": b.id, "block_kind": b.kind, "credits": min(owed, b.remaining)})
+                    owed -= takes[-1]["credits"]
+            assert d["takes"] == takes, f"took {d['takes']}, expected {takes}"
+            for take in takes:
+                self.blocks[take["block"]].remaining -= take["credits"]
+        self.adjusted += d["credits"]
+
     def _reply(self, e: Entry) -> None:
         d = e.data
         sent = self.latest_send(d["recipient"])
@@ -339,12 +364,18 @@ class Shadow:
         assert not sent.replied, "a second reply entry for one InMail"
         assert d["sent"] == sent.date.isoformat() and d["block"] == sent.block
         back = self.plan.credit_back_days
-        block = self.blocks[sent.block]
-        expected = back > 0 and (e.date - sent.date).days <= back and block.alive
+        answered = date.fromisoformat(d.get("on", e.date.isoformat()))
+        expected = back > 0 and (answered - sent.date).days <= back
         assert d["returned"] == expected, f"reply returned={d['returned']}, expected {expected}"
         sent.replied = True
         if d["returned"]:
-            assert block.until >= e.date, "credit returned to an expired block"
+            # Back to its own block while that is usable, else into the current allowance, which grows.
+            own = self.blocks[sent.block]
+            block = own if own.alive else self.blocks[self.allowance]
+            assert d.get("to", sent.block) == block.id, f"credit returned to {d.get('to')}, expected {block.id}"
+            assert block.alive and block.until >= e.date, "credit returned to an expired block"
+            if block is not own:
+                block.granted += 1
             block.remaining += 1
             self.returned += 1
 
@@ -546,8 +577,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.attempt(lambda: account.reply(self.book, self.today, recipient, earlier), "never-sent", BadInput)
         else:
             back = self.book.plan.credit_back_days
-            live = self.shadow.blocks[latest.block].alive
-            returns = not was_replied and back > 0 and (self.today - latest.date).days <= back and live
+            returns = not was_replied and back > 0 and (self.today - latest.date).days <= back
             total = self.book.spendable_total()
             entry = self.attempt(lambda: account.reply(self.book, self.today, recipient, earlier), None)
             assert (entry is None) == was_replied, "a repeat reply must be a no-op, a first reply recorded"
@@ -581,8 +611,22 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             pending = self.shadow.ends_on is not None
             entry = self.attempt(lambda: account.cancel(self.book, self.today), None)
-            assert (entry is None) == pending
+            assert (not entry) == pending
             assert self.book.ends_on == self.book.next_renewal
+        self.saved()
+
+    @rule(difference=st.sampled_from([-1000, -5, -1, 0, 1, 3]))
+    def reconcile(self, difference: int) -> None:
+        """LinkedIn shows another count (or the same): the ledger is brought to it."""
+        self.advance()
+        held = self.book.spendable_total()
+        seen = max(0, held + difference)
+        if not self.book.plan.can_send:
+            self.attempt(lambda: account.reconcile(self.book, self.today, seen), errors.PLAN_CANNOT_SEND)
+        else:
+            entry = self.attempt(lambda: account.reconcile(self.book, self.today, seen, "counter"), None)
+            assert (entry is None) == (seen == held)
+            assert self.book.spendable_total() == seen
         self.saved()
 
     @rule(recipient=st.sampled_from(RECIPIENTS), remove=st.booleans())
@@ -630,14 +674,15 @@ class LedgerMachine(RuleBasedStateMachine):
     def totals_add_up(self) -> None:
         t = self.book.totals
         held = sum(b.remaining for b in self.book.blocks.values())
-        assert t.granted - t.spent - t.expired - t.forfeited + t.returned == t.remaining == held
+        assert t.granted - t.spent - t.expired - t.forfeited + t.returned + t.adjusted == t.remaining == held
         s = self.shadow
-        assert (t.granted, t.spent, t.returned, t.expired, t.forfeited) == (
+        assert (t.granted, t.spent, t.returned, t.expired, t.forfeited, t.adjusted) == (
             s.granted,
             s.spent,
             s.returned,
             s.expired,
             s.forfeited,
+            s.adjusted,
         ), "totals disagree with the entries"
 
     @invariant()
@@ -670,7 +715,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def nothing_spent_from_an_expired_block(self) -> None:
-        created = {e.data["block"]: e for e in self.entries if e.kind in BLOCK_KIND}
+        created = {e.data["block"]: e for e in self.entries if e.kind in BLOCK_KIND or "usable_until" in e.data}
         for e in self.entries:
             if e.kind == "send":
                 origin = created[e.data["block"]]

@@ -110,8 +110,9 @@ class Crew:
         assert self.files() == before
         return message
 
-    def init(self, plan: str, today: str = DAY0, rules: Path | None = None, seat: str | None = None) -> Any:
-        return self.ok("init", "--plan", plan, today=today, rules=rules, seat=seat)
+    def init(self, plan: str, today: str = DAY0, rules: Path | None = None, seat: str | None = None,
+             billing: str = "annual") -> Any:
+        return self.ok("init", "--plan", plan, "--billing", billing, today=today, rules=rules, seat=seat)
 
     def add(self, name: str, plan: str, today: str = DAY0, *extra: Any) -> Any:
         return self.ok("seat", "add", name, "--plan", plan, *extra, today=today)
@@ -188,6 +189,8 @@ def plan_table(name: str, credits: int, price: str, daily: int, *, packs: bool =
     }
     if pool is not None:
         table["pool"] = pool
+    if can_send:
+        table["monthly_billing_price"] = price  # the same a month billed month by month, a year up front
     return table
 
 
@@ -490,7 +493,7 @@ def test_a_removed_seat_still_shows_in_history_and_stats(duo: Crew) -> None:
     stats = duo.stats("2026-02-20")
     assert stats["ana"]["sent"] == 2
     assert stats["ana"]["replied"] == 1
-    assert stats["ana"]["spent"] == "10.00"  # its one cycle, never renewed after removal
+    assert stats["ana"]["spent"] == "120.00"  # its year, paid up front: removal refunds nothing
     duo.verify("2026-02-20")
 
 
@@ -965,21 +968,22 @@ def test_a_seat_joining_on_the_pools_renewal_day(crew: Crew, rules: Path) -> Non
     pool = crew.pool("crew", "2026-02-05")
     assert (pool["seats"], pool["credits"], pool["next_renewal"]) == (2, 6, "2026-03-05")
     stats = crew.stats("2026-02-05")
-    assert stats["boss"]["spent"] == "200.00"  # opened the pool, then its renewal for one seat
-    assert stats["ana"]["spent"] == "100.00"  # joined after that renewal: its own month only
+    assert stats["boss"]["spent"] == "1200.00"  # opened the pool: its year up front; the renewal is inside it
+    assert stats["ana"]["spent"] == "1100.00"  # joined in the year's second month: the eleven months left
     assert crew.pool("crew", "2026-03-05")["credits"] == 6
     crew.verify("2026-03-05")
 
 
 def test_the_rollover_cap_counts_the_seats_at_renewal(crew: Crew) -> None:
     crew.init(CORP, DAY0, LINKEDIN, seat="boss")
-    crew.add("ana", CORP, DAY0)
-    crew.add("bob", CORP, DAY0)  # 450 this cycle
-    crew.ok("seat", "remove", "bob", today="2026-01-10")
+    for name in ("ana", "bob", "cy"):
+        crew.add(name, CORP, DAY0)  # 600 this cycle
+    for name in ("ana", "bob", "cy"):
+        crew.ok("seat", "remove", name, today="2026-01-10")
     balance = crew.ok("balance", seat="boss", today="2026-02-05")
     kinds = {b["kind"]: b for b in balance["blocks"]}
-    assert kinds["allowance"]["granted"] == 300  # 150 x 2
-    assert kinds["rollover"]["remaining"] == 300  # 450 unused, capped at 150 x 2
+    assert kinds["allowance"]["granted"] == 150  # 150 x 1
+    assert kinds["rollover"]["remaining"] == 450  # 600 unused, capped at 450 x 1 (4 x 150 held at most)
     assert balance["total"] == 600
     crew.verify("2026-02-05")
 
@@ -993,7 +997,7 @@ def test_a_pool_whose_seats_all_left_renews_empty_and_costs_nothing(crew: Crew, 
     pool = crew.pool("crew", "2026-04-20")
     assert (pool["seats"], pool["credits"]) == (0, 0)
     stats = crew.stats("2026-04-20")
-    assert stats["boss"]["spent"] == "100.00"  # only the opening month: the empty pool costs nothing
+    assert stats["boss"]["spent"] == "1200.00"  # only the opening year: the empty pool costs nothing more
     assert not any(name.startswith("pool") for name in stats)
     assert crew.team("2026-04-20")["total"]["credits"] == 2  # main's own
     crew.verify("2026-04-20")
@@ -1067,7 +1071,11 @@ def test_a_dry_run_pooled_seat_add_saves_nothing(pooled: Crew) -> None:
     assert pooled.pool("crew", "2026-01-10")["seats"] == 2
 
 
-def test_a_pool_idle_for_months_bills_each_renewal(pooled: Crew) -> None:
+def test_a_pool_idle_for_months_bills_each_renewal(crew: Crew, rules: Path) -> None:
+    crew.init("solo", DAY0, rules, billing="monthly")  # billed month by month: each renewal is paid
+    crew.add("boss", "crew", DAY0, "--billing", "monthly")
+    crew.add("ana", "crew", DAY0, "--billing", "monthly")
+    pooled = crew
     stats = pooled.stats("2026-04-20")  # opening, a join, then 2 seats on Feb 5, Mar 5 and Apr 5
     assert stats["boss"]["spent"] == stats["ana"]["spent"] == "400.00"  # a month each, then 3 renewals
     assert stats["main"]["spent"] == "40.00"
@@ -1097,18 +1105,18 @@ def test_stats_all_money_unpooled(duo: Crew) -> None:
     stats = duo.stats("2026-02-16")
     for row in stats.values():
         assert STATS_FIELDS <= set(row)
-    assert stats["main"]["spent"] == "20.00"  # solo on Jan 5 and Feb 5
-    assert stats["ana"]["spent"] == "20.00"  # solo on Jan 15 and Feb 15
-    assert stats["bob"]["spent"] == "50.00"  # backer on Jan 15 and Feb 15, and a 10.00 pack
-    assert stats["total"]["spent"] == "90.00"
+    assert stats["main"]["spent"] == "120.00"  # solo's year, paid on Jan 5 (nothing more on Feb 5)
+    assert stats["ana"]["spent"] == "120.00"  # solo's year from Jan 15
+    assert stats["bob"]["spent"] == "250.00"  # backer's year from Jan 15, and a 10.00 pack
+    assert stats["total"]["spent"] == "490.00"
     assert not any(name.startswith("pool:") for name in stats)
     duo.verify("2026-02-16")
 
 
 def test_stats_all_money_with_a_pool(crew: Crew, rules: Path) -> None:
-    crew.init("solo", DAY0, rules)
-    crew.add("a", "crew", "2026-01-10")  # opens the pool: 100.00
-    crew.add("b", "crew", "2026-01-20")  # joins mid-cycle: 100.00
+    crew.init("solo", DAY0, rules, billing="monthly")  # billed month by month: each renewal is paid
+    crew.add("a", "crew", "2026-01-10", "--billing", "monthly")  # opens the pool: 100.00
+    crew.add("b", "crew", "2026-01-20", "--billing", "monthly")  # joins mid-cycle: 100.00
     crew.ok("buy", "10", seat="b", today="2026-01-21")  # b's own pack: 10.00
     stats = crew.stats("2026-02-10")  # the pool renews for 2 seats: 100.00 each; main: Jan 5 and Feb 5
     assert not any(name.startswith("pool") for name in stats)
@@ -1130,11 +1138,11 @@ def test_stats_all_a_pool_opened_by_init_is_paid_by_its_seats(crew: Crew, rules:
     """Each seat pays its own seat of the contract, whichever command opened the pool."""
     crew.init("crew", DAY0, rules, seat="boss")
     crew.add("ana", "crew", DAY0)
-    stats = crew.stats("2026-02-05")  # opening 100 + ana's join 100 + renewal 2 x 100
-    assert stats["total"]["spent"] == "400.00"
-    assert stats["boss"]["spent"] == stats["ana"]["spent"] == "200.00"
+    stats = crew.stats("2026-02-05")  # opening 1200 + ana's join 1200 (the whole year left); Feb 5 is inside it
+    assert stats["total"]["spent"] == "2400.00"
+    assert stats["boss"]["spent"] == stats["ana"]["spent"] == "1200.00"
     single = crew.ok("stats", seat="boss", today="2026-02-05")
-    assert single["total"]["spent"] == "200.00"
+    assert single["total"]["spent"] == "1200.00"
 
 
 def test_stats_all_total_is_the_sum_of_the_rows(pooled: Crew) -> None:
@@ -1170,8 +1178,8 @@ def test_stats_seat_has_the_contracts_monthly_shape(duo: Crew) -> None:
     duo.send("ana", "Ada", "2026-01-16")
     answer = duo.ok("stats", seat="ana", today="2026-02-16")
     assert [m["month"] for m in answer["months"]] == ["2026-01", "2026-02"]
-    assert [m["spent"] for m in answer["months"]] == ["20.00", "10.00"]
-    assert answer["total"]["spent"] == "30.00"
+    assert [m["spent"] for m in answer["months"]] == ["130.00", "0.00"]  # the year up front and a pack
+    assert answer["total"]["spent"] == "130.00"
     assert answer["total"]["sent"] == 1
 
 
@@ -1289,7 +1297,7 @@ def test_a_pooled_seats_forecast_counts_every_seats_pace(crew: Crew, rules: Path
     crew.send("ana", "Bob")
     boss = crew.ok("balance", seat="boss")["forecast"]
     ana = crew.ok("balance", seat="ana")["forecast"]
-    assert boss == ana and boss["pace_per_day"] == round(2 / 14, 2)
+    assert boss == ana and (boss["pace_per_day"], boss["pace_days"]) == (2.0, 1)  # the pool is a day old
 
 
 # ===================================================================================================
@@ -1363,8 +1371,11 @@ def test_the_plans_file_may_name_no_seat_and_months_still_count(pooled: Crew) ->
     plans.write_text("[seats]\n", encoding="utf-8")
     one = pooled.ok("simulate-month", "--all", "--plans", plans, "--months", "1")
     three = pooled.ok("simulate-month", "--all", "--plans", plans, "--months", "3")
-    assert three["end"] > one["end"] and three["months"] == 3
-    assert Decimal(three["total"]["subscription_cost"]) == 3 * Decimal(one["total"]["subscription_cost"])
+    thirteen = pooled.ok("simulate-month", "--all", "--plans", plans, "--months", "13")
+    assert thirteen["end"] > three["end"] > one["end"] and three["months"] == 3
+    year = Decimal(one["total"]["subscription_cost"])  # every seat's year, paid today
+    assert Decimal(three["total"]["subscription_cost"]) == year
+    assert Decimal(thirteen["total"]["subscription_cost"]) == 2 * year  # the second year starts inside
 
 
 def test_a_late_noted_reply_to_an_old_inmail_is_recorded_once(crew: Crew) -> None:

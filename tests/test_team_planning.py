@@ -27,7 +27,7 @@ from inmailctl.cli import app
 RUNNER = CliRunner()
 ENV: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": "200", "INMAILCTL_STATE": None, "INMAILCTL_TODAY": None,
                               "INMAILCTL_RULES": None, "INMAILCTL_SEAT": None, "INMAILCTL_DEBUG": None}
-BUILTIN = Path(inmailctl.__file__).parent / "data" / "default_rules.toml"
+BUILTIN = Path(inmailctl.__file__).parent / "data" / "seed.toml"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
 TODAY = "2026-03-02"  # a Monday
 
@@ -93,7 +93,8 @@ def test_each_seat_alone_costs_the_single_seat_price_times_the_seats(tmp_path: P
 
 def test_a_pool_is_priced_as_its_plan_times_the_seats(tmp_path: Path) -> None:
     """Three seats needing 30, 10 and 5 a month on a pooled 20-credit plan: as one pool they share 60
-    credits (no pack needed); alone, the first buys packs and the others waste credits."""
+    credits (no pack needed); alone, the first buys packs and the others waste credits. Billed
+    annually, two months commit every seat to a year (12 x 100.00)."""
     rules = rules_with(tmp_path, contract=CONTRACT)
     team = compare(tmp_path, rules, "--need", "30;10;5", "--months", "2")
     contract = row(team, "contract")
@@ -101,10 +102,10 @@ def test_a_pool_is_priced_as_its_plan_times_the_seats(tmp_path: Path) -> None:
     unpooled = {key: value for key, value in CONTRACT.items() if key != "pool"}
     big = rules_with(tmp_path, contract={**unpooled, "monthly_credits": 60, "price": "300.00", "daily_limit": 15})
     as_one = row(compare(tmp_path, big, "--need", "45", "--months", "2"), "contract")
-    assert contract["pooled_cost"] == as_one["total_cost"] == "600.00"
+    assert contract["pooled_cost"] == as_one["total_cost"] == "3600.00"
     alone = [row(compare(tmp_path, rules, "--need", n, "--months", "2"), "contract")["total_cost"]
              for n in ("30", "10", "5")]
-    assert Decimal(contract["separate_cost"]) == sum(Decimal(a) for a in alone) == Decimal("620.00")
+    assert Decimal(contract["separate_cost"]) == sum(Decimal(a) for a in alone) == Decimal("3620.00")
     assert contract["pooling_saves"] == "20.00" and contract["total_cost"] == contract["pooled_cost"]
 
 
@@ -124,7 +125,7 @@ def test_pooling_can_make_feasible_what_alone_is_not(tmp_path: Path) -> None:
     rules = rules_with(tmp_path, contract={**CONTRACT, "packs": False})
     contract = row(compare(tmp_path, rules, "--need", "30;10", "--months", "1"), "contract")
     assert contract["feasible"] is True and contract["separate_cost"] is None
-    assert contract["pooled_cost"] == "200.00" and contract["pooling_saves"] is None
+    assert contract["pooled_cost"] == "2400.00" and contract["pooling_saves"] is None  # two seats' years
 
 
 def test_the_sample_contract_plan_is_pooled(tmp_path: Path) -> None:
@@ -132,7 +133,7 @@ def test_the_sample_contract_plan_is_pooled(tmp_path: Path) -> None:
     contract = row(team, "recruiter-corporate")
     assert contract["pooled"] is True and contract["feasible"] is True
     assert contract["separate_cost"] is None  # 200 alone is over a seat's 150 and packs are not sold
-    assert contract["pooled_cost"] == "2505.00"
+    assert contract["pooled_cost"] == "30060.00"  # three seats' years at 835.00 a month
 
 
 @pytest.mark.parametrize(
@@ -156,7 +157,7 @@ def test_team_compare_csv_has_a_row_per_plan(tmp_path: Path) -> None:
     result = invoke("compare", "--need", "30;10;5", "--months", "2", "--rules", rules, "--state",
                     tmp_path / "none.toml", "--today", TODAY, "--csv")
     lines = result.stdout.splitlines()
-    assert result.exit_code == 0 and lines[0].startswith("id,billing,pooled,feasible")
+    assert result.exit_code == 0 and lines[0].startswith("id,billing,committed_months,pooled,feasible")
     assert len(lines) == 1 + len(tomllib.loads(rules.read_text())["plans"])
 
 
@@ -233,7 +234,7 @@ def test_pooled_seats_share_the_pool_and_stop_together(tmp_path: Path) -> None:
     assert seats["main"]["sent"] == 0 and seats["main"]["wanted"] == 0
     assert answer["pools"] == [{"plan": "contract", "expired": 0, "ending_total": 0}]
     assert "no-credits" in seats["ana"]["refused"] and "no-credits" in seats["bob"]["refused"]
-    assert answer["total"]["subscription_cost"] == "229.99"  # premium 29.99 and two seats at 100.00
+    assert answer["total"]["subscription_cost"] == "2759.88"  # premium's year, 359.88, and two seats' at 1200.00
 
 
 def test_a_seat_limit_holds_in_the_simulation(tmp_path: Path) -> None:

@@ -156,15 +156,17 @@ class SWallet:
     """Credits as the entries move them: a seat's own, or a pool's."""
 
     blocks: dict[int, SBlock] = field(default_factory=dict)
+    allowance: int = 0  # the current allowance's block, where a credit whose own block is gone comes back
     granted: int = 0
     spent: int = 0
     returned: int = 0
     expired: int = 0
     forfeited: int = 0
+    adjusted: int = 0
 
     @property
     def remaining(self) -> int:
-        return self.granted - self.spent + self.returned - self.expired - self.forfeited
+        return self.granted - self.spent + self.returned - self.expired - self.forfeited + self.adjusted
 
 
 BLOCK_KIND = {"allowance": "allowance", "rollover": "rollover", "grant": "bonus", "purchase": "pack"}
@@ -258,6 +260,7 @@ class TeamMachine(RuleBasedStateMachine):
             if kind == "allowance":
                 assert seat is None or not self.seats[seat].pooled, "a pooled seat got an allowance of its own"
                 self.check_allowance(key, e)
+                w.allowance = d["block"]
         elif kind == "top-up":
             assert key[0] == "pool", "only a pool is topped up"
             plan = billed(self.rules, plan_id, self.pools[plan_id].billing)
@@ -272,8 +275,11 @@ class TeamMachine(RuleBasedStateMachine):
             w.spent += 1
         elif kind == "reply":
             if d["returned"]:
-                assert d["block"] in w.blocks, f"a credit returned to block {d['block']}, gone from {key}"
-                w.blocks[d["block"]].remaining += 1
+                # Back to its own block while that is live, else into the current allowance, which grows.
+                target = d["block"] if d["block"] in w.blocks else w.allowance
+                assert d.get("to", d["block"]) == target, f"a credit returned to {d.get('to')}, not {target} in {key}"
+                assert target in w.blocks, f"a credit returned to block {target}, gone from {key}"
+                w.blocks[target].remaining += 1
                 w.returned += 1
         elif kind in ("expire", "forfeit"):
             b = w.blocks.pop(d["block"], None)
@@ -285,6 +291,15 @@ class TeamMachine(RuleBasedStateMachine):
             else:
                 assert key[0] == "seat", "a pool's credits are never forfeited"
                 w.forfeited += b.remaining
+        elif kind == "adjust":  # a seat reconciles its own credits, or on a pooled plan its pool's
+            held = sum(b.remaining for b in w.blocks.values())
+            assert d["held"] == held and d["credits"] == d["seen"] - held != 0, f"an adjustment of {key}: {d}"
+            if d["credits"] > 0:
+                w.blocks[d["block"]] = SBlock("bonus", d["credits"], date.fromisoformat(d["usable_until"]))
+            for take in d.get("takes", ()):
+                assert 0 < take["credits"] <= w.blocks[take["block"]].remaining
+                w.blocks[take["block"]].remaining -= take["credits"]
+            w.adjusted += d["credits"]
         elif kind == "downgrade":
             assert seat is not None
             s = self.seats[seat]
@@ -637,8 +652,7 @@ class TeamMachine(RuleBasedStateMachine):
                 assert produced == [], "a second reply to one InMail must record nothing"
             else:
                 back = self.rules.plan(self.seats[name].plan).credit_back_days
-                live = latest.block in self.wallets[self.wallet_key(name)].blocks
-                returns = back > 0 and (answered - latest.date).days <= back and live
+                returns = back > 0 and (answered - latest.date).days <= back  # whatever became of its block
                 assert [e.kind for e in produced] == ["reply"]
                 assert produced[0].data["returned"] == returns, f"returned={produced[0].data['returned']}"
                 assert produced[0].data["block"] == latest.block
@@ -687,6 +701,26 @@ class TeamMachine(RuleBasedStateMachine):
         )
         if produced is not None:
             assert [e.kind for e in produced] == ["purchase"] and produced[0].data["credits"] == credits
+            self.fold_new()
+        self.saved()
+
+    @rule(choice=SEATS, difference=st.sampled_from([-1000, -3, 0, 2]))
+    def reconcile(self, choice: int, difference: int) -> None:
+        """LinkedIn shows another count: a seat's own credits, or for a pooled seat its pool's, are brought to it."""
+        self.advance()
+        name, expected = self.target(choice)
+        seen = 0
+        if name is not None:
+            view = self.team.view(name)
+            seen = max(0, view.spendable_total() + difference)
+            if not view.plan.can_send:
+                expected = errors.PLAN_CANNOT_SEND
+        produced = self.attempt(
+            self.on_seat(self.seat_of(choice), lambda book: account.reconcile(book, self.today, seen)), expected
+        )
+        if produced is not None:
+            assert name is not None and self.team.view(name).spendable_total() == seen
+            assert [e.kind for e in produced] in ([], ["adjust"])
             self.fold_new()
         self.saved()
 
@@ -806,12 +840,13 @@ class TeamMachine(RuleBasedStateMachine):
             assert all(0 <= b.remaining <= b.granted for b in book.blocks.values()), f"{key}: a block out of bounds"
             assert held == t.remaining >= 0, f"{key}: blocks hold {held}, totals say {t.remaining}"
             w = self.wallets.get(key, SWallet())
-            assert (t.granted, t.spent, t.returned, t.expired, t.forfeited) == (
+            assert (t.granted, t.spent, t.returned, t.expired, t.forfeited, t.adjusted) == (
                 w.granted,
                 w.spent,
                 w.returned,
                 w.expired,
                 w.forfeited,
+                w.adjusted,
             ), f"{key}: totals disagree with the entries"
             assert {i: b.remaining for i, b in book.blocks.items()} == {i: b.remaining for i, b in w.blocks.items()}, (
                 f"{key}: live blocks disagree with the entries"

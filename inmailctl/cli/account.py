@@ -60,6 +60,7 @@ def plans(
         state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
     rulebook = store.load_rulebook(ctx.rules)
     answer: dict[str, Any] = {
+        "rulebook": store.rulebook_file(ctx.rules)[1],
         "currency": rulebook.currency,
         "plans": [
             {
@@ -72,6 +73,7 @@ def plans(
                 "packs": p.packs,
                 "rollover_cap": p.rollover_cap,
                 "credit_back_days": p.credit_back_days,
+                "cancel": p.cancel,
                 "monthly_billing": None
                 if p.monthly_billing_price is None
                 else {"price": money_text(p.under(MONTHLY).price), "monthly_credits": p.under(MONTHLY).monthly_credits},
@@ -114,6 +116,7 @@ def init(
         store.create(ctx.state, team, entries, force)
     answer = _balance(team.view(team.owner), ctx.today)
     answer["state"] = str(ctx.state)
+    answer["rulebook"] = store.rulebook_file(ctx.rules)[1]
     _emit(ctx, answer, "balance")
 
 
@@ -164,7 +167,8 @@ def cancel(
     """Cancel at the end of the billing cycle: no refund; credits stay usable until the renewal date.
 
     From that day the plan is the free one; packs and bonus credits stay listed and count again after a
-    `switch`.
+    `switch`. On a plan whose rulebook says `cancel = "immediate"` (Premium on LinkedIn's 2026 rules)
+    every credit is forfeited at once and nothing more can be sent; the plan still ends at the renewal.
 
     \b
     Example:
@@ -173,10 +177,11 @@ def cancel(
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
-        entry = account.cancel(book, ctx.today)
-        if entry is not None:
-            entries.append(entry)
-        answer = {**_balance(book, ctx.today), "already_cancelled": entry is None, "dry_run": dry_run}
+        changes = account.cancel(book, ctx.today)
+        entries.extend(changes)
+        forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
+        answer = {**_balance(book, ctx.today), "already_cancelled": not changes, "forfeited": forfeited,
+                  "dry_run": dry_run}
     _emit(ctx, answer, "balance")
 
 
@@ -370,6 +375,9 @@ def where(
 @commands.command(rich_help_panel="Account")
 def stats(
     every: AllOpt = False,
+    accrued: Annotated[
+        bool, typer.Option("--accrued", help="Spread each subscription payment over the months it pays for.")
+    ] = False,
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
@@ -382,8 +390,10 @@ def stats(
 ) -> None:
     """Show InMails sent, answered, the response rate and the cost per reply, by month and overall.
 
-    Cost is the money actually paid: each billing cycle's subscription and every pack bought. A reply
-    counts in the month of the InMail it answers.
+    Cost is the money actually paid, when it is paid: the subscription at the start of each term (a
+    year up front on annual billing) and every pack bought. --accrued spreads each subscription payment
+    evenly over the months it pays for, up to this month. A reply counts in the month of the InMail it
+    answers; declines are answers too, counted apart.
 
     \b
     Example:
@@ -397,20 +407,26 @@ def stats(
     if every:
         from .team import TEAM_STATS_COLUMNS, team_statistics
 
-        summary = team_statistics(crew, entries)
+        summary = team_statistics(crew, entries, _accrued_through(ctx, accrued))
         _emit(ctx, summary, "team_statistics", [*summary["seats"], summary["total"]], TEAM_STATS_COLUMNS)
         return
     if crew.is_team:
         entries = crew.paid_by(entries, loaded.seat)
-    months = advice.statistics(entries, crew.rules, loaded.book.billing)
-    rows = [_month(m) for m in months]
-    overall = _month(advice.total(months))
+    months = advice.statistics(entries, crew.rules, loaded.book.billing, _accrued_through(ctx, accrued))
+    adjusted = any(m.adjusted for m in months)  # a figure only once `reconcile` has adjusted the ledger
+    rows = [_month(m, adjusted) for m in months]
+    overall = _month(advice.total(months), adjusted)
     outreach = advice.outreach(entries)
     for row in [*rows, overall]:
         row.update(_outreach(outreach.get(row["month"])))
-    answer = {"currency": crew.rules.currency, "months": rows, "total": overall}
-    columns = ("month", "sent", "replied", "response_rate", "spent", "cost_per_reply", *OUTREACH_COLUMNS)
+    answer = {"currency": crew.rules.currency, "accrued": accrued, "months": rows, "total": overall}
+    columns = ("month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply", *OUTREACH_COLUMNS)
     _emit(ctx, answer, "statistics", rows + [overall], columns)
+
+
+def _accrued_through(ctx: Context, accrued: bool) -> str | None:
+    """The last month a subscription's money is spread into, with --accrued: this one."""
+    return ctx.today.isoformat()[:7] if accrued else None
 
 
 OUTREACH_COLUMNS = ("follow_ups", "open_profile", "open_profile_replied", "open_profile_rate")
@@ -428,13 +444,15 @@ def _outreach(figures: advice.Outreach | None) -> dict[str, Any]:
     }
 
 
-def _month(month: advice.Month) -> dict[str, Any]:
+def _month(month: advice.Month, adjusted: bool) -> dict[str, Any]:
     rate = month.response_rate
     return {
         "month": month.month,
         "sent": month.sent,
         "replied": month.replied,
+        "declined": month.declined,
         "response_rate": None if rate is None else round(rate, 4),
         "spent": money_text(month.spent),
         "cost_per_reply": None if month.cost_per_reply is None else money_text(month.cost_per_reply),
+        **({"adjusted": month.adjusted} if adjusted else {}),
     }

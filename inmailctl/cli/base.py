@@ -129,7 +129,9 @@ def _report(error: InmailError, want_json: bool) -> int:
 COMMAND_MODULES = {
     **dict.fromkeys(("plans", "init", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"),
     "seat": "team",
-    **dict.fromkeys(("buy", "send", "reply", "unavailable", "grant", "transfer", "check", "followups"), "credits"),
+    **dict.fromkeys(
+        ("buy", "send", "reply", "unavailable", "grant", "reconcile", "transfer", "check", "followups"), "credits"
+    ),
     **dict.fromkeys(("simulate-month", "compare"), "planning"),
 }
 
@@ -175,7 +177,7 @@ def _completion_rules() -> Any:
     rules = os.environ.get("INMAILCTL_RULES")
     try:
         if rules:
-            return store.load_rulebook(Path(rules))
+            return store.load_rulebook(rules)
         stored = _completion_state()
         if stored is not None:
             return stored.team.rules
@@ -210,7 +212,28 @@ StateOpt = Annotated[
 ]
 
 
-RulesOpt = Annotated[Path | None, _from_env("--rules", "INMAILCTL_RULES", "Rulebook file [default: the built-in one].")]
+def _complete_rules(incomplete: str) -> list[str]:
+    """The packaged rulebooks' names, then the TOML files that the text begins."""
+    names = [name for name in store.RULEBOOK_NAMES if name.startswith(incomplete)]
+    folder, _, start = incomplete.rpartition("/")
+    try:
+        files = sorted(
+            f"{folder}/{p.name}" if folder else p.name
+            for p in Path(folder or ".").glob("*.toml") if p.name.startswith(start)
+        )
+    except OSError:
+        files = []
+    return names + files
+
+
+RulesOpt = Annotated[
+    str | None,
+    _from_env(
+        "--rules", "INMAILCTL_RULES",
+        "Rulebook: a built-in one by name (seed, the default, or linkedin-2026) or a TOML file's path.",
+        autocompletion=_complete_rules,
+    ),
+]
 
 
 TodayOpt = Annotated[
@@ -280,7 +303,7 @@ class Context:
     __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat")
 
     def __init__(
-        self, state: Path, rules: Path | None, today: date, format: str, quiet: bool, color: bool,
+        self, state: Path, rules: str | None, today: date, format: str, quiet: bool, color: bool,
         seat: str | None = None,
     ) -> None:
         self.state, self.rules, self.today = state, rules, today
@@ -295,7 +318,7 @@ class Context:
     def of(
         cls,
         state: Path | None,
-        rules: Path | None,
+        rules: str | None,
         today: str | None,
         json: bool,
         quiet: bool = False,
@@ -386,14 +409,14 @@ class Loaded:
         return self.stored.team
 
 
-def _load(ctx: Context, writing: bool = False, every: bool = False) -> Loaded:
+def _load(ctx: Context, writing: bool = False, every: bool = False, advance: bool = True) -> Loaded:
     """The state brought up to today in memory (a read-only command never writes it), with its seat:
     the one --seat names, or the state's only one. A command about `every` seat needs none (its
-    `seat` is then the owner)."""
+    `seat` is then the owner). Without `advance` the command brings it up to today itself."""
     stored = store.load(ctx.state)
     store.check_today(stored.team, ctx.today, ctx.state)
     store.tidy_if_idle(stored)
-    catch_up = stored.team.advance(ctx.today)
+    catch_up = stored.team.advance(ctx.today) if advance else []
     seat = stored.team.owner if every else stored.team.select(ctx.seat, writing)
     return Loaded(stored, seat, stored.team.view(seat), catch_up)
 
@@ -402,10 +425,13 @@ class Change:
     """What a writing command works on: the state as loaded, its seat's book brought up to today, and
     the entries the command adds."""
 
-    __slots__ = ("stored", "book", "entries", "seat")
+    __slots__ = ("stored", "book", "entries", "seat", "catch_up", "after")
 
-    def __init__(self, stored: store.Stored, book: Book, entries: list[Entry], seat: str) -> None:
+    def __init__(self, stored: store.Stored, book: Book, entries: list[Entry], seat: str,
+                 catch_up: list[Entry] | None = None) -> None:
         self.stored, self.book, self.entries, self.seat = stored, book, entries, seat
+        self.catch_up = catch_up or []  # renewals and expiries due before the command's entries ...
+        self.after: list[Entry] = []  # ... and after them (each already naming its seat or pool)
 
     def key(self, key: str | None, request: str) -> dict[str, Any] | None:
         """The first answer when --id `key` was used for this same request before, else None."""
@@ -424,24 +450,26 @@ class Change:
 
 
 @contextmanager
-def _change(ctx: Context, dry_run: bool = False, every: bool = False) -> Iterator[Change]:
+def _change(ctx: Context, dry_run: bool = False, every: bool = False, advance: bool = True) -> Iterator[Change]:
     """Lock, load, bring up to today, let the command add entries, then save them all at once.
 
     Nothing is written when the body raises, when it adds no entry of its own (a no-op), or for a
-    dry run (which takes no lock). A command about the team rather than one seat passes `every`.
+    dry run (which takes no lock). A command about the team rather than one seat passes `every`; one
+    that brings the state up to today itself passes `advance=False` and fills `catch_up` and `after`.
     """
     if dry_run:
-        loaded = _load(ctx, writing=True, every=every)
-        yield Change(loaded.stored, loaded.book, [], loaded.seat)
+        loaded = _load(ctx, writing=True, every=every, advance=advance)
+        yield Change(loaded.stored, loaded.book, [], loaded.seat, loaded.catch_up)
         return
     store.require(ctx.state)
     with store.locked(ctx.state):
-        loaded = _load(ctx, writing=True, every=every)
-        change = Change(loaded.stored, loaded.book, [], loaded.seat)
+        loaded = _load(ctx, writing=True, every=every, advance=advance)
+        change = Change(loaded.stored, loaded.book, [], loaded.seat, loaded.catch_up)
         yield change
         if change.entries:
             team = loaded.team
-            store.save(loaded.stored, team, loaded.catch_up + [team.tag(change.seat, e) for e in change.entries])
+            own = [team.tag(change.seat, e) for e in change.entries]
+            store.save(loaded.stored, team, change.catch_up + own + change.after)
 
 
 def _request(command: str, **arguments: Any) -> str:
@@ -479,6 +507,7 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
         "can_send": plan.can_send,
         "billing": book.billing,
         "ends_on": book.ends_on.isoformat() if book.ends_on else None,
+        "cancel": plan.cancel,
     }
     risk = advice.risk(book, today)
     answer["risk"] = {"level": risk.level, "reasons": list(risk.reasons)}
@@ -487,7 +516,9 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
         "expiring": ahead.expiring,
         "expiring_by": ahead.expiring_by.isoformat(),
         "pace_per_day": round(ahead.pace, 2),
+        "pace_days": ahead.pace_days,
         "runs_out_on": ahead.runs_out_on.isoformat() if ahead.runs_out_on else None,
+        "out_of_credits": ahead.out_of_credits,
     }
     return answer
 
@@ -499,7 +530,14 @@ def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: true/false for booleans, JSON for a list or table (an adjustment's blocks)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
 
 
 PROGRESS_TRIALS = 200  # runs from which a progress bar is worth drawing (on a terminal only)

@@ -1,5 +1,5 @@
-"""Commands that spend, buy, grant or check credits: buy, send, reply, unavailable, grant, transfer,
-check, followups."""
+"""Commands that spend, buy, grant or check credits: buy, send, reply, unavailable, grant, reconcile,
+transfer, check, followups."""
 
 from collections import Counter
 from pathlib import Path
@@ -9,8 +9,9 @@ import typer
 
 from inmailctl import store
 from inmailctl.rules import account, advice, identity
-from inmailctl.rules.errors import TRANSFER_NOT_ALLOWED, BadInput, BadRows, Refusal
+from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInput, BadRows, InmailError, Refusal
 from inmailctl.rules.ledger import Book, Entry
+from inmailctl.rules.team import record_reply
 
 from .base import (
     PROGRESS_ROWS,
@@ -388,6 +389,10 @@ def reply(
     on: Annotated[
         str | None, typer.Option("--on", help="The day the answer came, when noted late [default: today].")
     ] = None,
+    declined: Annotated[
+        bool, typer.Option("--declined", help="They declined: it still counts as an answer and returns the credit.")
+    ] = False,
+    accepted: Annotated[bool, typer.Option("--accepted", help="They accepted or wrote back (the default).")] = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -398,32 +403,39 @@ def reply(
 ) -> None:
     """Record that RECIPIENT answered their latest InMail; on plans with credit back, the credit returns.
 
+    Accepting, declining (--declined) and writing back are all answers: each returns the credit inside
+    the plan's window, to the block it came from or, if that block is gone, to the current allowance.
     Replying twice to the same InMail changes nothing. An answer noted late takes --on DATE: the credit
-    comes back when that date is inside the plan's window. Any spelling of the name finds the member
-    (a member sent to by --profile is found by it).
+    comes back when that date is inside the window, as if it had been recorded that day. Any spelling of
+    the name finds the member (a member sent to by --profile is found by it).
 
     \b
     Example:
       inmailctl reply "Ada Lovelace"
+      inmailctl reply "Grace Hopper" --declined --on 2026-03-02
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    if declined and accepted:
+        raise BadInput("--accepted and --declined contradict each other; give one")
     who = account.who(recipient, profile)
-    with _change(ctx) as change:
-        book = change.book
-        answered = _date_option(on, "--on") if on is not None else ctx.today
+    answered = _date_option(on, "--on") if on is not None else None
+    with _change(ctx, advance=False) as change:
         earlier = None
-        remembered = book.recent.get(who, [])
-        if not remembered or remembered[0].date > answered:  # too old for the snapshot: ask the journal
-            earlier = store.find_latest_send(change.stored, who, answered, change.seat)
-        entry = account.reply(book, ctx.today, recipient, earlier, answered, profile)
+        remembered = change.book.recent.get(who, [])
+        day = answered or ctx.today
+        if not remembered or remembered[0].date > day:  # too old for the snapshot: ask the journal
+            earlier = store.find_latest_send(change.stored, who, day, change.seat)
+        change.catch_up, entry, change.after = record_reply(
+            change.stored.team, change.seat, ctx.today, recipient, earlier, answered, declined, profile
+        )
         if entry is not None:
             change.entries.append(entry)
-        known = book.recent.get(who) or ([earlier] if earlier else [])
+        known = change.book.recent.get(who) or ([earlier] if earlier else [])
     answer = {
         "recipient": known[-1].recipient if known else recipient.strip(),
         "recorded": entry is not None,
         "returned": bool(entry and entry.data["returned"]),
-        "total": book.spendable_total(),
+        "total": change.book.spendable_total(),
     }
     _emit(ctx, answer, "replied")
 
@@ -492,6 +504,66 @@ def grant(
 
 
 @commands.command(rich_help_panel="Credits")
+def reconcile(
+    seen: Annotated[
+        int,
+        typer.Option("--seen", help="The credits LinkedIn shows (for a seat on a contract, the contract's).",
+                     show_default=False),
+    ],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the counts differ, kept with the entry.")] = None,
+    key: IdOpt = None,
+    dry_run: DryRunOpt = False,
+    state: StateOpt = None,
+    seat: SeatOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Make the ledger hold what LinkedIn shows: record the difference, if any, as an adjustment.
+
+    A balance assertion, as in hledger: LinkedIn shows N, the ledger holds M (what `balance` calls
+    spendable; a seat on a contract, its pool's), and an `adjust` entry of N - M makes them agree.
+    Fewer credits come off the blocks that would be spent first; more become bonus credits usable
+    until the billing cycle ends. Nothing is recorded when they agree. With --dry-run nothing is
+    saved, and the exit code says whether they differ (4, balance-differs) or agree (0).
+
+    \b
+    Example:
+      inmailctl reconcile --seen 27 --reason "InMail counter on linkedin.com" --dry-run
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    request = _request("reconcile", seen=seen, reason=reason or "")
+    with _change(ctx, dry_run) as change:
+        book, entries = change.book, change.entries
+        known = change.key(key, request)
+        if known is not None:
+            _emit(ctx, known, "reconciled")
+            raise typer.Exit(0)
+        held = book.spendable_total()
+        entry = account.reconcile(book, ctx.today, seen, reason)
+        answer = {
+            "seen": seen,
+            "held": held,
+            "difference": seen - held,
+            "reason": reason,
+            "recorded": entry is not None and not dry_run,
+            "total": book.spendable_total(),
+            "dry_run": dry_run,
+        }
+        if entry is not None:
+            entries.append(account.with_key(entry, key, request, answer) if key is not None else entry)
+    _emit(ctx, answer, "reconciled")
+    if dry_run and seen != held:
+        raise Refusal(
+            f"LinkedIn shows {seen} credits but the ledger holds {held} ({seen - held:+d}); "
+            "run it without --dry-run to record the difference",
+            BALANCE_DIFFERS,
+        )
+
+
+@commands.command(rich_help_panel="Credits")
 def transfer(
     credits: Annotated[int, typer.Argument(help="Credits to move.", show_default=False, metavar="CREDITS")],
     to: Annotated[str, typer.Option("--to", help="The account that would receive them.")],
@@ -505,18 +577,37 @@ def transfer(
 ) -> None:
     """Refuse, always: InMail credits cannot be shared or transferred between accounts (exit 4).
 
-    It exists so that scripts which try get a clear answer, code transfer-not-allowed.
+    It exists so that scripts which try get a clear answer, code transfer-not-allowed, and a word on
+    what the receiving seat can do instead: buy a pack where its plan may, else wait for its renewal.
 
     \b
     Example:
       inmailctl transfer 10 --to colleague
     """
-    Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     raise Refusal(
         f"credits cannot be shared or transferred between accounts, so {credits} cannot go to {to!r}; "
-        "buy a pack on that account instead",
+        f"{_instead_of_transfer(ctx, to)}",
         TRANSFER_NOT_ALLOWED,
     )
+
+
+def _instead_of_transfer(ctx: Context, to: str) -> str:
+    """What the account `to` can do instead of receiving credits: buy a pack if it is a seat whose plan
+    may, else wait for its credits to renew (or move to a plan that may buy)."""
+    try:
+        crew = _load(ctx, every=True).team if ctx.state.exists() else None
+    except InmailError:  # a transfer is refused whatever the state holds: the advice is all that is lost
+        crew = None
+    if crew is None or to not in crew.active:
+        return "that account may buy a pack if its plan allows it, or wait for its credits to renew"
+    book = crew.view(to)
+    if book.plan.can_buy:
+        return f"buy a pack on that seat instead (`inmailctl buy {account.smallest_pack(crew.rules)} --seat {to}`)"
+    whose = f"its {book.plan_id} pool's" if book.pooled else "its"
+    buyers = ", ".join(p.id for p in crew.rules.plans if p.can_buy)
+    switch = f", or move it to a plan that can ({buyers})" if buyers and not book.pooled else ""
+    return f"its plan '{book.plan_id}' cannot buy packs: {whose} credits renew on {book.next_renewal}{switch}"
 
 
 @commands.command(rich_help_panel="Credits")

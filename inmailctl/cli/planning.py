@@ -326,8 +326,8 @@ def compare(
         schedules = [_schedule(rulebook, needs, rate, period) for period in billings]
         feasible = [found for found in schedules if found["feasible"]]
         answer["schedule"] = min(feasible, key=lambda f: Decimal(f["total_cost"])) if feasible else schedules[0]
-    columns = ("id", "billing", "feasible", "reason", "subscription_cost", "pack_cost", "total_cost",
-               "cost_per_inmail", "cost_per_reply")
+    columns = ("id", "billing", "committed_months", "feasible", "reason", "subscription_cost", "pack_cost",
+               "total_cost", "cost_per_inmail", "cost_per_reply")
     _emit(ctx, answer, "comparison", [{k: row[k] for k in columns} for row in rows], columns)
 
 
@@ -386,8 +386,8 @@ def _emit_team_comparison(
         "response_rate_from": source,
         "plans": rows,
     }
-    columns = ("id", "billing", "pooled", "feasible", "reason", "separate_cost", "pooled_cost", "pooling_saves",
-               "total_cost", "cost_per_inmail", "cost_per_reply")
+    columns = ("id", "billing", "committed_months", "pooled", "feasible", "reason", "separate_cost", "pooled_cost",
+               "pooling_saves", "total_cost", "cost_per_inmail", "cost_per_reply")
     _emit(ctx, answer, "team_comparison", [{k: row[k] for k in columns} for row in rows], columns)
 
 
@@ -397,6 +397,7 @@ def _priced(c: Any, billing: str, needs: list[int], rate: float | None) -> dict[
         "id": c.plan.id,
         "name": c.plan.name,
         "billing": billing,
+        "committed_months": c.plan.term * c.plan.terms(len(needs)),
         "feasible": c.feasible,
         "reason": c.reason,
         "subscription_cost": money_text(c.subscription_cost),

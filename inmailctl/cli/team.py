@@ -7,7 +7,7 @@ import typer
 
 from inmailctl.rules import advice, team
 from inmailctl.rules.errors import BadInput
-from inmailctl.rules.rulebook import ANNUAL, money, money_text
+from inmailctl.rules.rulebook import ANNUAL, money_text
 from inmailctl.rules.team import Team
 
 from .base import (
@@ -179,31 +179,33 @@ TEAM_BALANCE_COLUMNS = ("seat", "plan", "pool", "credits", "limit", "sent_this_c
                         "daily_limit", "next_renewal")
 
 
-def team_statistics(crew: Team, entries: list[Any]) -> dict[str, Any]:
+def team_statistics(crew: Team, entries: list[Any], accrued_through: str | None = None) -> dict[str, Any]:
     """Sent, answered and money paid per seat (removed seats too; a pooled seat pays its share of its
     pool), and for the whole team."""
-    rows = []
-    for name, book in crew.seats.items():
-        figures = advice.total(advice.statistics(crew.paid_by(entries, name), crew.rules, book.billing))
-        rows.append(_stat_row(name, figures))
-    whole = advice.Month(
-        "total", sum(r["sent"] for r in rows), sum(r["replied"] for r in rows),
-        money(sum((money(r["spent"]) for r in rows), money(0))),
-    )
-    return {"currency": crew.rules.currency, "seats": rows, "total": _stat_row("total", whole)}
+    seats = [
+        (name, advice.total(advice.statistics(crew.paid_by(entries, name), crew.rules, book.billing, accrued_through)))
+        for name, book in crew.seats.items()
+    ]
+    adjusted = any(figures.adjusted for _, figures in seats)  # a figure only once `reconcile` has adjusted
+    rows = [_stat_row(name, figures, adjusted) for name, figures in seats]
+    whole = advice.total([figures for _, figures in seats])
+    return {"currency": crew.rules.currency, "accrued": accrued_through is not None, "seats": rows,
+            "total": _stat_row("total", whole, adjusted)}
 
 
-def _stat_row(name: str, figures: advice.Month) -> dict[str, Any]:
+def _stat_row(name: str, figures: advice.Month, adjusted: bool) -> dict[str, Any]:
     rate = figures.response_rate
     return {
         "seat": name,
         "sent": figures.sent,
         "replied": figures.replied,
+        "declined": figures.declined,
         "response_rate": None if rate is None else round(rate, 4),
         "spent": money_text(figures.spent),
         "cost_per_reply": None if figures.cost_per_reply is None else money_text(figures.cost_per_reply),
+        **({"adjusted": figures.adjusted} if adjusted else {}),
     }
 
 
-TEAM_STATS_COLUMNS = ("seat", "sent", "replied", "response_rate", "spent", "cost_per_reply")
+TEAM_STATS_COLUMNS = ("seat", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply")
 

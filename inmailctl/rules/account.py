@@ -7,13 +7,14 @@ so a failed command leaves the book (and the caller's file) as it was.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from . import errors, identity
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
-from .ledger import ROLLOVER, Block, Book, Entry, Key, Sent
-from .rulebook import AFTER_REPLY, ANNUAL, MAX_COUNT, MAX_DAYS, NEW_CREDIT, Plan, Rulebook, money_text
+from .ledger import BONUS, ROLLOVER, Block, Book, Entry, Key, Sent
+from .rulebook import AFTER_REPLY, ANNUAL, IMMEDIATE, MAX_COUNT, MAX_DAYS, NEW_CREDIT, Plan, Rulebook, money, money_text
 
 DEFAULT_GRANT_DAYS = 90
 
@@ -122,6 +123,20 @@ def advance(book: Book, today: date) -> list[Entry]:
             _record(book, allowance_entry(book, due, book.plan, book.cycle + 1), entries)
 
 
+def charges_due(book: Book, start: date, end: date) -> Decimal:
+    """The subscription money falling due from `start` to `end`, both included: on the first day of each
+    of the plan's terms (counted from its billing day), a whole term's price, until a pending
+    cancellation takes effect. A pooled seat pays its own seat's price on the pool's billing days."""
+    plan, anchor = book.plan, book.cycle_start
+    cycle = max(0, (start.year - anchor.year) * 12 + start.month - anchor.month - 1)
+    due = money(0)
+    while (day := renewal(anchor, cycle)) <= end and (book.ends_on is None or day < book.ends_on):
+        if day >= start:
+            due += plan.charge(cycle)
+        cycle += 1
+    return due
+
+
 def lot(block: Block) -> dict[str, Any]:
     return {"block": block.id, "block_kind": block.kind, "credits": block.remaining}
 
@@ -158,6 +173,12 @@ def check_send(
     none), or the rules' refusal, in the contract's order."""
     plan = book.plan
     key = who(recipient, profile)
+    if not plan.can_send and book.ends_on is not None and plan.cancel == IMMEDIATE:
+        raise Refusal(
+            f"plan '{plan.id}' was cancelled and its credits ended at once; it ends on {book.ends_on}: "
+            "`inmailctl switch PLAN` to send again",
+            errors.PLAN_CANNOT_SEND,
+        )
     if not plan.can_send:
         raise Refusal(f"plan '{plan.id}' cannot send InMail; switch to a paid plan", errors.PLAN_CANNOT_SEND)
     if key in book.unavailable:
@@ -219,11 +240,8 @@ def check_send(
         return None
     block = book.next_to_spend()
     if block is None:
-        raise Refusal(
-            f"no credits left; buy a pack (`inmailctl buy {_smallest_pack(book.rules)}`) "
-            f"or wait for the renewal on {book.next_renewal}",
-            errors.NO_CREDITS,
-        )
+        buy = f"buy a pack (`inmailctl buy {smallest_pack(book.rules)}`) or " if plan.can_buy else ""
+        raise Refusal(f"no credits left; {buy}wait for the renewal on {book.next_renewal}", errors.NO_CREDITS)
     return block
 
 
@@ -243,7 +261,7 @@ def open_profile_sent(book: Book) -> int:
     return sum(1 for sends in book.recent.values() for s in sends if s.open_profile and s.date >= start)
 
 
-def _smallest_pack(rules: Rulebook) -> str:
+def smallest_pack(rules: Rulebook) -> str:
     return str(rules.packs[0].credits) if rules.packs else "CREDITS"
 
 
@@ -303,16 +321,66 @@ def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = 
     return _record(book, Entry(today, "grant", data))
 
 
+def reconcile(book: Book, today: date, seen: int, reason: str | None = None) -> Entry | None:
+    """Assert that LinkedIn shows `seen` credits (a balance assertion, as in hledger): when the ledger
+    holds another number, an `adjust` entry makes it hold `seen`; None when the two agree.
+
+    A shortfall comes off the blocks in spending order, as sends would have taken it. A surplus is a
+    block of bonus credits, the kind for credits the ledger did not see coming, usable until the
+    current billing cycle ends: it is most likely this cycle's (an answer's credit back, an allowance
+    counted short), and it should not outlive it unseen; the next reconcile corrects a shorter life.
+    On a pooled seat the count is the pool's, as LinkedIn shows the contract's credits.
+    """
+    if not 0 <= seen <= MAX_COUNT:
+        raise BadInput(f"--seen must be from 0 to {MAX_COUNT} credits, not {seen}")
+    if reason is not None and not text(reason, "--reason").strip():
+        raise BadInput("--reason must not be blank; leave it out or say why the counts differ")
+    plan = book.plan
+    if not plan.can_send:
+        raise Refusal(
+            f"plan '{plan.id}' cannot send InMail, so LinkedIn shows it no credits to reconcile",
+            errors.PLAN_CANNOT_SEND,
+        )
+    held = book.spendable_total()
+    if seen == held:
+        return None
+    data: dict[str, Any] = {"seen": seen, "held": held, "credits": seen - held}
+    if reason is not None:
+        data["reason"] = reason
+    if seen > held:
+        until = book.next_renewal - ONE_DAY
+        data.update(block=book.next_block, block_kind=BONUS, usable_until=until.isoformat())
+    else:
+        owed, takes = held - seen, []
+        for block in book.live_blocks():
+            take = min(owed, block.remaining)
+            if take:
+                takes.append({"block": block.id, "block_kind": block.kind, "credits": take})
+                owed -= take
+        data["takes"] = takes
+    return _record(book, Entry(today, "adjust", data))
+
+
 def reply(
-    book: Book, today: date, recipient: str, earlier: Sent | None = None, on: date | None = None,
+    book: Book,
+    today: date,
+    recipient: str,
+    earlier: Sent | None = None,
+    on: date | None = None,
+    declined: bool = False,
+    noted: date | None = None,
     profile: str | None = None,
 ) -> Entry | None:
     """Record an answer to the latest InMail to `recipient`; the credit comes back inside the window.
 
-    `on` is the day the answer came (default today), for answers noted late: the credit-back window is
-    measured to it. `earlier` is the latest send to `recipient` found in the full history, for a send
-    too old for the book to remember. Returns None when that InMail already has its reply. `recipient`
-    is the member's name, or `profile` their profile: any spelling of the name finds them.
+    An answer is any response: accepting, declining or writing back all return the credit, whatever
+    became of the block it was spent from (see `credit_back_block`). `on` is the day the answer came
+    (default today), for answers noted late: the credit-back window is measured to it. `earlier` is the
+    latest send to `recipient` found in the full history, for a send too old for the book to remember.
+    `noted` is the later day an answer recorded on its own day (`today`) was typed in. Returns None
+    when that InMail already has its reply. `recipient` is the member's name, or `profile` their
+    profile: any spelling of the name finds them. An Open Profile message spent no credit, so none
+    comes back.
     """
     answered = today if on is None else on
     if answered > today:
@@ -330,12 +398,28 @@ def reply(
         return None
     days = (answered - sent.date).days
     back = book.plan.credit_back_days
-    returned = back > 0 and days <= back and sent.block in book.blocks
-    data = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block, "returned": returned}
+    returned = back > 0 and days <= back and not sent.open_profile
+    data: dict[str, Any] = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block,
+                            "returned": returned}
+    if returned:
+        to = credit_back_block(book, sent.block)
+        if to != sent.block:
+            data["to"] = to
+    if declined:
+        data["declined"] = True
     if on is not None:
         data["on"] = answered.isoformat()
+    if noted is not None:  # recorded on the answer's own day, later
+        data["noted"] = noted.isoformat()
     data.update(_named(recipient, profile))
     return _record(book, Entry(today, "reply", data))
+
+
+def credit_back_block(book: Book, spent_from: int) -> int:
+    """Where a returned credit goes: back to the block it was spent from while that block is usable,
+    else into the current allowance (the pool's, for a pooled seat), usable until the cycle ends and
+    rolling over, within the cap, as the rest of the allowance does."""
+    return spent_from if spent_from in book.blocks else book.allowance
 
 
 def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
@@ -358,15 +442,24 @@ def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
     return entries
 
 
-def cancel(book: Book, today: date) -> Entry | None:
-    """Cancel at the next renewal; None when a cancellation is already pending."""
+def cancel(book: Book, today: date) -> list[Entry]:
+    """Cancel at the next renewal, when the plan ends; nothing when a cancellation is already pending.
+
+    On a plan whose credits end at once (`cancel = "immediate"`) every live block is forfeited now and
+    the plan sends nothing more (see `Book.plan`); elsewhere the credits stay usable until the renewal.
+    """
     if not book.plan.can_send and book.plan.price == 0:
         raise BadInput(f"plan '{book.plan_id}' is free; there is nothing to cancel")
     if book.pooled:
         raise BadInput("a seat on a pooled contract ends with `inmailctl seat remove`, not cancel", "pooled-seat")
     if book.ends_on is not None:
-        return None
-    return _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}))
+        return []
+    entries: list[Entry] = []
+    if book.plan.cancel == IMMEDIATE:
+        for block in book.live_blocks():
+            _record(book, Entry(today, "forfeit", lot(block)), entries)
+    _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}), entries)
+    return entries
 
 
 def mark_unavailable(

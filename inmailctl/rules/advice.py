@@ -14,7 +14,7 @@ from typing import Any
 
 from .identity import fold, is_profile_key, name_parts, signature
 from .ledger import Book, Entry, Sent
-from .rulebook import AFTER_REPLY, ANNUAL, NEW_CREDIT, Advice, Rulebook, money, per
+from .rulebook import AFTER_REPLY, ANNUAL, BILLING_DAY, NEW_CREDIT, Advice, Rulebook, money, per
 
 # Subjects that say nothing about why the InMail was sent.
 VAGUE_SUBJECTS = frozenset(
@@ -253,11 +253,13 @@ def follow_ups(book: Book, today: date) -> list[FollowUp]:
 
 
 class Forecast(_Fields):
-    __slots__ = ("expiring", "expiring_by", "pace", "runs_out_on", "next_renewal")
+    __slots__ = ("expiring", "expiring_by", "pace", "pace_days", "runs_out_on", "out_of_credits", "next_renewal")
     expiring: int  # credits whose block ends within the horizon
     expiring_by: date
     pace: float  # InMails a day over the recent days (in a pool, every seat's)
-    runs_out_on: date | None  # at that pace, before the next renewal; None if they last until it
+    pace_days: int  # the days the pace is averaged over
+    runs_out_on: date | None  # at that pace, before the next renewal; None if they last until it (or are gone)
+    out_of_credits: bool  # a plan that can send has nothing left to spend now
     next_renewal: date
 
 
@@ -265,11 +267,20 @@ FORECAST_DAYS = 14
 
 
 def forecast(book: Book, today: date, days: int = FORECAST_DAYS) -> Forecast:
-    """What expires soon, and when the credits run out at the recent pace (renewals not counted)."""
+    """What expires soon, and when the credits run out at the recent pace (renewals not counted).
+
+    The pace is averaged over the last `days` days, or over the days since the account (or its
+    current plan, or its pool) began when that is shorter: a week-old account that sent 14 sends 2 a
+    day, not 1.
+    """
     horizon = today + timedelta(days=days - 1)
-    expiring = sum(b.remaining for b in book.blocks.values() if b.usable_until <= horizon) if book.plan.can_send else 0
-    sent = sum(book.drawn_on(today - timedelta(days=n)) for n in range(days))
-    return Forecast(expiring, horizon, sent / days, _runs_out(book, today, sent, days), book.next_renewal)
+    can_send = book.plan.can_send
+    expiring = sum(b.remaining for b in book.blocks.values() if b.usable_until <= horizon) if can_send else 0
+    known = max(1, min(days, (today - book.cycle_start).days + 1))
+    sent = sum(book.drawn_on(today - timedelta(days=n)) for n in range(known))
+    empty = can_send and book.spendable_total() == 0
+    runs_out = None if empty else _runs_out(book, today, sent, known)
+    return Forecast(expiring, horizon, sent / known, known, runs_out, empty, book.next_renewal)
 
 
 def _runs_out(book: Book, today: date, sent: int, days: int) -> date | None:
@@ -296,11 +307,13 @@ def _runs_out(book: Book, today: date, sent: int, days: int) -> date | None:
 
 
 class Month(_Fields):
-    __slots__ = ("month", "sent", "replied", "spent")
+    __slots__ = ("month", "sent", "replied", "declined", "spent", "adjusted")
     month: str  # YYYY-MM
     sent: int
-    replied: int
+    replied: int  # every answer, declines included
+    declined: int  # answers that declined
     spent: Decimal  # subscription and packs paid in the month
+    adjusted: int  # credits `reconcile` added (or, below zero, took) to agree with LinkedIn
 
     @property
     def response_rate(self) -> float | None:
@@ -311,18 +324,21 @@ class Month(_Fields):
         return per(self.spent, self.replied)
 
 
-def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL) -> list[Month]:
+def statistics(
+    entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL, accrued_through: str | None = None
+) -> list[Month]:
     """Sent, answered and money spent per calendar month, from the whole ledger (or one seat's part).
 
-    A reply counts in the month of the InMail it answers; money counts when it is paid: a plan's price
-    at each billing cycle's start (its allowance; a pool's is paid for each of its seats, and a seat's
-    `share` of it is one seat's price), and a pack's price when bought.
+    A reply counts in the month of the InMail it answers; money counts when it is paid: a subscription
+    at the start of each term (see `subscription_paid`), and a pack's price when bought. With
+    `accrued_through` (a YYYY-MM month) a subscription's money is spread evenly over the months it pays
+    for instead, up to that month: a year paid up front counts a twelfth in each of its months.
     """
     months: dict[str, list[Any]] = {}
     sent_month: dict[str, list[str]] = {}  # recipient -> months of their InMails, oldest first
 
     def row(month: str) -> list[Any]:
-        return months.setdefault(month, [0, 0, money(0)])
+        return months.setdefault(month, [0, 0, 0, money(0), 0])
 
     for entry in entries:
         month = entry.date.isoformat()[:7]
@@ -333,15 +349,51 @@ def statistics(entries: Iterable[Entry], rules: Rulebook, billing: str = ANNUAL)
             row(month)[0] += 1
             sent_month.setdefault(d["recipient"], []).append(month)
         elif entry.kind == "reply":
-            answered = d.get("sent", entry.date.isoformat())[:7]
-            row(answered)[1] += 1
-        elif entry.kind == "allowance":
-            row(month)[2] += rules.plan(d["plan"]).under(billing).price * d.get("seats", 1)
-        elif entry.kind == "share":  # one seat's part of a pool's subscription (see Team.paid_by)
-            row(month)[2] += rules.plan(d["plan"]).under(billing).price
+            answered = row(d.get("sent", entry.date.isoformat())[:7])
+            answered[1] += 1
+            answered[2] += bool(d.get("declined"))
+        elif entry.kind in ("allowance", "bill", "share"):
+            paid = subscription_paid(entry, rules, billing)
+            if accrued_through is None or not paid:
+                row(month)[3] += paid
+                continue
+            covered = _months_paid(entry, rules, billing)
+            for later in range(covered):
+                spread = _month_after(month, later)
+                if spread <= accrued_through:
+                    row(spread)[3] += paid / covered
         elif entry.kind == "purchase":
-            row(month)[2] += money(d["cost"])
-    return [Month(m, sent, replied, money(spent)) for m, (sent, replied, spent) in sorted(months.items())]
+            row(month)[3] += money(d["cost"])
+        elif entry.kind == "adjust":
+            row(month)[4] += d["credits"]
+    return [Month(m, *figures[:3], money(figures[3]), figures[4]) for m, figures in sorted(months.items())]
+
+
+def subscription_paid(entry: Entry, rules: Rulebook, billing: str) -> Decimal:
+    """The subscription money an entry pays, on plan `d["plan"]` billed `billing`: a cycle's allowance
+    on a plan renewed on its billing day (for each seat of a pool), a month-start plan's `bill`, or a
+    seat's `share` of its pool (see `Team.paid_by`); each charges a whole term at the term's start."""
+    d = entry.data
+    plan = rules.plan(d["plan"]).under(billing)
+    if entry.kind == "allowance":
+        return plan.charge(d["cycle"]) * d.get("seats", 1) if plan.renews_on == BILLING_DAY else money(0)
+    if entry.kind == "share" and d.get("joining"):
+        return plan.joining_charge(d.get("cycle", 0))
+    return plan.charge(d.get("cycle", 0))
+
+
+def _months_paid(entry: Entry, rules: Rulebook, billing: str) -> int:
+    """How many months the subscription money an entry pays covers (see `subscription_paid`)."""
+    plan = rules.plan(entry.data["plan"]).under(billing)
+    if entry.kind == "share" and entry.data.get("joining"):
+        return plan.term - int(entry.data.get("cycle", 0)) % plan.term
+    return plan.term
+
+
+def _month_after(month: str, months: int) -> str:
+    """The YYYY-MM month `months` after `month`."""
+    years, index = divmod(int(month[5:]) - 1 + months, 12)
+    return f"{int(month[:4]) + years:04d}-{index + 1:02d}"
 
 
 class Outreach(_Fields):
@@ -379,5 +431,7 @@ def total(months: list[Month]) -> Month:
         "total",
         sum(m.sent for m in months),
         sum(m.replied for m in months),
+        sum(m.declined for m in months),
         money(sum((m.spent for m in months), Decimal(0))),
+        sum(m.adjusted for m in months),
     )

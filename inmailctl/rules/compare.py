@@ -1,5 +1,6 @@
 """A plan's cost of a monthly InMail need is its subscription plus the cheapest pack purchases
-that cover, month by month, whatever the allowance and rollover leave uncovered."""
+that cover, month by month, whatever the allowance and rollover leave uncovered. The subscription is
+paid a term at a time: on annual billing twelve months up front, however few of them are needed."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class PlanCost:
     plan: Plan
     feasible: bool
     reason: str | None  # None when feasible; a short human sentence otherwise
-    subscription_cost: Decimal  # plan.price * months
+    subscription_cost: Decimal  # the terms the months need, each paid in full (plan.commitment)
     packs: tuple[tuple[int, int], ...]  # (credits, count) over all purchases, by credits
     purchases: tuple[Purchase, ...]  # by month, then credits
     pack_cost: Decimal
@@ -79,7 +80,7 @@ def credits_needed(plan: Plan, need: Sequence[int], response_rate: float) -> tup
 
 
 def _infeasible(plan: Plan, need: Sequence[int], reason: str) -> PlanCost:
-    subscription = money(plan.price * len(need))
+    subscription = plan.commitment(len(need))
     return PlanCost(
         plan=plan,
         feasible=False,
@@ -96,7 +97,7 @@ def _infeasible(plan: Plan, need: Sequence[int], reason: str) -> PlanCost:
 def plan_cost(rules: Rulebook, plan: Plan, need: Sequence[int], credits: Sequence[int] | None = None) -> PlanCost:
     """One plan's cost of `need`: feasibility first, then the cheapest pack purchases covering
     `credits` (the credits each month must find; `need` itself by default)."""
-    subscription = money(plan.price * len(need))
+    subscription = plan.commitment(len(need))
     total_need = sum(need)
 
     if not plan.can_send:

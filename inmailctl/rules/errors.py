@@ -59,6 +59,7 @@ NO_CREDITS = "no-credits"
 PACKS_NOT_ALLOWED = "packs-not-allowed"
 TRANSFER_NOT_ALLOWED = "transfer-not-allowed"  # credits belong to one account (the source's FAQ)
 SEAT_LIMIT = "seat-limit"  # a team seat has sent its monthly limit, however many credits its pool holds
+BALANCE_DIFFERS = "balance-differs"  # `reconcile --dry-run`: LinkedIn shows another count than the ledger
 FOLLOW_UP_NOT_ALLOWED = "follow-up-not-allowed"  # the plan allows no second InMail until the member answers
 OPEN_PROFILE_LIMIT = "open-profile-limit"  # the plan's free Open Profile messages for the cycle are sent
 
@@ -71,6 +72,7 @@ REFUSAL_CODES = (
     PACKS_NOT_ALLOWED,
     TRANSFER_NOT_ALLOWED,
     SEAT_LIMIT,
+    BALANCE_DIFFERS,
     FOLLOW_UP_NOT_ALLOWED,
     OPEN_PROFILE_LIMIT,
 )

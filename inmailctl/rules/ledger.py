@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .dates import renewal
 from .identity import key_of
-from .rulebook import ANNUAL, Plan, Rulebook, parse_rulebook
+from .rulebook import ANNUAL, IMMEDIATE, Plan, Rulebook, parse_rulebook
 
 ALLOWANCE, ROLLOVER, BONUS, PACK = "allowance", "rollover", "bonus", "pack"
 BLOCK_KINDS = (ALLOWANCE, ROLLOVER, BONUS, PACK)
@@ -96,15 +96,19 @@ class _Record:
 
 
 class Totals(_Record):
-    """Credits granted, spent, returned, expired and forfeited over the account's life."""
+    """Credits granted, spent, returned, expired and forfeited over the account's life, and the net of
+    the adjustments that brought the ledger to what LinkedIn showed."""
 
-    def __init__(self, granted: int = 0, spent: int = 0, returned: int = 0, expired: int = 0, forfeited: int = 0):
+    def __init__(
+        self, granted: int = 0, spent: int = 0, returned: int = 0, expired: int = 0, forfeited: int = 0,
+        adjusted: int = 0,
+    ):
         self.granted, self.spent, self.returned = granted, spent, returned
-        self.expired, self.forfeited = expired, forfeited
+        self.expired, self.forfeited, self.adjusted = expired, forfeited, adjusted
 
     @property
     def remaining(self) -> int:
-        return self.granted - self.spent + self.returned - self.expired - self.forfeited
+        return self.granted - self.spent + self.returned - self.expired - self.forfeited + self.adjusted
 
 
 class Book(_Record):
@@ -150,6 +154,8 @@ class Book(_Record):
     @property
     def plan(self) -> Plan:
         plan = self.rules.plan(self.plan_id).under(self.billing)
+        if self.ends_on is not None and plan.cancel == IMMEDIATE:
+            plan = plan._replace(can_send=False)  # cancelled at once: it sends nothing more until it ends
         return plan if self.members == 1 else plan.pooled(self.members)
 
     @property
@@ -268,7 +274,11 @@ class Book(_Record):
                     sends[i] = sends[i]._replace(replied=True)
                     break
             if d["returned"]:
-                w._change(d["block"], 1)
+                if "to" in d:  # its own block was gone: the credit joined another, which grew by one
+                    block = w.blocks[d["to"]]
+                    w.blocks[block.id] = block._replace(granted=block.granted + 1, remaining=block.remaining + 1)
+                else:
+                    w._change(d["block"], 1)
                 w.totals.returned += 1
         elif kind in ("expire", "forfeit"):
             block = w.blocks.pop(d["block"])
@@ -276,6 +286,13 @@ class Book(_Record):
                 w.totals.expired += block.remaining
             else:
                 w.totals.forfeited += block.remaining
+        elif kind == "adjust":  # LinkedIn's count stands: a surplus is a block, a shortfall comes off blocks
+            if d["credits"] > 0:
+                w._add_block(entry, BONUS)
+                w.totals.granted -= d["credits"]
+            for take in d.get("takes", ()):
+                w._change(take["block"], -take["credits"])
+            w.totals.adjusted += d["credits"]
         elif kind == "limit":
             self.limit = d["limit"]
         elif kind == "remove-seat":

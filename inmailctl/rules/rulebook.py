@@ -34,6 +34,10 @@ def per(total: Decimal, count: int | float) -> Decimal | None:
     return (total / Decimal(str(count))).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+END_OF_PERIOD, IMMEDIATE = "end-of-period", "immediate"
+CANCELS = (END_OF_PERIOD, IMMEDIATE)  # what a plan's `cancel` key may say
+
+
 class Plan(NamedTuple):
     id: str
     name: str
@@ -50,6 +54,15 @@ class Plan(NamedTuple):
     monthly_billing_credits: int | None = None
     # "contract": the seats on the plan draw from one shared allowance (a Recruiter contract).
     pool: str | None = None
+    # When the allowance arrives: on the billing day (the day of month the subscription started), or
+    # on the 1st of every month whatever the billing day (`MONTH_START`).
+    renews_on: str = "billing-day"
+    # Months paid up front at once, set by the billing period (not a rulebook key): annual billing is a
+    # commitment of twelve months charged on the first day of each billing year, monthly billing one.
+    term: int = 12
+    # When a cancellation takes the credits: at the end of the paid period (END_OF_PERIOD), or at
+    # once (IMMEDIATE: the balance drops to zero and the plan sends nothing more until it ends).
+    cancel: str = END_OF_PERIOD
     # What a second InMail to a member who has not answered is: "new-credit" (allowed after the advice's
     # follow_up_days, for a credit) or "after-reply" (none until they answer); None where the rulebook
     # does not say: only the per-recipient limit applies.
@@ -60,6 +73,24 @@ class Plan(NamedTuple):
     @property
     def can_buy(self) -> bool:
         return self.can_send and self.packs
+
+    def charge(self, cycle: int) -> Decimal:
+        """What billing cycle number `cycle` (counted from the subscription's start) charges when it
+        begins: a whole term's price at the start of each term, nothing inside one."""
+        return money(self.price * self.term) if cycle % self.term == 0 else money(0)
+
+    def joining_charge(self, cycle: int) -> Decimal:
+        """What a seat joining a pool in the pool's billing cycle `cycle` pays: the months left of the
+        pool's current term, so it renews with the others."""
+        return money(self.price * (self.term - cycle % self.term))
+
+    def terms(self, months: int) -> int:
+        """Terms a subscription of `months` months pays for: a part of a term is paid in full."""
+        return -(-months // self.term)
+
+    def commitment(self, months: int) -> Decimal:
+        """What `months` months on the plan cost, paid a term at a time."""
+        return money(self.price * self.term * self.terms(months))
 
     def under(self, billing: str) -> Plan:
         """The plan's figures under a billing period, or its annual ones where it names no others."""
@@ -72,13 +103,16 @@ class Plan(NamedTuple):
 
     def billed(self, billing: str) -> Plan | None:
         """The plan's figures under a billing period (`annual` is the default); None when not offered."""
-        if billing == ANNUAL or (self.monthly_billing_price is None and self.price == 0 and not self.can_send):
-            return self  # a free plan is free however it is billed
+        if billing == ANNUAL:
+            return self
+        if self.monthly_billing_price is None and self.price == 0 and not self.can_send:
+            return self._replace(term=1)  # a free plan is free however it is billed
         if self.monthly_billing_price is None:
             return None
         credits = self.monthly_billing_credits
         return self._replace(
-            price=self.monthly_billing_price, monthly_credits=self.monthly_credits if credits is None else credits
+            price=self.monthly_billing_price, monthly_credits=self.monthly_credits if credits is None else credits,
+            term=1,
         )
 
 
@@ -91,6 +125,8 @@ ANNUAL, MONTHLY = "annual", "monthly"
 NEW_CREDIT, AFTER_REPLY = "new-credit", "after-reply"
 FOLLOW_UPS = (NEW_CREDIT, AFTER_REPLY)
 BILLINGS = (ANNUAL, MONTHLY)
+BILLING_DAY, MONTH_START = "billing-day", "month-start"
+RENEWALS = (BILLING_DAY, MONTH_START)
 
 
 class Advice(NamedTuple):
@@ -188,6 +224,10 @@ def _plan_dict(plan: Plan) -> dict[str, Any]:
         table["monthly_billing_credits"] = plan.monthly_billing_credits
     if plan.pool is not None:
         table["pool"] = plan.pool
+    if plan.renews_on != BILLING_DAY:
+        table["renews_on"] = plan.renews_on
+    if plan.cancel != END_OF_PERIOD:
+        table["cancel"] = plan.cancel
     if plan.follow_up is not None:
         table["follow_up"] = plan.follow_up
     if plan.open_profile_per_month is not None:
@@ -244,6 +284,12 @@ class TableReader:
             self.fail(self.key(name), f"must be non-empty text, not {_describe(value)}")
         return str(value)
 
+    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(name)
+        if value not in allowed:
+            self.fail(self.key(name), f"must be one of {', '.join(allowed)}, not '{value}'")
+        return value
+
     def money(self, name: str) -> Decimal:
         value = self.table[name]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -288,7 +334,8 @@ _PLAN = {
     "rollover_valid_days",
     "credit_back_days",
 }
-_PLAN_ADDED = ("follow_up", "open_profile_per_month")  # optional: people and Open Profile messages
+_PLAN_OPTIONAL = frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", "cancel", "renews_on",
+                            "follow_up", "open_profile_per_month"})
 
 
 def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-invalid") -> Rulebook:
@@ -325,13 +372,13 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
-        reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", *_PLAN_ADDED}))
-        pool = reader.text("pool") if "pool" in reader.table else None
-        if pool is not None and pool not in POOLS:
-            reader.fail(reader.key("pool"), f"must be one of {', '.join(POOLS)}, not '{pool}'")
-        follow_up = reader.text("follow_up") if "follow_up" in reader.table else None
-        if follow_up is not None and follow_up not in FOLLOW_UPS:
-            reader.fail(reader.key("follow_up"), f"must be one of {', '.join(FOLLOW_UPS)}, not '{follow_up}'")
+        reader.only(_PLAN, _PLAN_OPTIONAL)
+        pool = reader.choice("pool", POOLS) if "pool" in reader.table else None
+        cancel = reader.choice("cancel", CANCELS) if "cancel" in reader.table else END_OF_PERIOD
+        renews_on = reader.choice("renews_on", RENEWALS) if "renews_on" in reader.table else BILLING_DAY
+        if renews_on != BILLING_DAY and pool is not None:
+            reader.fail(reader.key("renews_on"), "a pooled contract's credits renew on its billing day")
+        follow_up = reader.choice("follow_up", FOLLOW_UPS) if "follow_up" in reader.table else None
         plans.append(
             Plan(
                 id=plan_id,
@@ -349,6 +396,8 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 monthly_billing_credits=reader.integer("monthly_billing_credits")
                 if "monthly_billing_credits" in reader.table else None,
                 pool=pool,
+                renews_on=renews_on,
+                cancel=cancel,
                 follow_up=follow_up,
                 open_profile_per_month=reader.integer("open_profile_per_month")
                 if "open_profile_per_month" in reader.table else None,

@@ -16,8 +16,11 @@ The model is `compare`'s month model (see compare.py) with a plan chosen per mon
 * Every month, even one that needs nothing, is on a plan that can send (a plan that cannot send
   could not spend packs either). `need` is checked against the limits; `credits_needed` is what
   the allowance, rollover and packs must cover.
-* The cost is the plans' prices plus the packs' prices. Ties go to fewer switches, then to the
-  plan sequence that comes first in rulebook order (month 0 first), then to fewer packs.
+* The cost is the plans' terms plus the packs' prices. A plan is paid a term at a time (`Plan.term`:
+  twelve months up front on annual billing, one on monthly) in the month it is entered and every
+  `term` months it is kept: leaving it mid-term refunds nothing, and coming back starts a new term.
+  Ties go to fewer switches, then to the plan sequence that comes first in rulebook order (month 0
+  first), then to fewer packs.
 
 The search is an exact dynamic programme over months; see `cheapest_schedule`.
 """
@@ -52,9 +55,11 @@ class Schedule:
 
 # Rollover lots: (last usable month, credits left), oldest first.
 _Lots = tuple[tuple[int, int], ...]
-# A DP state between months: (plan of the month just spent, its rollover lots, the live pack
-# lot's last usable month, that lot's credits left, the last usable month of a pack bought now).
+# A DP state between months: (plan of the month just spent * _TERM_MAX + the months into its term
+# before that month, its rollover lots, the live pack lot's last usable month, that lot's credits left,
+# the last usable month of a pack bought now).
 _Key = tuple[int, _Lots, int, int, int]
+_TERM_MAX = 12  # the longest term a plan is paid for at once (annual billing)
 _NONE = -1  # no live pack lot / no month a pack could be bought in
 
 
@@ -119,7 +124,9 @@ def cheapest_schedule(
     w_seq = [len(plans) ** (last - m) * pack_room for m in range(months)]
     w_switch = len(plans) ** months * pack_room
     w_cent = w_switch * months
-    price_w = [_cents(p.price) * w_cent for p in plans]
+    # A plan is paid a term at a time (twelve months on annual billing): in full in the month it is
+    # entered and again every `term` months it is kept, whenever it is left.
+    term_w = [_cents(p.price * p.term) * w_cent for p in plans]
     options = {x: [(t, c * w_cent + n) for t, c, n in mixes.options(x)] for x in range(1, max(spend) + 1)}
 
     outcomes: dict[tuple[int, _Lots, int], tuple[int, _Lots]] = {}
@@ -144,6 +151,7 @@ def cheapest_schedule(
         best_two: dict[tuple[int, int, int], list[tuple[int, int, _Key]]] = {}
         for key, value in current.items():
             p, _, e, r, el = key
+            p //= _TERM_MAX
             own.setdefault(p, []).append((key, value))
             entry = best_two.setdefault((e, r, el), [])
             same = next((i for i, item in enumerate(entry) if item[1] == p), None)
@@ -156,40 +164,43 @@ def cheapest_schedule(
             del entry[2:]
 
         for q in allowed[m]:
-            incoming: dict[tuple[_Lots, int, int, int], tuple[int, _Key | None]] = {}
+            plan = plans[q]
+            # (months into the plan's term, its lots, pack state) -> (value with this month's charge, pred)
+            incoming: dict[tuple[int, _Lots, int, int, int], tuple[int, _Key | None]] = {}
             if m == 0:
-                incoming[((), _NONE, 0, _NONE)] = (0, None)
+                incoming[(0, (), _NONE, 0, _NONE)] = (term_w[q], None)
             for key, value in own.get(q, []):
-                incoming[key[1:]] = (value, key)
+                age = (key[0] % _TERM_MAX + 1) % plan.term
+                incoming[(age, *key[1:])] = (value + (term_w[q] if age == 0 else 0), key)
             for (e, r, el), entry in best_two.items():
                 for value, p, key in entry:
                     if p != q:
-                        state = ((), e, r, el)
-                        value += w_switch
+                        state = (0, (), e, r, el)
+                        value += w_switch + term_w[q]
                         old_in = incoming.get(state)
                         if old_in is None or value < old_in[0]:
                             incoming[state] = (value, key)
                         break
 
-            plan = plans[q]
             buy_until = min(m + valid - 1, last) if plan.can_buy else _NONE
-            charge = price_w[q] + w_seq[m] * q
-            short_of: dict[tuple[_Lots, int, int], tuple[int, _Key | None]] = {}
-            for (lots, e, r, el), (value, pred) in incoming.items():
+            charge = w_seq[m] * q
+            short_of: dict[tuple[int, _Lots, int, int], tuple[int, _Key | None]] = {}
+            for (age, lots, e, r, el), (value, pred) in incoming.items():
                 deficit, lots_out = outcome(q, lots, m)
                 value += charge
+                here = q * _TERM_MAX + age
                 if buy_until != _NONE:
                     el = buy_until
                 if r >= deficit:
-                    nxt.put(q, lots_out, e, r - deficit, el, value, pred, 0)
+                    nxt.put(here, lots_out, e, r - deficit, el, value, pred, 0)
                 elif el >= m:
-                    group = (lots_out, deficit - r, el)
+                    group = (here, lots_out, deficit - r, el)
                     old_short = short_of.get(group)
                     if old_short is None or value < old_short[0]:
                         short_of[group] = (value, pred)
-            for (lots_out, short, el), (value, pred) in short_of.items():
+            for (here, lots_out, short, el), (value, pred) in short_of.items():
                 for total, cost in options[short]:
-                    nxt.put(q, lots_out, el, total - short, el, value + cost, pred, total)
+                    nxt.put(here, lots_out, el, total - short, el, value + cost, pred, total)
         backs.append(nxt.back)
         current = nxt.value
         if not current:
@@ -197,13 +208,16 @@ def cheapest_schedule(
 
     final = min(current, key=current.__getitem__)
     path: list[tuple[int, int]] = []  # (plan index, credits bought while on it) by month
+    ages: list[int] = []  # months into the plan's term, by month: 0 pays the term
     step_key: _Key | None = final
     for back in reversed(backs):
         assert step_key is not None
         pred, bought = back[step_key]
-        path.append((step_key[0], bought))
+        path.append((step_key[0] // _TERM_MAX, bought))
+        ages.append(step_key[0] % _TERM_MAX)
         step_key = pred
     path.reverse()
+    ages.reverse()
 
     bought_in: list[dict[int, int]] = [{} for _ in range(months)]
     buy_month = _NONE
@@ -218,7 +232,8 @@ def cheapest_schedule(
     steps = tuple(
         Step(month=m, plan=plans[q].id, packs=tuple(sorted(bought_in[m].items()))) for m, (q, _) in enumerate(path)
     )
-    subscription = money(sum((plans[q].price for q, _ in path), Decimal(0)))
+    subscription = money(sum((plans[q].price * plans[q].term for (q, _), age in zip(path, ages, strict=True)
+                              if age == 0), Decimal(0)))
     pack_cost = money(sum((prices[c] * k for bought in bought_in for c, k in bought.items()), Decimal(0)))
     switches = sum(1 for a, b in zip(path, path[1:], strict=False) if a[0] != b[0])
     return Schedule(

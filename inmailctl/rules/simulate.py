@@ -69,16 +69,27 @@ def window(today: date, months: int) -> tuple[date, date]:
     return today, add_months(today, months) - timedelta(days=1)
 
 
-def validate(book: Book, plan: SendingPlan) -> None:
+def validate(book: Book, plan: SendingPlan, auto_buy: str = "--auto-buy") -> None:
+    """Refuse a sending plan that cannot run, or a part of it that could do nothing; `auto_buy` names
+    where its pack size was given."""
     if not 1 <= plan.months <= MAX_MONTHS:
         raise BadInput(f"--months must be from 1 to {MAX_MONTHS}, not {plan.months}")
     if plan.per_day < 0:
         raise BadInput("--per-day must not be negative")
     if not 0.0 <= plan.response_rate <= 1.0:
         raise BadInput(f"--response-rate must be between 0 and 1, not {plan.response_rate}")
-    if plan.auto_buy is not None and book.rules.pack(plan.auto_buy) is None:
+    if plan.auto_buy is None:
+        return
+    if not book.plan.can_buy:
+        buyers = ", ".join(p.id for p in book.rules.plans if p.can_buy)
         raise BadInput(
-            f"--auto-buy {plan.auto_buy}: there is no such pack; packs come in {book.rules.pack_sizes}",
+            f"{auto_buy} {plan.auto_buy}: plan '{book.plan.id}' cannot buy InMail packs, so it would never buy "
+            f"one; leave it out ({f'plans that can: {buyers}' if buyers else 'no plan in this rulebook can'})",
+            "auto-buy-not-allowed",
+        )
+    if book.rules.pack(plan.auto_buy) is None:
+        raise BadInput(
+            f"{auto_buy} {plan.auto_buy}: there is no such pack; packs come in {book.rules.pack_sizes}",
             "bad-pack-size",
         )
 
@@ -110,7 +121,7 @@ def sending_plans(data: Any, source: str, months: int, team: Team) -> dict[str, 
                 auto_buy=r.integer("auto_buy", minimum=1) if "auto_buy" in r.table else None,
                 follow_up=r.boolean("follow_up") if "follow_up" in r.table else False,
             )
-            validate(team.view(name), plan)
+            validate(team.view(name), plan, f"{r.key('auto_buy')} =")
             plans[name] = plan
     except InmailError as problem:
         message = problem.message if problem.message.startswith(source) else f"{source}: {problem.message}"
@@ -144,7 +155,7 @@ class _Sender:
         self.book, self.plan, self.record = book, plan, record
         self.rng = random.Random(seed)
         start, end = window(today, plan.months)
-        self.out = Outcome(start, end, plan.months, subscription_cost=money(book.plan.price * plan.months))
+        self.out = Outcome(start, end, plan.months, subscription_cost=account.charges_due(book, start, end))
         self.replies: dict[date, list[str]] = {}
         self.follow_ups: dict[date, list[tuple[str, int]]] = {}  # due day -> (recipient, follow-up number)
         self.sent_days: dict[str, list[date]] = {}  # each simulated recipient's InMails, for follow-up timing

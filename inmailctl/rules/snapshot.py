@@ -8,7 +8,7 @@ from typing import Any
 from .dates import FIRST_DAY, LAST_DAY
 from .identity import is_profile_key, name_key, rekey
 from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
-from .rulebook import BILLINGS, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, parse_rulebook
+from .rulebook import BILLINGS, IMMEDIATE, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, parse_rulebook
 from .team import OWNER, Team, is_seat_name
 
 STATE_SCHEMA = 3  # the newest schema this inmailctl reads and writes
@@ -67,7 +67,7 @@ def _book_dict(book: Book) -> dict[str, Any]:
     return {
         "account": account,
         "totals": {"granted": t.granted, "spent": t.spent, "returned": t.returned,
-                   "expired": t.expired, "forfeited": t.forfeited},
+                   "expired": t.expired, "forfeited": t.forfeited, **({"adjusted": t.adjusted} if t.adjusted else {})},
         # One line per live block, "ID KIND GRANTED REMAINING START USABLE_UNTIL": a busy account holds
         # hundreds (spent packs stay live until they expire), and lines parse far faster than tables.
         "blocks": [
@@ -288,8 +288,10 @@ def _book(top: _Reader, rules: Rulebook, pool: bool = False) -> Book:
         acc.fail(acc.key("cycle_start"), "is after the state's clock; dates are out of order")
 
     tot = top.sub("totals")
-    tot.only(_TOTALS)
+    tot.only(_TOTALS, frozenset({"adjusted"}))
     book.totals = Totals(**{name: tot.integer(name) for name in sorted(_TOTALS)})
+    if "adjusted" in tot.table:  # written only once the ledger was adjusted, so older states read as before
+        book.totals.adjusted = tot.integer("adjusted", minimum=-_MAX_FIGURE)
 
     for index, raw in enumerate(top.array("blocks")):
         where = f"{top.key('blocks')}[{index}]"
@@ -311,7 +313,9 @@ def _book(top: _Reader, rules: Rulebook, pool: bool = False) -> Book:
         book.blocks[block.id] = block
     if pooled_seat and book.blocks:
         top.fail(top.key("blocks"), "a seat on a pooled plan holds no credits of its own; its pool does")
-    if not pooled_seat and book.removed_on is None and book.allowance not in book.blocks:
+    # A plan cancelled at once has forfeited every block, its allowance too, until it ends.
+    cancelled_at_once = book.ends_on is not None and book.rules.plan(book.plan_id).cancel == IMMEDIATE
+    if not pooled_seat and book.removed_on is None and book.allowance not in book.blocks and not cancelled_at_once:
         acc.fail(acc.key("allowance"), f"names block {book.allowance}, which the state does not hold")
     held = sum(b.remaining for b in book.blocks.values())
     if held != book.totals.remaining:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from . import account
 from .errors import BadInput
-from .ledger import Book, Entry, Pooled, _Record
+from .ledger import Book, Entry, Pooled, Sent, _Record
 from .rulebook import ANNUAL, MAX_COUNT, Rulebook
 
 OWNER = "main"  # the first seat's name unless `init --seat` gives another
@@ -108,8 +109,8 @@ class Team(_Record):
         return Pooled(book, wallet, tuple(others))
 
     def tag(self, name: str, entry: Entry) -> Entry:
-        """`entry` naming its seat (the owner's entries name none)."""
-        if name == self.owner or "seat" in entry.data:
+        """`entry` naming its seat (the owner's entries name none, and a pool's entries no seat)."""
+        if name == self.owner or "seat" in entry.data or "pool" in entry.data:
             return entry
         return entry._replace(data={"seat": name, **entry.data})
 
@@ -150,17 +151,24 @@ class Team(_Record):
     def paid_by(self, entries: list[Entry], name: str) -> list[Entry]:
         """Seat `name`'s own entries and, on a pooled plan, a `share` entry for each time it paid its
         seat in the pool: when it joined (the pool's first allowance or a top-up), and at each of the
-        pool's renewals while it was in. A pool's renewal is paid per seat, so the shares add up to it."""
+        pool's renewals while it was in. A pool's renewal is paid per seat, so the shares add up to it; a
+        seat joining mid-term pays the rest of the pool's term, so that it renews with the others."""
         book = self.seats[name]
         plan = book.plan_id if self.wallet(book) is not None else None
         paid: list[Entry] = []
         member = joined = False
+        cycle = 0  # the pool's billing cycle
         for entry in entries:
             if entry.data.get("pool") is not None:
+                if entry.data["pool"] == plan and entry.kind == "allowance":
+                    cycle = entry.data["cycle"]
                 if member and entry.data["pool"] == plan and (
                     entry.kind == "allowance" or (entry.kind == "top-up" and joined)
                 ):
-                    paid.append(Entry(entry.date, "share", {"plan": plan}))
+                    share: dict[str, Any] = {"plan": plan, "cycle": cycle}
+                    if entry.kind == "top-up":
+                        share["joining"] = True  # pays the rest of the pool's term
+                    paid.append(Entry(entry.date, "share", share))
                 joined = False
                 continue
             joined = False
@@ -263,3 +271,34 @@ def set_limit(team: Team, today: date, name: str, limit: int | None) -> Entry | 
     entry = team.tag(name, Entry(today, "limit", {"limit": limit}))
     team.apply(entry)
     return entry
+
+
+def record_reply(
+    team: Team,
+    name: str,
+    today: date,
+    recipient: str,
+    earlier: Sent | None = None,
+    on: date | None = None,
+    declined: bool = False,
+    profile: str | None = None,
+) -> tuple[list[Entry], Entry | None, list[Entry]]:
+    """Record seat `name`'s answer from `recipient`, bringing the team (not yet advanced) up to today:
+    the renewals and expiries due before the reply, the reply (None when that InMail already had one),
+    and those due after it.
+
+    An answer noted late (`on` before today) is recorded on its own day when nothing was recorded
+    since: the renewals due up to that day come first and the rest after it, so the credit it returns
+    rolls over or expires exactly as if it had been recorded that day (the entry names the day it was
+    noted). Otherwise it is recorded today
+    and its credit goes where `account.credit_back_block` says.
+    """
+    if on is not None and team.clock <= on < today:
+        before = team.advance(on)
+        book = team.view(name)
+        entry = account.reply(book, on, recipient, earlier, declined=declined, noted=today, profile=profile)
+        if entry is None:  # already answered: nothing is recorded, the day's renewals need no split
+            return (before + team.advance(today), None, [])
+        return (before, entry, team.advance(today))
+    before = team.advance(today)
+    return (before, account.reply(team.view(name), today, recipient, earlier, on, declined, profile=profile), [])
