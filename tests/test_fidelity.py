@@ -292,3 +292,81 @@ def test_the_core_charges_a_term_at_its_start() -> None:
                if e.kind == "allowance"]
     assert [c for c in charged if c[1]] == [("2028-02-29", money("120.00")), ("2029-02-28", money("120.00"))]
     assert isinstance(entries[0], Entry)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2. When credits arrive: on the billing day, or on the 1st of each month
+
+
+def sales_navigator(tmp_path: Path, start: str, billing: str = "annual") -> Acct:
+    acct = Acct(tmp_path / "state.toml")
+    ok_json(invoke("init", "--plan", "sales-navigator-core", "--billing", billing, "--rules", "linkedin-2026",
+                   "--state", acct.state, "--today", start, "--json"))
+    return acct
+
+
+@pytest.mark.parametrize(
+    ("start", "first_until", "renewals"),
+    [
+        ("2027-01-10", "2027-01-31", ["2027-02-01", "2027-03-01"]),  # the first allowance lasts to the month's end
+        ("2027-01-01", "2027-01-31", ["2027-02-01", "2027-03-01"]),  # a start on the 1st is a whole month
+        ("2027-01-31", "2027-01-31", ["2027-02-01", "2027-03-01"]),  # one day, then the 1st
+        ("2028-02-29", "2028-02-29", ["2028-03-01", "2028-04-01"]),  # a leap day
+        ("2027-12-15", "2027-12-31", ["2028-01-01", "2028-02-01"]),  # across the year's end
+    ],
+)
+def test_month_start_plans_renew_on_the_first(tmp_path: Path, start: str, first_until: str,
+                                              renewals: list[str]) -> None:
+    acct = sales_navigator(tmp_path, start)
+    balance = acct.ok("balance", today=start)
+    assert balance["blocks"][0]["usable_until"] == first_until and balance["total"] == 50  # the full allowance
+    assert balance["next_renewal"] == renewals[0]
+    acct.ok("send", "Ada", "--subject", "Your team's pipeline", today=start)
+    after = acct.ok("balance", today=renewals[1])
+    allowances = [e for e in acct.ok("history", today=renewals[1])["entries"] if e["kind"] == "allowance"]
+    assert [e["date"] for e in allowances] == [start, *renewals]
+    assert after["next_renewal"] > renewals[1] and after["total"] == 50 + 49 + 50  # new, and two months held over
+    assert acct.ok("verify", today=renewals[1])["ok"] is True
+
+
+def test_month_start_plans_are_billed_from_their_own_start(tmp_path: Path) -> None:
+    """The credits come on the 1st; the money goes on the sign-up day, a term at a time."""
+    monthly = sales_navigator(tmp_path / "m", "2027-01-10", "monthly")
+    spent = {m["month"]: m["spent"] for m in monthly.ok("stats", today="2027-03-15")["months"]}
+    assert spent == {"2027-01": "99.99", "2027-02": "99.99", "2027-03": "99.99"}
+    bills = [e["date"] for e in monthly.ok("history", today="2027-03-15")["entries"] if e["kind"] == "bill"]
+    assert bills == ["2027-01-10", "2027-02-10", "2027-03-10"]
+    annual = sales_navigator(tmp_path / "a", "2027-01-10")
+    spent = {m["month"]: m["spent"] for m in annual.ok("stats", today="2028-01-10")["months"]}
+    assert spent["2027-01"] == spent["2028-01"] == "959.88" and sum(Decimal(v) for v in spent.values()) == Decimal(
+        "1919.76")
+    ledger = invoke("history", "--format", "ledger", "--state", annual.state, "--today", "2028-01-10").stdout
+    assert ledger.count("expenses:inmail:subscription") == 2
+    assert annual.ok("verify", today="2028-01-10")["ok"] is True
+
+
+def test_a_month_start_plan_cancelled_stops_at_the_next_first(tmp_path: Path) -> None:
+    acct = sales_navigator(tmp_path, "2027-01-10", "monthly")
+    assert acct.ok("cancel", today="2027-01-20")["ends_on"] == "2027-02-01"
+    after = acct.ok("balance", today="2027-03-15")
+    assert after["plan"] == "basic" and after["can_send"] is False
+    bills = [e["date"] for e in acct.ok("history", today="2027-03-15")["entries"] if e["kind"] == "bill"]
+    assert bills == ["2027-01-10"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [({"renews_on": "weekly"}, "renews_on"), ({"renews_on": "month-start", "pool": "contract"}, "billing day")],
+)
+def test_renews_on_is_checked(tmp_path: Path, fields: dict[str, str], fragment: str) -> None:
+    import tomli_w
+
+    data = {"schema_version": 1, "currency": "USD", "pack_valid_months": 12, "per_recipient": 1,
+            "per_recipient_window_days": 30, "packs": [],
+            "plans": {"p": {"name": "P", "monthly_credits": 5, "price": "1.00", "daily_limit": 5, "can_send": True,
+                            "packs": False, "rollover_cap": 0, "rollover_valid_days": 90, "credit_back_days": 0,
+                            **fields}}}
+    path = tmp_path / "rules.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    result = invoke("plans", "--rules", path, "--json")
+    assert result.exit_code == 3 and fragment in json.loads(result.stderr)["error"]["message"]

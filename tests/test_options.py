@@ -78,7 +78,7 @@ def team(tmp_path: Path) -> list[Any]:
 @pytest.mark.parametrize(
     ("to", "advice_given"),
     [
-        pytest.param("sam", "its plan 'sales-navigator-core' cannot buy packs: its credits renew on 2027-01-10",
+        pytest.param("sam", "its plan 'sales-navigator-core' cannot buy packs: its credits renew on 2027-01-01",
                      id="a seat whose plan sells no packs"),
         pytest.param("ana", "its plan 'recruiter-corporate' cannot buy packs: its recruiter-corporate pool's "
                      "credits renew on 2027-01-10", id="a seat on a contract"),

@@ -127,3 +127,12 @@ def test_cancel_at_the_end_of_the_period_is_unchanged_on_the_same_rulebook(acct:
     assert (done["total"], done["forfeited"], done["cancel"], done["can_send"]) == (30, 0, "end-of-period", True)
     acct.send("Ada Lovelace", today="2026-02-27")
     assert acct.ok("verify", today="2026-02-28")["ok"] is True
+
+
+def test_an_answer_after_cancelling_at_once_returns_nothing(acct: Account) -> None:
+    """A plan cancelled at once holds no credits until it ends, so a credit back has nowhere to go."""
+    premium(acct)
+    acct.ok("cancel", today="2026-02-10")
+    answer = acct.ok("reply", "Ada Lovelace", today="2026-02-11")
+    assert (answer["recorded"], answer["returned"], answer["total"]) == (True, False, 0)
+    assert acct.ok("verify", today="2026-02-11")["ok"] is True

@@ -56,7 +56,7 @@ def _record(book: Book, entry: Entry, into: list[Entry] | None = None) -> Entry:
 
 def allowance_entry(book: Book, day: date, plan: Plan, cycle: int) -> Entry:
     """A billing cycle's allowance; a pool's names how many seats it is granted (and paid) for."""
-    until = renewal(book.cycle_start, cycle + 1) - timedelta(days=1)
+    until = book.renewal_day(cycle + 1) - timedelta(days=1)
     data: dict[str, Any] = {
         "block": book.next_block,
         "credits": plan.monthly_credits,
@@ -78,6 +78,7 @@ def open_account(
     book = Book.open(first)
     entries = [first]
     _record(book, allowance_entry(book, today, plan, 0), entries)
+    _bill_due(book, today, entries)
     return book, entries
 
 
@@ -109,6 +110,9 @@ def advance(book: Book, today: date) -> list[Entry]:
     entries: list[Entry] = []
     while True:
         due = book.next_renewal
+        bill = book.next_bill
+        if bill is not None:
+            due = min(due, bill)
         if book.blocks:
             due = min(due, min(b.usable_until for b in book.blocks.values()) + ONE_DAY)
         if due > today:
@@ -121,6 +125,14 @@ def advance(book: Book, today: date) -> list[Entry]:
                 _record(book, Entry(due, "expire", lot(block)), entries)
         if renewing:
             _record(book, allowance_entry(book, due, book.plan, book.cycle + 1), entries)
+        _bill_due(book, due, entries)
+
+
+def _bill_due(book: Book, day: date, entries: list[Entry]) -> None:
+    """A plan whose credits arrive at month starts is still billed from its own start: record the
+    term that begins on `day`, if one does (see `Book.next_bill`)."""
+    if book.next_bill == day:
+        _record(book, Entry(day, "bill", {"plan": book.plan_id, "cycle": book.billed * book.plan.term}), entries)
 
 
 def charges_due(book: Book, start: date, end: date) -> Decimal:
@@ -398,13 +410,15 @@ def reply(
         return None
     days = (answered - sent.date).days
     back = book.plan.credit_back_days
-    returned = back > 0 and days <= back and not sent.open_profile
+    to = credit_back_block(book, sent.block)
+    # Inside the window the credit comes back, unless the account holds no credits at all any more
+    # (a plan cancelled at once forfeits its allowance until it ends), or the message spent none (an
+    # Open Profile message).
+    returned = back > 0 and days <= back and to in book.blocks and not sent.open_profile
     data: dict[str, Any] = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block,
                             "returned": returned}
-    if returned:
-        to = credit_back_block(book, sent.block)
-        if to != sent.block:
-            data["to"] = to
+    if returned and to != sent.block:
+        data["to"] = to
     if declined:
         data["declined"] = True
     if on is not None:
@@ -439,6 +453,7 @@ def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
             _record(book, Entry(today, "forfeit", lot(block)), entries)
     _record(book, Entry(today, "switch", {"from": book.plan_id, "to": plan.id}), entries)
     _record(book, allowance_entry(book, today, plan, 0), entries)
+    _bill_due(book, today, entries)
     return entries
 
 

@@ -11,9 +11,9 @@ import copy
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from .dates import renewal
+from .dates import add_months, renewal
 from .identity import key_of
-from .rulebook import ANNUAL, IMMEDIATE, Plan, Rulebook, parse_rulebook
+from .rulebook import ANNUAL, IMMEDIATE, MONTH_START, Plan, Rulebook, parse_rulebook
 
 ALLOWANCE, ROLLOVER, BONUS, PACK = "allowance", "rollover", "bonus", "pack"
 BLOCK_KINDS = (ALLOWANCE, ROLLOVER, BONUS, PACK)
@@ -150,6 +150,7 @@ class Book(_Record):
         self.limit: int | None = None
         self.removed_on: date | None = None
         self.members = 1
+        self.billed = 0  # on a plan renewed at month starts, the terms billed since cycle_start
 
     @property
     def plan(self) -> Plan:
@@ -160,12 +161,31 @@ class Book(_Record):
 
     @property
     def next_renewal(self) -> date:
-        return renewal(self.cycle_start, self.cycle + 1)
+        return self.renewal_day(self.cycle + 1)
+
+    def renewal_day(self, cycle: int) -> date:
+        """The day the allowance of cycle number `cycle` arrives: the billing day (the cycle's start's
+        day of month, clamped), or for a plan renewed at month starts, the 1st of each month after the
+        first cycle, which runs from the start to the end of its month."""
+        if cycle and self.plan.renews_on == MONTH_START:
+            return add_months(self.cycle_start.replace(day=1), cycle)
+        return renewal(self.cycle_start, cycle)
+
+    @property
+    def next_bill(self) -> date | None:
+        """The next billing day of a plan renewed at month starts (whose allowances pay nothing): the
+        first day of its next term, counted from its start; None for other plans, or once a pending
+        cancellation has taken effect."""
+        plan = self.plan
+        if plan.renews_on != MONTH_START:
+            return None
+        day = renewal(self.cycle_start, self.billed * plan.term)
+        return None if self.ends_on is not None and day >= self.ends_on else day
 
     @property
     def period_start(self) -> date:
         """The first day of the current billing cycle."""
-        return renewal(self.cycle_start, self.cycle)
+        return self.renewal_day(self.cycle)
 
     @property
     def sent_this_cycle(self) -> int:
@@ -293,6 +313,8 @@ class Book(_Record):
             for take in d.get("takes", ()):
                 w._change(take["block"], -take["credits"])
             w.totals.adjusted += d["credits"]
+        elif kind == "bill":
+            self.billed = d["cycle"] // self.plan.term + 1
         elif kind == "limit":
             self.limit = d["limit"]
         elif kind == "remove-seat":
@@ -301,6 +323,7 @@ class Book(_Record):
             self.plan_id = d["to"]
             self.cycle_start = entry.date
             self.ends_on = None
+            self.billed = 0
         elif kind == "cancel":
             self.ends_on = date.fromisoformat(d["ends_on"])
         elif kind == "downgrade":
@@ -384,7 +407,7 @@ class Pooled(Book):
 
 
 for _name in ("rules", "billing", "cycle_start", "cycle", "allowance", "ends_on", "next_block", "blocks", "totals",
-              "members"):
+              "members", "billed"):
     setattr(Pooled, _name, _from("pool", _name))
 for _name in ("plan_id", "clock", "entries", "recent", "daily", "unavailable", "limit", "removed_on"):
     setattr(Pooled, _name, _from("seat", _name))

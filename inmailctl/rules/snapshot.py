@@ -21,7 +21,7 @@ _TOP = {"schema_version", "journal", "journal_bytes", "account", "totals", "bloc
 _TEAM = frozenset({"owner", "seats", "pools"})
 _BOOK = {"account", "totals", "blocks", "recent", "daily", "unavailable"}
 _ACCOUNT = {"plan", "billing", "cycle_start", "cycle", "allowance", "clock", "next_block", "entries"}
-_ACCOUNT_OPTIONAL = frozenset({"ends_on", "limit", "removed_on", "members"})
+_ACCOUNT_OPTIONAL = frozenset({"ends_on", "limit", "removed_on", "members", "billed"})
 _TOTALS = {"granted", "spent", "returned", "expired", "forfeited"}
 _BLOCK = ("id", "kind", "granted", "remaining", "start", "usable_until")
 
@@ -63,6 +63,8 @@ def _book_dict(book: Book) -> dict[str, Any]:
             account[name] = getattr(book, name)
     if book.members != 1:
         account["members"] = book.members
+    if book.billed:
+        account["billed"] = book.billed
     t = book.totals
     return {
         "account": account,
@@ -277,6 +279,8 @@ def _book(top: _Reader, rules: Rulebook, pool: bool = False) -> Book:
         book.limit = acc.integer("limit", maximum=MAX_COUNT)
     if "removed_on" in acc.table:
         book.removed_on = acc.day("removed_on")
+    if "billed" in acc.table:
+        book.billed = acc.integer("billed", maximum=MAX_COUNT)
     if "members" in acc.table:
         if not pool:
             acc.fail(acc.key("members"), "only a pool counts its seats")
