@@ -598,3 +598,16 @@ def test_a_life_of_people_replays_from_its_journal_and_its_snapshot(
     assert Book.replay(entries) == pruned
     assert Book.replay([Entry.from_json(json.loads(json.dumps(e.to_json()))) for e in entries]) == pruned
     assert snapshot.from_dict(snapshot.to_dict(acct.copy().pruned(), "j", 0), "s")[0] == pruned
+
+
+def test_stats_all_counts_each_seats_follow_ups_and_open_profile_messages(tmp_path: Path, acct: Acct) -> None:
+    acct.init("premium", plan_rules(tmp_path, "new-credit"))
+    acct.ok("seat", "add", "ana", "--plan", "premium", today=day(0))
+    ok_json(acct.send("Ada", day(0), GOOD_SUBJECT, None, "--seat", "main"))
+    ok_json(acct.send("Bob", day(0), GOOD_SUBJECT, None, "--open-profile", "--seat", "ana"))
+    acct.ok("reply", "bob", "--seat", "ana", today=day(1))
+    ok_json(acct.send("Ada", day(7), GOOD_SUBJECT, None, "--follow-up", "--seat", "main"))
+    summary = acct.ok("stats", "--all", today=day(7))
+    figures = {row["seat"]: (row["follow_ups"], row["open_profile"], row["open_profile_replied"])
+               for row in [*summary["seats"], summary["total"]]}
+    assert figures == {"main": (1, 0, 0), "ana": (0, 1, 1), "total": (1, 1, 1)}

@@ -418,30 +418,16 @@ def stats(
     overall = _month(advice.total(months), adjusted)
     outreach = advice.outreach(entries)
     for row in [*rows, overall]:
-        row.update(_outreach(outreach.get(row["month"])))
+        row.update(advice.outreach_row(outreach.get(row["month"])))
     answer = {"currency": crew.rules.currency, "accrued": accrued, "months": rows, "total": overall}
-    columns = ("month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply", *OUTREACH_COLUMNS)
+    columns = ("month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply",
+               *advice.OUTREACH_COLUMNS)
     _emit(ctx, answer, "statistics", rows + [overall], columns)
 
 
 def _accrued_through(ctx: Context, accrued: bool) -> str | None:
     """The last month a subscription's money is spread into, with --accrued: this one."""
     return ctx.today.isoformat()[:7] if accrued else None
-
-
-OUTREACH_COLUMNS = ("follow_ups", "open_profile", "open_profile_replied", "open_profile_rate")
-
-
-def _outreach(figures: advice.Outreach | None) -> dict[str, Any]:
-    """A month's follow-ups and Open Profile messages (counted in its sent and replied too)."""
-    figures = figures or advice.Outreach(0, 0, 0)
-    sent, replied = figures.open_profile, figures.open_profile_replied
-    return {
-        "follow_ups": figures.follow_ups,
-        "open_profile": sent,
-        "open_profile_replied": replied,
-        "open_profile_rate": round(replied / sent, 4) if sent else None,
-    }
 
 
 def _month(month: advice.Month, adjusted: bool) -> dict[str, Any]:

@@ -426,6 +426,21 @@ def outreach(entries: Iterable[Entry]) -> dict[str, Outreach]:
     return found
 
 
+OUTREACH_COLUMNS = ("follow_ups", "open_profile", "open_profile_replied", "open_profile_rate")
+
+
+def outreach_row(figures: Outreach | None) -> dict[str, Any]:
+    """Follow-ups and Open Profile messages as `stats` shows them (counted in sent and replied too)."""
+    figures = figures or Outreach(0, 0, 0)
+    sent, replied = figures.open_profile, figures.open_profile_replied
+    return {
+        "follow_ups": figures.follow_ups,
+        "open_profile": sent,
+        "open_profile_replied": replied,
+        "open_profile_rate": round(replied / sent, 4) if sent else None,
+    }
+
+
 def total(months: list[Month]) -> Month:
     return Month(
         "total",
