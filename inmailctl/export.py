@@ -87,7 +87,7 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
             else:
                 held = [(f"{assets}{take['block_kind']}", credits(-take["credits"])) for take in d["takes"]]
             move(entry, title, *held, ("equity:adjustments", credits(-d["credits"])))
-        elif kind == "send":
+        elif kind == "send" and not d.get("open_profile"):  # an Open Profile message moves no credit
             move(entry, f"InMail to {_text(d['recipient'])}", ("expenses:inmail:sent", credits(1)),
                  (f"{assets}{d['block_kind']}", credits(-1)))
         elif kind == "reply" and d["returned"]:

@@ -224,8 +224,13 @@ def bought(answer: dict[str, Any]) -> None:
 def sent(answer: dict[str, Any]) -> None:
     block = answer["block"]
     verb = "Would send" if answer.get("dry_run") else "Sent"
-    out.print(f"{verb} to {answer['recipient']} from the {block['kind']} block "
-              f"(usable until {block['usable_until']}). Spendable: {answer['total']}.")
+    what = "a follow-up" if answer.get("follow_up") else ""
+    if block is None:  # an Open Profile message
+        what = f"{what or 'an'} Open Profile message"
+        out.print(f"{verb} {what} to {answer['recipient']}: no credit spent. Spendable: {answer['total']}.")
+    else:
+        out.print(f"{verb} {what + ' ' if what else ''}to {answer['recipient']} from the {block['kind']} block "
+                  f"(usable until {block['usable_until']}). Spendable: {answer['total']}.")
     _warn(answer)
 
 
@@ -441,13 +446,17 @@ def checked(answer: dict[str, Any]) -> None:
 
 
 def followups(answer: dict[str, Any]) -> None:
+    if answer.get("rule") == "after-reply":
+        out.print(f"Plan {answer['plan']} allows no follow-up until the member replies: nothing can be sent.")
+        return
     if not answer["due"]:
         out.print(f"No follow-ups due: nothing unanswered for {answer['after_days']} days.")
         return
-    table = _table("Recipient", "Sent", "Days", "Follow-ups", "Next InMail allowed",
-                   title=f"Follow-ups due on {answer['today']}")
+    table = _table("Recipient", "Sent", "Days", "Follow-ups", "Can send on", title=f"Follow-ups on {answer['today']}")
     for due in answer["due"]:
-        table.add_row(due["recipient"], due["sent"], str(due["days"]), str(due["follow_ups"]), due["inmail_on"])
+        when = "today" if due["inmail_on"] <= answer["today"] else due["inmail_on"]  # ISO dates sort as text
+        who = due["recipient"] + (f" ({due['profile']})" if "profile" in due else "")
+        table.add_row(who, due["sent"], str(due["days"]), str(due["follow_ups"]), when)
     _show(table)
 
 
@@ -461,12 +470,20 @@ def team_statistics(answer: dict[str, Any]) -> None:
 
 def _statistics(first: str, rows: list[dict[str, Any]], title: str) -> None:
     adjusted = any("adjusted" in row for row in rows)  # a column only once `reconcile` has adjusted the ledger
+    # Follow-ups and Open Profile messages get columns of their own once there are any.
+    outreach = any(row.get("follow_ups") or row.get("open_profile") for row in rows)
     table = _table(first, "Sent", "Replied", "Declined", "Rate", "Spent", "Per reply",
-                   *(["Adjusted"] if adjusted else []), title=title)
+                   *(["Adjusted"] if adjusted else []), *(["Follow-ups", "Open Profile"] if outreach else []),
+                   title=title)
     for row in rows:
         rate = "-" if row["response_rate"] is None else f"{row['response_rate']:.0%}"
+        extra = []
+        if outreach:
+            free = row["open_profile_rate"]  # "sent (response rate)"
+            extra = [str(row["follow_ups"]), str(row["open_profile"]) + ("" if free is None else f" ({free:.0%})")]
         table.add_row(row[first.lower()], str(row["sent"]), str(row["replied"]), str(row["declined"]), rate,
-                      row["spent"], row["cost_per_reply"] or "-", *([f"{row['adjusted']:+d}"] if adjusted else []))
+                      row["spent"], row["cost_per_reply"] or "-", *([f"{row['adjusted']:+d}"] if adjusted else []),
+                      *extra)
     _show(table)
 
 

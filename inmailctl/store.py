@@ -226,19 +226,23 @@ def find_key(stored: Stored, key: str) -> Key | None:
     return find_keys(stored, {key}).get(key)
 
 
-def find_latest_send(stored: Stored, recipient: str, by: date | None = None, seat: str | None = None) -> Sent | None:
-    """The latest InMail from `seat` (default: the owner) to `recipient` in the whole journal (sent on
-    or before `by`, if given), with whether it has had a reply (recorded on any day: an answer noted
-    late is dated when it was noted)."""
+def find_latest_send(stored: Stored, key: str, by: date | None = None, seat: str | None = None) -> Sent | None:
+    """The latest InMail from `seat` (default: the owner) to the recipient `key` in the whole journal
+    (sent on or before `by`, if given), with whether it has had a reply (recorded on any day: an answer
+    noted late is dated when it was noted)."""
+    from .rules.identity import key_of
+
     latest: Sent | None = None
     seat = seat or stored.team.owner
     for entry in read_journal(stored):
-        if entry.data.get("recipient") != recipient or not stored.team.owns(seat, entry):
+        if entry.kind not in ("send", "reply") or key_of(entry.data) != key or not stored.team.owns(seat, entry):
             continue
         if entry.kind == "send" and (by is None or entry.date <= by):
-            latest = Sent(entry.date, recipient, entry.data["block"])
+            d = entry.data
+            latest = Sent(entry.date, d["recipient"], d["block"], False, d.get("follow_up", False),
+                          d.get("open_profile", False))
         elif entry.kind == "reply" and latest is not None and entry.data["sent"] == latest.date.isoformat():
-            latest = Sent(latest.date, recipient, latest.block, True)
+            latest = latest._replace(replied=True)
     return latest
 
 

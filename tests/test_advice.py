@@ -522,21 +522,26 @@ def test_statistics_by_month_with_replies_in_the_month_of_their_inmail(acct: Acc
     assert answer["currency"] == "USD"
     assert answer["months"] == [  # annual billing: the year's 359.88 is paid at its start
         {"month": "2026-01", "sent": 2, "replied": 1, "declined": 0, "response_rate": 0.5, "spent": "369.88",
-         "cost_per_reply": "369.88"},
+         "cost_per_reply": "369.88", **NO_OUTREACH},
         {"month": "2026-02", "sent": 1, "replied": 0, "declined": 0, "response_rate": 0.0, "spent": "0.00",
-         "cost_per_reply": None},
+         "cost_per_reply": None, **NO_OUTREACH},
         {"month": "2026-03", "sent": 0, "replied": 0, "declined": 0, "response_rate": None, "spent": "0.00",
-         "cost_per_reply": None},
+         "cost_per_reply": None, **NO_OUTREACH},
     ]
     assert answer["total"] == {"month": "total", "sent": 3, "replied": 1, "declined": 0, "response_rate": 0.3333,
-                               "spent": "369.88", "cost_per_reply": "369.88"}
+                               "spent": "369.88", "cost_per_reply": "369.88", **NO_OUTREACH}
+
+
+# Follow-ups and Open Profile messages (none in these accounts): their columns follow the others.
+NO_OUTREACH = {"follow_ups": 0, "open_profile": 0, "open_profile_replied": 0, "open_profile_rate": None}
+OUTREACH_HEADER = ["follow_ups", "open_profile", "open_profile_replied", "open_profile_rate"]
 
 
 def test_statistics_of_a_fresh_account_divide_by_nothing(acct: Acct) -> None:
     acct.init()
     answer = acct.ok("stats", today=day(0))
     assert answer["months"] == [{"month": "2026-01", "sent": 0, "replied": 0, "declined": 0, "response_rate": None,
-                                 "spent": "359.88", "cost_per_reply": None}]
+                                 "spent": "359.88", "cost_per_reply": None, **NO_OUTREACH}]
     assert answer["total"]["response_rate"] is None and answer["total"]["cost_per_reply"] is None
 
 
@@ -549,10 +554,10 @@ def test_statistics_csv_has_a_header_and_a_total_row(acct: Acct) -> None:
     assert result.exit_code == 0 and result.stderr == ""
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows == [
-        ["month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply"],
-        ["2026-01", "2", "1", "0", "0.5", "359.88", "359.88"],
-        ["2026-02", "0", "0", "0", "", "0.00", ""],
-        ["total", "2", "1", "0", "0.5", "359.88", "359.88"],
+        ["month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply", *OUTREACH_HEADER],
+        ["2026-01", "2", "1", "0", "0.5", "359.88", "359.88", "0", "0", "0", ""],
+        ["2026-02", "0", "0", "0", "", "0.00", "", "0", "0", "0", ""],
+        ["total", "2", "1", "0", "0.5", "359.88", "359.88", "0", "0", "0", ""],
     ]
 
 

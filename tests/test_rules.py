@@ -569,11 +569,14 @@ def test_an_empty_recipient_is_bad_input() -> None:
         acct.send(D, "")
 
 
-def test_a_recipient_is_any_non_empty_text_even_blank() -> None:
-    """The contract: a RECIPIENT is any non-empty text."""
+@pytest.mark.parametrize("blank", ["   ", "\t", "\u00a0\n"])
+def test_a_blank_recipient_is_refused_as_bad_input(blank: str) -> None:
+    """A recipient is someone: blank text names nobody, so it is refused and nothing is spent."""
     acct = Account(BUILTIN, "premium", D)
-    acct.send(D, "   ")
-    assert acct.book.totals.spent == 1
+    with pytest.raises(BadInput) as refused:
+        acct.send(D, blank)
+    assert refused.value.code == "blank-recipient"
+    assert acct.book.totals.spent == 0
 
 
 @pytest.mark.parametrize(

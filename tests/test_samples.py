@@ -84,6 +84,7 @@ def test_linkedin_2026_marks_every_figure_it_assumes() -> None:
 
 
 def test_campaign_csv_parses() -> None:
-    rows = _read_csv(SAMPLES / "campaign.csv")
+    rows, problems = _read_csv(SAMPLES / "campaign.csv")
+    assert problems == []
     assert [row.recipient for row in rows] == ["Ada Lovelace", "Grace Hopper", "Alan Turing"]
     assert all(row.key and row.body for row in rows)

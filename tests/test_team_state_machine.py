@@ -636,9 +636,10 @@ class TeamMachine(RuleBasedStateMachine):
 
         def command(book: Any) -> Any:
             earlier = None
-            remembered = book.recent.get(recipient, [])
+            key = account.who(recipient)  # as the CLI does: the snapshot and journal know people by key
+            remembered = book.recent.get(key, [])
             if not remembered or remembered[0].date > answered:
-                earlier = self.find_latest_send(recipient, answered, self.team.select(self.seat_of(choice)))
+                earlier = self.find_latest_send(key, answered, self.team.select(self.seat_of(choice)))
                 event("reply: latest send found only in the journal")
             return account.reply(book, self.today, recipient, earlier, answered)
 

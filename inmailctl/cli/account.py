@@ -2,7 +2,6 @@
 
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -453,8 +452,12 @@ def stats(
     adjusted = any(m.adjusted for m in months)  # a figure only once `reconcile` has adjusted the ledger
     rows = [_month(m, adjusted) for m in months]
     overall = _month(advice.total(months), adjusted)
+    outreach = advice.outreach(entries)
+    for row in [*rows, overall]:
+        row.update(advice.outreach_row(outreach.get(row["month"])))
     answer = {"currency": crew.rules.currency, "accrued": accrued, "months": rows, "total": overall}
-    columns = ("month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply")
+    columns = ("month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply",
+               *advice.OUTREACH_COLUMNS)
     _emit(ctx, answer, "statistics", rows + [overall], columns)
 
 

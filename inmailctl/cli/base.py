@@ -112,10 +112,15 @@ class Boundary(TyperGroup):
 
 
 def _report(error: InmailError, want_json: bool) -> int:
+    """The error on stderr: one line (with --json, one JSON line); a file's bad rows follow, one a line."""
+    rows = getattr(error, "rows", [])
     if want_json:
-        line = json.dumps({"error": {"code": error.code, "message": error.message}})
+        line = json.dumps({"error": {"code": error.code, "message": error.message, **({"rows": rows} if rows else {})}})
     else:
         line = f"inmailctl: error: {error.message}"
+        for row in rows:
+            column = f", column {row['column']}" if row["column"] else ""
+            line += f"\n  line {row['line']}{column}: {row['reason']}"
     print(line, file=sys.stderr)
     return error.exit_code
 

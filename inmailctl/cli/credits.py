@@ -8,8 +8,8 @@ from typing import Annotated, Any, NamedTuple
 import typer
 
 from inmailctl import store
-from inmailctl.rules import account, advice
-from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInput, InmailError, Refusal
+from inmailctl.rules import account, advice, identity
+from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInput, BadRows, InmailError, Refusal
 from inmailctl.rules.ledger import Book, Entry
 from inmailctl.rules.team import record_reply
 
@@ -87,13 +87,30 @@ def buy(
     _emit(ctx, answer, "bought")
 
 
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="The member's LinkedIn profile URL or member id: who they are, whatever the name's spelling.",
+    ),
+]
+
+
 @commands.command(rich_help_panel="Credits")
 def send(
     recipient: Annotated[
         str | None,
-        typer.Argument(help="Who the InMail goes to (any non-empty text).", show_default=False, metavar="RECIPIENT"),
+        typer.Argument(help="Who the InMail goes to: the member's name.", show_default=False, metavar="RECIPIENT"),
     ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="The InMail's subject line.")] = None,
+    profile: ProfileOpt = None,
+    follow_up: Annotated[
+        bool,
+        typer.Option("--follow-up", help="A follow-up to their unanswered InMail, where the plan allows one."),
+    ] = False,
+    open_profile: Annotated[
+        bool, typer.Option("--open-profile", help="A message to an Open Profile member: it spends no credit.")
+    ] = False,
     body: Annotated[
         str | None, typer.Option("--body", help="The message text (checked, never stored).")
     ] = None,
@@ -114,8 +131,11 @@ def send(
 ) -> None:
     """Spend one credit on one InMail, from the block that expires first.
 
+    A recipient is their --profile when given, else their name however it is spaced or capitalised.
     Refused (exit 4, nothing spent) when the plan cannot send, the member is unavailable, the daily or
-    per-recipient limit is reached, or no credits are left. The message is checked first: a subject or
+    per-recipient limit is reached, a follow-up comes before the plan allows one (none until they
+    answer on plans with follow_up = "after-reply"), or no credits are left. An --open-profile
+    message spends no credit, within the plan's monthly cap of them. The message is checked first: a subject or
     body over LinkedIn's length limits is refused (exit 2); a vague subject, a body that never names the
     recipient or asks nothing is a warning (a refusal with --strict). With --from-csv every row is tried
     in one run and one save; rows that pass are sent even when others are refused (exit 4).
@@ -123,19 +143,25 @@ def send(
     \b
     Examples:
       inmailctl send "Ada Lovelace" --subject "Your talk on engines" --id ada-1
+      inmailctl send "Ada Lovelace" --profile linkedin.com/in/ada --subject "Engines, again" --follow-up
       inmailctl send --from-csv campaign.csv --dry-run --json
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     if from_csv is not None:
-        if recipient is not None or subject is not None or body is not None or key is not None:
+        if recipient is not None or subject is not None or body is not None or key is not None or profile is not None:
             raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
+        if follow_up or open_profile:
+            raise BadInput("--follow-up and --open-profile are for one send; a campaign file says open_profile by row")
         _send_csv(ctx, from_csv, strict, dry_run)
         return
     if recipient is None:
         raise BadInput("give a RECIPIENT, or --from-csv FILE")
     if subject is None:
         raise BadInput("a send needs --subject TEXT")
-    request = _request("send", recipient=recipient, subject=subject, body=body or "")
+    who = account.who(recipient, profile)
+    extra: dict[str, Any] = {"profile": who} if profile is not None else {}
+    extra.update({name: True for name, given in (("follow_up", follow_up), ("open_profile", open_profile)) if given})
+    request = _request("send", recipient=recipient, subject=subject, body=body or "", **extra)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         known = change.key(key, request)
@@ -143,9 +169,12 @@ def send(
             _emit(ctx, known, "sent")
             raise typer.Exit(0)
         notes = _message_warnings(book, recipient, subject, body, strict)
-        pestering = advice.follow_up_warning(book, recipient)
-        entry = account.send(book, ctx.today, recipient, subject)
-        warnings = notes + ([pestering] if pestering else []) + list(advice.risk(book, ctx.today).reasons)
+        cautions = [advice.follow_up_warning(book, recipient, who)]
+        if profile is None:
+            cautions.append(advice.Known(book).did_you_mean(recipient, who))
+        entry = account.send(book, ctx.today, recipient, subject, profile, follow_up, open_profile)
+        notes += [caution for caution in cautions if caution]
+        warnings = notes + list(advice.risk(book, ctx.today).reasons)
         answer = _sent(book, entry, warnings, dry_run)
         if key is not None:
             entry = account.with_key(entry, key, request, answer)
@@ -155,14 +184,20 @@ def send(
 
 def _sent(book: Book, entry: Entry, warnings: list[str], dry_run: bool) -> dict[str, Any]:
     """What a send answers (and what a repeat of its --id answers again)."""
-    block = book.blocks[entry.data["block"]]
-    return {
-        "recipient": entry.data["recipient"],
-        "block": {"kind": block.kind, "usable_until": block.usable_until.isoformat()},
-        "total": book.spendable_total(),
-        "warnings": warnings,
-        "dry_run": dry_run,
-    }
+    d = entry.data
+    answer: dict[str, Any] = {"recipient": d["recipient"]}
+    if "profile" in d:
+        answer["profile"] = d["profile"]
+    if d.get("open_profile"):
+        answer["block"] = None  # an Open Profile message spends no credit
+        answer["open_profile"] = True
+    else:
+        block = book.blocks[d["block"]]
+        answer["block"] = {"kind": block.kind, "usable_until": block.usable_until.isoformat()}
+    if d.get("follow_up"):
+        answer["follow_up"] = True
+    answer.update(total=book.spendable_total(), warnings=warnings, dry_run=dry_run)
+    return answer
 
 
 def _message_warnings(book: Book, recipient: str, subject: str, body: str | None, strict: bool) -> list[str]:
@@ -176,7 +211,9 @@ def _message_warnings(book: Book, recipient: str, subject: str, body: str | None
     return [p.message for p in problems]
 
 
-CSV_COLUMNS = ("recipient", "subject", "body", "id")
+CSV_COLUMNS = ("recipient", "subject", "body", "id", "profile", "open_profile")
+CSV_HEADER = "recipient,subject[,body][,id][,profile][,open_profile]"
+_YES, _NO = ("true", "yes", "1", "y"), ("false", "no", "0", "n", "")
 
 
 class Row(NamedTuple):
@@ -185,14 +222,29 @@ class Row(NamedTuple):
     subject: str
     body: str
     key: str
+    profile: str | None
+    open_profile: bool
+    request: str  # the fingerprint an --id key is checked against (see `_row`)
 
-    @property
-    def request(self) -> str:
-        return _request("send", recipient=self.recipient, subject=self.subject, body=self.body)
+
+def _row(line: int, values: dict[str, str], profile: str | None, open_profile: bool) -> Row:
+    """A campaign row, with the request fingerprint of the `send` it stands for (worked out once)."""
+    recipient, subject, body = values["recipient"], values["subject"], values.get("body", "")
+    extra: dict[str, Any] = {"profile": profile} if profile is not None else {}
+    if open_profile:
+        extra["open_profile"] = True
+    request = _request("send", recipient=recipient, subject=subject, body=body, **extra)
+    return Row(line, recipient, subject, body, values.get("id", ""), profile, open_profile, request)
 
 
-def _read_csv(path: Path) -> list[Row]:
-    """Every row of a campaign file, or a bad-input error naming the file and line."""
+def _bad(line: int, column: str | None, reason: str, code: str = "bad-row") -> dict[str, Any]:
+    """One problem with one row of a campaign file, with its error code."""
+    return {"line": line, "column": column, "reason": reason, "code": code}
+
+
+def _read_csv(path: Path) -> tuple[list[Row], list[dict[str, Any]]]:
+    """Every good row of a campaign file and every problem with the others; bad input naming the file
+    when the file itself cannot be read as a campaign."""
     import csv
 
     try:
@@ -203,29 +255,56 @@ def _read_csv(path: Path) -> list[Row]:
     except (UnicodeDecodeError, csv.Error) as error:
         raise BadInput(f"{path}: not a readable CSV file: {error}") from None
     if not table:
-        raise BadInput(f"{path}: empty; the first row must be the header recipient,subject[,body][,id]")
+        raise BadInput(f"{path}: empty; the first row must be the header {CSV_HEADER}")
     header = [name.strip().lower() for name in table[0]]
     unknown = [name for name in header if name not in CSV_COLUMNS]
     if unknown or "recipient" not in header or "subject" not in header or len(set(header)) != len(header):
-        raise BadInput(f"{path}: line 1: the header must be recipient,subject[,body][,id], not {','.join(table[0])}")
-    rows = []
+        raise BadInput(f"{path}: line 1: the header must be {CSV_HEADER}, not {','.join(table[0])}")
+    rows, problems = [], []
     for line, cells in enumerate(table[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
-            raise BadInput(f"{path}: line {line}: {len(cells)} fields where the header has {len(header)}")
+            problems.append(_bad(line, None, f"{len(cells)} fields where the header has {len(header)}", "bad-csv-row"))
+            continue
         values = dict(zip(header, cells, strict=True))
-        row = Row(line, values["recipient"], values["subject"], values.get("body", ""), values.get("id", ""))
-        if not row.recipient.strip():
-            raise BadInput(f"{path}: line {line}: the recipient is empty")
-        if not row.subject.strip():
-            raise BadInput(f"{path}: line {line}: the subject is empty")
-        rows.append(row)
-    return rows
+        found = len(problems)
+        if not values["recipient"].strip():
+            problems.append(_bad(line, "recipient", "the recipient is blank", "blank-recipient"))
+        if not values["subject"].strip():
+            problems.append(_bad(line, "subject", "the subject is empty"))
+        profile = values.get("profile", "").strip() or None
+        if profile is not None:
+            try:
+                profile = identity.profile_key(profile)
+            except BadInput as problem:
+                reason = problem.message.replace("--profile", "the profile")
+                problems.append(_bad(line, "profile", reason, problem.code))
+        flag = values.get("open_profile", "").strip().lower()
+        if flag not in _YES + _NO:
+            problems.append(_bad(line, "open_profile", f"must be true or false, not {values['open_profile']!r}"))
+        if len(problems) == found:
+            rows.append(_row(line, values, profile, flag in _YES))
+    return rows, problems
+
+
+def _refuse_rows(path: Path, problems: list[dict[str, Any]]) -> None:
+    """Bad input listing every problem, row by row, when there are any: nothing is sent. Its code is the
+    problems' own when they share one (`body-too-long`, `id-conflict` ...), else `bad-rows`."""
+    if problems:
+        problems.sort(key=lambda p: p["line"])
+        lines = sorted({p["line"] for p in problems})
+        codes = {p["code"] for p in problems}
+        raise BadRows(
+            f"{path}: {len(lines)} bad row(s) (line {', '.join(map(str, lines))}); nothing was sent: fix them "
+            "and run again",
+            problems,
+            codes.pop() if len(codes) == 1 else "bad-rows",
+        )
 
 
 def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
-    rows = _read_csv(path)
+    rows, problems = _read_csv(path)
     results: list[dict[str, Any]] = []
     refused: Counter[str] = Counter()
     sent = repeated = 0
@@ -233,23 +312,29 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
         book, entries = change.book, change.entries
         notes: dict[int, list[str]] = {}
         for row in rows:  # every message is checked before anything is sent
-            try:
-                notes[row.line] = _message_warnings(book, row.recipient, row.subject, row.body or None, strict)
-            except BadInput as problem:
-                raise BadInput(f"{path}: line {row.line}: {problem.message}", problem.code) from None
+            found = advice.check_message(book.rules.advice, row.recipient, row.subject, row.body or None)
+            for problem in found:
+                if problem.hard or strict:
+                    column = problem.code.split("-")[0]  # subject-... or body-...
+                    problems.append(_bad(row.line, column, problem.message + ("" if problem.hard else " (--strict)"),
+                                         problem.code if problem.hard else "message-check"))
+            notes[row.line] = [p.message for p in found]
         known = store.find_keys(change.stored, {row.key for row in rows if row.key})
         seen: dict[str, Row] = {}
         for row in rows:  # every key is checked before anything is sent
             if row.key:
                 earlier = seen.setdefault(row.key, row)
                 if earlier.request != row.request:
-                    raise BadInput(
-                        f"{path}: line {row.line}: id '{row.key}' was used on line {earlier.line} for "
-                        "another InMail; use a new id",
-                        "id-conflict",
-                    )
-                change.check_key(known.get(row.key), row.key, row.request)
+                    problems.append(_bad(row.line, "id", f"id '{row.key}' was used on line {earlier.line} for "
+                                         "another InMail; use a new id", "id-conflict"))
+                    continue
+                try:
+                    change.check_key(known.get(row.key), row.key, row.request)
+                except BadInput as conflict:
+                    problems.append(_bad(row.line, "id", conflict.message, conflict.code))
+        _refuse_rows(path, problems)
         done = set(known)
+        names = advice.Known(book)
         with _progress(ctx, len(rows), PROGRESS_ROWS, "sending") as bar:
             for row in rows:
                 bar.advance()
@@ -261,17 +346,22 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
                     repeated += 1
                     results.append(result)
                     continue
-                pestering = advice.follow_up_warning(book, row.recipient)
-                if pestering:
-                    notes[row.line] = notes[row.line] + [pestering]
+                who = account.who(row.recipient, row.profile)
+                cautions = [advice.follow_up_warning(book, row.recipient, who)]
+                if row.profile is None:
+                    cautions.append(names.did_you_mean(row.recipient, who))
+                if any(cautions):
+                    notes[row.line] = notes[row.line] + [caution for caution in cautions if caution]
                     result["warnings"] = notes[row.line]
                 try:
-                    entry = account.send(book, ctx.today, row.recipient, row.subject)
+                    entry = account.send(book, ctx.today, row.recipient, row.subject, row.profile,
+                                         open_profile=row.open_profile)
                 except Refusal as refusal:
                     result.update(ok=False, code=refusal.code, message=refusal.message)
                     refused[refusal.code] += 1
                     results.append(result)
                     continue
+                names.add(row.recipient)
                 if row.key:
                     entry = account.with_key(entry, row.key, row.request, _sent(book, entry, notes[row.line], dry_run))
                     done.add(row.key)
@@ -295,6 +385,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
 @commands.command(rich_help_panel="Credits")
 def reply(
     recipient: Annotated[str, typer.Argument(help="Who answered.", show_default=False)],
+    profile: ProfileOpt = None,
     on: Annotated[
         str | None, typer.Option("--on", help="The day the answer came, when noted late [default: today].")
     ] = None,
@@ -315,7 +406,8 @@ def reply(
     Accepting, declining (--declined) and writing back are all answers: each returns the credit inside
     the plan's window, to the block it came from or, if that block is gone, to the current allowance.
     Replying twice to the same InMail changes nothing. An answer noted late takes --on DATE: the credit
-    comes back when that date is inside the window, as if it had been recorded that day.
+    comes back when that date is inside the window, as if it had been recorded that day. Any spelling of
+    the name finds the member (a member sent to by --profile is found by it).
 
     \b
     Example:
@@ -325,20 +417,22 @@ def reply(
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     if declined and accepted:
         raise BadInput("--accepted and --declined contradict each other; give one")
+    who = account.who(recipient, profile)
     answered = _date_option(on, "--on") if on is not None else None
     with _change(ctx, advance=False) as change:
         earlier = None
-        remembered = change.book.recent.get(recipient, [])
+        remembered = change.book.recent.get(who, [])
         day = answered or ctx.today
         if not remembered or remembered[0].date > day:  # too old for the snapshot: ask the journal
-            earlier = store.find_latest_send(change.stored, recipient, day, change.seat)
+            earlier = store.find_latest_send(change.stored, who, day, change.seat)
         change.catch_up, entry, change.after = record_reply(
-            change.stored.team, change.seat, ctx.today, recipient, earlier, answered, declined
+            change.stored.team, change.seat, ctx.today, recipient, earlier, answered, declined, profile
         )
         if entry is not None:
             change.entries.append(entry)
+        known = change.book.recent.get(who) or ([earlier] if earlier else [])
     answer = {
-        "recipient": recipient,
+        "recipient": known[-1].recipient if known else recipient.strip(),
         "recorded": entry is not None,
         "returned": bool(entry and entry.data["returned"]),
         "total": change.book.spendable_total(),
@@ -349,6 +443,7 @@ def reply(
 @commands.command(rich_help_panel="Credits")
 def unavailable(
     recipient: Annotated[str, typer.Argument(help="The member.", show_default=False)],
+    profile: ProfileOpt = None,
     remove: Annotated[bool, typer.Option("--remove", help="Clear the mark instead.")] = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -367,10 +462,10 @@ def unavailable(
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
-        entry = account.mark_unavailable(book, ctx.today, recipient, not remove)
+        entry = account.mark_unavailable(book, ctx.today, recipient, not remove, profile)
         if entry is not None:
             entries.append(entry)
-    answer = {"recipient": recipient, "unavailable": not remove, "changed": entry is not None}
+    answer = {"recipient": recipient.strip(), "unavailable": not remove, "changed": entry is not None}
     _emit(ctx, answer, "marked")
 
 
@@ -520,6 +615,7 @@ def check(
     recipient: Annotated[str, typer.Argument(help="Who the InMail would go to.", show_default=False)],
     subject: Annotated[str, typer.Option("--subject", help="The subject line.")],
     body: Annotated[str | None, typer.Option("--body", help="The message text.")] = None,
+    profile: ProfileOpt = None,
     strict: StrictOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -540,11 +636,11 @@ def check(
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     # Like send, the state's own rulebook; without a state, --rules (or the built-in one).
-    account.text(recipient, "the recipient")
+    account.who(recipient, profile)
     knobs = (store.load(ctx.state).team.rules if ctx.state.exists() else store.load_rulebook(ctx.rules)).advice
     problems = advice.check_message(knobs, recipient, subject, body)
     answer = {
-        "recipient": recipient,
+        "recipient": recipient.strip(),
         "ok": not problems,
         "problems": [{"code": p.code, "message": p.message, "refused": p.hard or strict} for p in problems],
     }
@@ -555,6 +651,11 @@ def check(
 
 @commands.command(rich_help_panel="Credits")
 def followups(
+    limit: Annotated[int | None, typer.Option("--limit", help="Show at most N, the longest waiting first.")] = None,
+    due_only: Annotated[bool, typer.Option("--due", help="Only those that can be sent today.")] = False,
+    older_than: Annotated[
+        int | None, typer.Option("--older-than", help="Only InMails sent more than DAYS days ago.", metavar="DAYS")
+    ] = None,
     csv_: CsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
@@ -565,20 +666,29 @@ def followups(
     quiet: QuietOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
-    """List recipients whose InMail has gone unanswered long enough for one (polite) follow-up.
+    """List unanswered InMails that may get a follow-up, and the day the plan lets each be sent.
 
-    The wait and the number of follow-ups come from the rulebook's [advice] table (7 days, 1 by default).
+    The wait and the number of follow-ups come from the rulebook's [advice] table (7 days, 1 by default);
+    a plan with follow_up = "after-reply" allows none until the member answers, so none are listed.
+    Send one with `inmailctl send NAME --follow-up`.
 
     \b
     Example:
-      inmailctl followups --json | jq -r '.due[].recipient'
+      inmailctl followups --due --limit 20 --json | jq -r '.due[].recipient'
     """
     ctx = Context.of(
         state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat
     )
+    for name, value in (("--limit", limit), ("--older-than", older_than)):
+        if value is not None and value < 0:
+            raise BadInput(f"{name} must be 0 or more, not {value}")
     book = _load(ctx).book
     knobs = book.rules.advice
     due = advice.follow_ups(book, ctx.today)
+    if due_only:
+        due = [f for f in due if f.inmail_on <= ctx.today]
+    if older_than is not None:
+        due = [f for f in due if f.days > older_than]
     answer: dict[str, Any] = {
         "today": ctx.today.isoformat(),
         "after_days": knobs.follow_up_days,
@@ -586,12 +696,16 @@ def followups(
         "due": [
             {
                 "recipient": f.recipient,
+                **({"profile": f.key} if identity.is_profile_key(f.key) else {}),
                 "sent": f.sent.isoformat(),
                 "days": f.days,
                 "follow_ups": f.follow_ups,
                 "inmail_on": f.inmail_on.isoformat(),
             }
-            for f in due
+            for f in due[:limit]
         ],
     }
-    _emit(ctx, answer, "followups", answer["due"], ("recipient", "sent", "days", "follow_ups", "inmail_on"))
+    if book.plan.follow_up is not None:  # the plan's own follow-up rule, when its rulebook gives one
+        answer.update(plan=book.plan_id, rule=book.plan.follow_up)
+    columns = ("recipient", "sent", "days", "follow_ups", "inmail_on", "profile")
+    _emit(ctx, answer, "followups", answer["due"], columns)

@@ -189,8 +189,13 @@ def team_statistics(crew: Team, entries: list[Any], accrued_through: str | None 
     adjusted = any(figures.adjusted for _, figures in seats)  # a figure only once `reconcile` has adjusted
     rows = [_stat_row(name, figures, adjusted) for name, figures in seats]
     whole = advice.total([figures for _, figures in seats])
+    # Each seat's follow-ups and Open Profile messages, and the team's.
+    outreach = [advice.outreach(crew.paid_by(entries, name))["total"] for name in crew.seats]
+    for row, figures in zip(rows, outreach, strict=True):
+        row.update(advice.outreach_row(figures))
+    team = advice.Outreach(*(sum(getattr(o, field) for o in outreach) for field in advice.Outreach.__slots__))
     return {"currency": crew.rules.currency, "accrued": accrued_through is not None, "seats": rows,
-            "total": _stat_row("total", whole, adjusted)}
+            "total": {**_stat_row("total", whole, adjusted), **advice.outreach_row(team)}}
 
 
 def _stat_row(name: str, figures: advice.Month, adjusted: bool) -> dict[str, Any]:
@@ -207,5 +212,6 @@ def _stat_row(name: str, figures: advice.Month, adjusted: bool) -> dict[str, Any
     }
 
 
-TEAM_STATS_COLUMNS = ("seat", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply")
+TEAM_STATS_COLUMNS = ("seat", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply",
+                      *advice.OUTREACH_COLUMNS)
 

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from . import errors
+from . import errors, identity
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
 from .errors import BadInput, Refusal
 from .ledger import BONUS, ROLLOVER, Block, Book, Entry, Key, Sent
-from .rulebook import ANNUAL, IMMEDIATE, MAX_COUNT, MAX_DAYS, Plan, Rulebook, money, money_text
+from .rulebook import AFTER_REPLY, ANNUAL, IMMEDIATE, MAX_COUNT, MAX_DAYS, NEW_CREDIT, Plan, Rulebook, money, money_text
 
 DEFAULT_GRANT_DAYS = 90
 
@@ -28,6 +28,23 @@ def text(value: str, what: str) -> str:
     except UnicodeEncodeError:
         raise BadInput(f"{what} {value!r} is not valid text (check the terminal's encoding)") from None
     return value
+
+
+def who(recipient: str, profile: str | None = None) -> str:
+    """The key of `recipient` (a name as typed, and the --profile given, if any); bad input for a blank
+    name or a profile that is neither a profile URL nor a member id."""
+    text(recipient, "the recipient")
+    if not recipient.strip():
+        raise BadInput("the recipient is blank; give the member's name", "blank-recipient")
+    return identity.key(recipient, profile)
+
+
+def _named(recipient: str, profile: str | None) -> dict[str, Any]:
+    """How an entry names its recipient: as given (trimmed), with the profile key when there is one."""
+    named: dict[str, Any] = {"recipient": recipient.strip()}
+    if profile is not None:
+        named["profile"] = identity.profile_key(profile)
+    return named
 
 
 def _record(book: Book, entry: Entry, into: list[Entry] | None = None) -> Entry:
@@ -160,9 +177,14 @@ def _renew(book: Book, day: date, entries: list[Entry]) -> None:
     _record(book, Entry(day, "rollover", data), entries)
 
 
-def check_send(book: Book, today: date, recipient: str) -> Block:
-    """The block a send to `recipient` would spend from, or the rules' refusal, in the contract's order."""
+def check_send(
+    book: Book, today: date, recipient: str, profile: str | None = None, follow_up: bool = False,
+    open_profile: bool = False,
+) -> Block | None:
+    """The block a send to `recipient` would spend from (None for an Open Profile message, which spends
+    none), or the rules' refusal, in the contract's order."""
     plan = book.plan
+    key = who(recipient, profile)
     if not plan.can_send and book.ends_on is not None and plan.cancel == IMMEDIATE:
         raise Refusal(
             f"plan '{plan.id}' was cancelled and its credits ended at once; it ends on {book.ends_on}: "
@@ -171,7 +193,7 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
         )
     if not plan.can_send:
         raise Refusal(f"plan '{plan.id}' cannot send InMail; switch to a paid plan", errors.PLAN_CANNOT_SEND)
-    if recipient in book.unavailable:
+    if key in book.unavailable:
         raise Refusal(
             f"{recipient!r} is marked InMail Unavailable (clear it with `inmailctl unavailable --remove`)",
             errors.RECIPIENT_UNAVAILABLE,
@@ -182,14 +204,35 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
             f"daily limit reached: {sent_today} of {plan.daily_limit} InMails sent on {today}; try tomorrow",
             errors.DAILY_LIMIT,
         )
+    sends = book.recent.get(key, [])
+    known = repr(sends[-1].recipient) if sends else repr(recipient.strip())  # as first given
+    if profile is not None:
+        known += f" ({key})"
+    waiting = unanswered(sends)
+    if follow_up and waiting is None:
+        raise BadInput(
+            f"{known} has no unanswered InMail to follow up; send without --follow-up", "nothing-to-follow-up"
+        )
+    if waiting is not None and plan.follow_up == AFTER_REPLY:
+        raise Refusal(
+            f"{known} has not answered your InMail of {waiting.date}; plan '{plan.id}' allows no other "
+            "InMail to them until they reply (record an answer with `inmailctl reply`)",
+            errors.FOLLOW_UP_NOT_ALLOWED,
+        )
     window = book.rules.per_recipient_window_days
     since = today - timedelta(days=window)
-    recent = [s for s in book.recent.get(recipient, ()) if s.date > since]
+    recent = [s for s in sends if s.date > since]
     if len(recent) >= book.rules.per_recipient:
         raise Refusal(
-            f"{recipient!r} already got {len(recent)} InMail(s) in the last {window} days "
+            f"{known} already got {len(recent)} InMail(s) in the last {window} days "
             f"(limit {book.rules.per_recipient}); next possible on "
             f"{recent[-book.rules.per_recipient].date + timedelta(days=window)}",
+            errors.RECIPIENT_LIMIT,
+        )
+    if waiting is not None and plan.follow_up == NEW_CREDIT and today < follow_up_on(book, waiting):
+        raise Refusal(
+            f"{known} has not answered your InMail of {waiting.date}; a follow-up is allowed from "
+            f"{follow_up_on(book, waiting)}",
             errors.RECIPIENT_LIMIT,
         )
     if book.limit_left == 0:
@@ -198,6 +241,15 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
             f"it resets on {book.next_renewal} (an admin can raise it with `inmailctl seat limit`)",
             errors.SEAT_LIMIT,
         )
+    if open_profile:
+        cap = plan.open_profile_per_month
+        if cap is not None and open_profile_sent(book) >= cap:
+            raise Refusal(
+                f"plan '{plan.id}' allows {cap} Open Profile messages a billing cycle and all are sent; "
+                f"more from {book.next_renewal}, or send an InMail (without --open-profile)",
+                errors.OPEN_PROFILE_LIMIT,
+            )
+        return None
     block = book.next_to_spend()
     if block is None:
         buy = f"buy a pack (`inmailctl buy {smallest_pack(book.rules)}`) or " if plan.can_buy else ""
@@ -205,18 +257,45 @@ def check_send(book: Book, today: date, recipient: str) -> Block:
     return block
 
 
+def unanswered(sends: list[Sent]) -> Sent | None:
+    """The latest InMail to a recipient when it is still unanswered: another one is a follow-up."""
+    return sends[-1] if sends and not sends[-1].replied else None
+
+
+def follow_up_on(book: Book, waiting: Sent) -> date:
+    """The first day a follow-up to the unanswered InMail `waiting` is allowed."""
+    return waiting.date + timedelta(days=book.rules.advice.follow_up_days)
+
+
+def open_profile_sent(book: Book) -> int:
+    """Open Profile messages sent this billing cycle (what the plan's cap counts)."""
+    start = book.period_start
+    return sum(1 for sends in book.recent.values() for s in sends if s.open_profile and s.date >= start)
+
+
 def smallest_pack(rules: Rulebook) -> str:
     return str(rules.packs[0].credits) if rules.packs else "CREDITS"
 
 
-def send(book: Book, today: date, recipient: str, subject: str) -> Entry:
-    """Spend one credit, from the block that expires first, on an InMail to `recipient`."""
-    text(recipient, "the recipient")
+def send(
+    book: Book, today: date, recipient: str, subject: str, profile: str | None = None, follow_up: bool = False,
+    open_profile: bool = False,
+) -> Entry:
+    """Spend one credit, from the block that expires first, on an InMail to `recipient` (the member
+    `profile`, when given); an Open Profile message spends none. A send to a member whose latest InMail
+    is unanswered is a follow-up, allowed as the plan says."""
+    key = who(recipient, profile)
     text(subject, "the subject")
     if not subject.strip():
         raise BadInput("the subject must not be empty; say what the InMail is about")
-    block = check_send(book, today, recipient)
-    data = {"recipient": recipient, "subject": subject, "block": block.id, "block_kind": block.kind}
+    block = check_send(book, today, recipient, profile, follow_up, open_profile)
+    data = {**_named(recipient, profile), "subject": subject}
+    if block is None:
+        data.update(block=0, open_profile=True)
+    else:
+        data.update(block=block.id, block_kind=block.kind)
+    if unanswered(book.recent.get(key, [])) is not None:
+        data["follow_up"] = True
     return _record(book, Entry(today, "send", data))
 
 
@@ -302,6 +381,7 @@ def reply(
     on: date | None = None,
     declined: bool = False,
     noted: date | None = None,
+    profile: str | None = None,
 ) -> Entry | None:
     """Record an answer to the latest InMail to `recipient`; the credit comes back inside the window.
 
@@ -310,12 +390,14 @@ def reply(
     (default today), for answers noted late: the credit-back window is measured to it. `earlier` is the
     latest send to `recipient` found in the full history, for a send too old for the book to remember.
     `noted` is the later day an answer recorded on its own day (`today`) was typed in. Returns None
-    when that InMail already has its reply.
+    when that InMail already has its reply. `recipient` is the member's name, or `profile` their
+    profile: any spelling of the name finds them. An Open Profile message spent no credit, so none
+    comes back.
     """
     answered = today if on is None else on
     if answered > today:
         raise BadInput(f"--on {answered} is after today ({today}); an answer cannot come from the future")
-    sends = book.recent.get(recipient, [])
+    sends = book.recent.get(who(recipient, profile), [])
     if not sends and earlier is None:
         raise BadInput(f"no InMail was ever sent to {recipient!r}; nothing to reply to", "never-sent")
     # The latest InMail as of the answer's day, from the book or else from the full history.
@@ -330,8 +412,9 @@ def reply(
     back = book.plan.credit_back_days
     to = credit_back_block(book, sent.block)
     # Inside the window the credit comes back, unless the account holds no credits at all any more
-    # (a plan cancelled at once forfeits its allowance until it ends).
-    returned = back > 0 and days <= back and to in book.blocks
+    # (a plan cancelled at once forfeits its allowance until it ends), or the message spent none (an
+    # Open Profile message).
+    returned = back > 0 and days <= back and to in book.blocks and not sent.open_profile
     data: dict[str, Any] = {"recipient": recipient, "sent": sent.date.isoformat(), "block": sent.block,
                             "returned": returned}
     if returned and to != sent.block:
@@ -342,6 +425,7 @@ def reply(
         data["on"] = answered.isoformat()
     if noted is not None:  # recorded on the answer's own day, later
         data["noted"] = noted.isoformat()
+    data.update(_named(recipient, profile))
     return _record(book, Entry(today, "reply", data))
 
 
@@ -393,12 +477,13 @@ def cancel(book: Book, today: date) -> list[Entry]:
     return entries
 
 
-def mark_unavailable(book: Book, today: date, recipient: str, marked: bool) -> Entry | None:
+def mark_unavailable(
+    book: Book, today: date, recipient: str, marked: bool, profile: str | None = None
+) -> Entry | None:
     """Mark (or clear) a member as InMail Unavailable; None when it already stands that way."""
-    text(recipient, "the recipient")
-    if (recipient in book.unavailable) == marked:
+    if (who(recipient, profile) in book.unavailable) == marked:
         return None
-    return _record(book, Entry(today, "unavailable", {"recipient": recipient, "marked": marked}))
+    return _record(book, Entry(today, "unavailable", {**_named(recipient, profile), "marked": marked}))
 
 
 def with_key(entry: Entry, key: str, request: str, answer: dict[str, Any]) -> Entry:

@@ -12,8 +12,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from .identity import fold, is_profile_key, name_parts, signature
 from .ledger import Book, Entry, Sent
-from .rulebook import ANNUAL, BILLING_DAY, Advice, Rulebook, money, per
+from .rulebook import AFTER_REPLY, ANNUAL, BILLING_DAY, NEW_CREDIT, Advice, Rulebook, money, per
 
 # Subjects that say nothing about why the InMail was sent.
 VAGUE_SUBJECTS = frozenset(
@@ -74,14 +75,25 @@ def check_message(advice: Advice, recipient: str, subject: str, body: str | None
     if len(body) > advice.body_max:
         problems.append(Problem("body-too-long", f"the message has {len(body)} characters; LinkedIn takes at "
                                 f"most {advice.body_max}: cut {len(body) - advice.body_max}", True))
-    first_name = recipient.split()[0] if recipient.split() else recipient
-    if not re.search(rf"(?<!\w){re.escape(first_name)}(?!\w)", body, re.IGNORECASE):
-        problems.append(Problem("body-impersonal", f"the message never names {first_name}; personal messages "
+    if not _names(recipient, body):
+        given = name_parts(recipient, folded=False) or recipient.split() or [recipient]
+        problems.append(Problem("body-impersonal", f"the message never names {given[0]}; personal messages "
                                 "get more answers", False))
     if "?" not in body and not re.search(_VALUE_WORDS, body, re.IGNORECASE):
         problems.append(Problem("body-no-ask", "the message neither asks a question nor says what is in it for "
                                 "them; end with a clear question or the value you offer", False))
     return problems
+
+
+def _names(recipient: str, body: str) -> bool:
+    """Whether `body` names the recipient by their first name, titles, accents and case aside: `Emily`
+    greets `Dr. Emily Zhang` and `Zhang, Emily`, `Jose` greets `José Núñez`."""
+    parts = name_parts(recipient)
+    if not parts:
+        return True  # a name of titles alone gives nothing to look for
+    first = re.findall(r"\w+", parts[0])
+    said = re.findall(r"\w+", fold(body))
+    return any(said[i:i + len(first)] == first for i in range(len(said)))
 
 
 class Risk(_Fields):
@@ -137,9 +149,65 @@ def _unanswered(sends: list[Sent]) -> list[Sent]:
     return streak
 
 
-def follow_up_warning(book: Book, recipient: str) -> str | None:
-    """A warning when another InMail to `recipient` would pester: too many are already unanswered."""
-    unanswered = len(_unanswered(book.recent.get(recipient, [])))
+class Known:
+    """The recipients a book knows, for "did you mean" warnings. One lookup scans the book (cheap: a
+    name is read only if it holds the looked-for surname); from the second on (a campaign file), the
+    names are indexed by the words of their loose form (see `identity.signature`)."""
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self.index: dict[str, list[tuple[str, str]]] | None = None
+        self.lookups = 0
+        self.last: tuple[str, tuple[str, ...]] = ("", ())  # the name last looked up, and its signature
+
+    def names(self) -> list[tuple[str, str]]:
+        """Each known name as it is shown, with the text to match it by."""
+        found = [(repr(key), key) for key in self.book.unavailable if not is_profile_key(key)]
+        found = [(f"{shown} (marked InMail Unavailable)", name) for shown, name in found]
+        return found + [(repr(sends[-1].recipient), sends[-1].recipient) for sends in self.book.recent.values()]
+
+    def add(self, name: str) -> None:
+        """A name just sent to (a campaign's earlier row)."""
+        if self.index is not None:
+            self._index(repr(name), name, self.last[1] if self.last[0] == name else signature(name))
+
+    def _index(self, shown: str, name: str, mark: tuple[str, ...]) -> None:
+        assert self.index is not None
+        for word in set(mark):
+            self.index.setdefault(word, []).append((shown, name))
+
+    def did_you_mean(self, recipient: str, key: str) -> str | None:
+        """A warning when `recipient` is someone new whose name differs from a known recipient's only by
+        accents, titles, `Last, First` order or a middle name: maybe the same person, spelt another way."""
+        book = self.book
+        if key in book.recent or key in book.unavailable or not recipient.strip():
+            return None
+        mark = signature(recipient)
+        self.last = (recipient, mark)
+        if not mark:
+            return None
+        self.lookups += 1
+        if self.lookups == 1:
+            last = mark[-1]
+            candidates = [(shown, name) for shown, name in self.names()
+                          if not name.isascii() or last in name.lower()]
+        else:
+            if self.index is None:
+                self.index = {}
+                for shown, name in self.names():
+                    self._index(shown, name, signature(name))
+            candidates = self.index.get(mark[-1], [])
+        for shown, name in candidates:
+            if signature(name) == mark:
+                return (f"did you mean {shown}? {recipient.strip()!r} is counted as someone else; use the same "
+                        "spelling, or --profile to tell two people apart")
+        return None
+
+
+def follow_up_warning(book: Book, recipient: str, key: str) -> str | None:
+    """A warning when another InMail to `recipient` (whose key is `key`) would pester: too many are
+    already unanswered."""
+    unanswered = len(_unanswered(book.recent.get(key, [])))
     limit = book.rules.advice.follow_up_max
     if unanswered > limit:
         return (f"{recipient} has not answered {unanswered} InMails; more than {limit} follow-up "
@@ -148,21 +216,25 @@ def follow_up_warning(book: Book, recipient: str) -> str | None:
 
 
 class FollowUp(_Fields):
-    __slots__ = ("recipient", "sent", "days", "follow_ups", "inmail_on")
-    recipient: str
+    __slots__ = ("recipient", "key", "sent", "days", "follow_ups", "inmail_on")
+    recipient: str  # the name as last given
+    key: str  # who they are (see identity.py)
     sent: date
     days: int
     follow_ups: int  # InMails already sent to them after the first unanswered one
-    inmail_on: date  # the first day the per-recipient limit allows another InMail to them
+    inmail_on: date  # the first day the plan's follow-up rule and the per-recipient limit allow one
 
 
 def follow_ups(book: Book, today: date) -> list[FollowUp]:
     """Recipients whose latest InMail has gone unanswered long enough, who may still get a follow-up,
-    with the day another InMail to them is allowed (a reply in the same thread may come sooner)."""
+    with the first day the rules let one be sent. None on a plan that allows no follow-up until the
+    member replies."""
     advice, rules = book.rules.advice, book.rules
+    if book.plan.follow_up == AFTER_REPLY:
+        return []
     due = []
-    for recipient, sends in book.recent.items():
-        if recipient in book.unavailable:
+    for key, sends in book.recent.items():
+        if key in book.unavailable:
             continue
         unanswered = _unanswered(sends)
         if not unanswered:
@@ -174,7 +246,9 @@ def follow_ups(book: Book, today: date) -> list[FollowUp]:
             window = timedelta(days=rules.per_recipient_window_days)
             inside = [s for s in sends if s.date > today - window]
             allowed = today if len(inside) < rules.per_recipient else inside[-rules.per_recipient].date + window
-            due.append(FollowUp(recipient, latest.date, days, already, allowed))
+            if book.plan.follow_up == NEW_CREDIT:
+                allowed = max(allowed, latest.date + timedelta(days=advice.follow_up_days))
+            due.append(FollowUp(latest.recipient, key, latest.date, days, already, allowed))
     return sorted(due, key=lambda f: (f.sent, f.recipient))
 
 
@@ -320,6 +394,51 @@ def _month_after(month: str, months: int) -> str:
     """The YYYY-MM month `months` after `month`."""
     years, index = divmod(int(month[5:]) - 1 + months, 12)
     return f"{int(month[:4]) + years:04d}-{index + 1:02d}"
+
+
+class Outreach(_Fields):
+    """A month's follow-ups and Open Profile messages (sent, and answered in the month they were sent)."""
+
+    __slots__ = ("follow_ups", "open_profile", "open_profile_replied")
+    follow_ups: int
+    open_profile: int
+    open_profile_replied: int
+
+
+def outreach(entries: Iterable[Entry]) -> dict[str, Outreach]:
+    """Follow-ups and Open Profile messages by calendar month (YYYY-MM), and "total" over them all."""
+    from .identity import key_of
+
+    months: dict[str, list[int]] = {}
+    free: set[tuple[str, str]] = set()  # (recipient key, day) of each Open Profile message
+    for entry in entries:
+        d = entry.data
+        if entry.kind == "send" and (d.get("follow_up") or d.get("open_profile")):
+            row = months.setdefault(entry.date.isoformat()[:7], [0, 0, 0])
+            row[0] += bool(d.get("follow_up"))
+            if d.get("open_profile"):
+                row[1] += 1
+                free.add((key_of(d), entry.date.isoformat()))
+        elif entry.kind == "reply" and (key_of(d), d.get("sent")) in free:
+            months.setdefault(d["sent"][:7], [0, 0, 0])[2] += 1
+    found = {month: Outreach(*row) for month, row in months.items()}
+    found["total"] = Outreach(*(sum(row[i] for row in months.values()) for i in range(3)))
+    return found
+
+
+OUTREACH_COLUMNS = ("follow_ups", "open_profile", "open_profile_replied", "open_profile_rate")
+
+
+def outreach_row(figures: Outreach | None) -> dict[str, Any]:
+    """Follow-ups and Open Profile messages as `stats` shows them (counted in sent and replied too)."""
+    figures = figures or Outreach(0, 0, 0)
+    sent, replied = figures.open_profile, figures.open_profile_replied
+    return {
+        "follow_ups": figures.follow_ups,
+        "open_profile": sent,
+        "open_profile_replied": replied,
+        "open_profile_rate": round(replied / sent, 4) if sent else None,
+    }
 
 
 def total(months: list[Month]) -> Month:

@@ -23,6 +23,14 @@ class BadInput(InmailError):
     code = "bad-input"
 
 
+class BadRows(BadInput):
+    """Bad input in several rows of a file: `rows` holds each problem as {line, column, reason}."""
+
+    def __init__(self, message: str, rows: list[dict[str, object]], code: str = "bad-rows") -> None:
+        super().__init__(message, code)
+        self.rows = rows
+
+
 class FileProblem(InmailError):
     """A state or rulebook file that is missing, unreadable or malformed, or a lock not obtained (exit 3)."""
 
@@ -52,6 +60,8 @@ PACKS_NOT_ALLOWED = "packs-not-allowed"
 TRANSFER_NOT_ALLOWED = "transfer-not-allowed"  # credits belong to one account (the source's FAQ)
 SEAT_LIMIT = "seat-limit"  # a team seat has sent its monthly limit, however many credits its pool holds
 BALANCE_DIFFERS = "balance-differs"  # `reconcile --dry-run`: LinkedIn shows another count than the ledger
+FOLLOW_UP_NOT_ALLOWED = "follow-up-not-allowed"  # the plan allows no second InMail until the member answers
+OPEN_PROFILE_LIMIT = "open-profile-limit"  # the plan's free Open Profile messages for the cycle are sent
 
 REFUSAL_CODES = (
     PLAN_CANNOT_SEND,
@@ -63,4 +73,6 @@ REFUSAL_CODES = (
     TRANSFER_NOT_ALLOWED,
     SEAT_LIMIT,
     BALANCE_DIFFERS,
+    FOLLOW_UP_NOT_ALLOWED,
+    OPEN_PROFILE_LIMIT,
 )

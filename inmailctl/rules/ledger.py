@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from .dates import add_months, renewal
+from .identity import key_of
 from .rulebook import ANNUAL, IMMEDIATE, MONTH_START, Plan, Rulebook, parse_rulebook
 
 ALLOWANCE, ROLLOVER, BONUS, PACK = "allowance", "rollover", "bonus", "pack"
@@ -61,12 +62,15 @@ class Block(NamedTuple):
 
 
 class Sent(NamedTuple):
-    """An InMail the state still needs to know about (recipient limits, replies, credit back)."""
+    """An InMail the state still needs to know about (recipient limits, replies, credit back), kept
+    under its recipient's key; `recipient` is the name as it was given."""
 
     date: date
     recipient: str
-    block: int
+    block: int  # 0 for an Open Profile message, which spends no credit
     replied: bool = False
+    follow_up: bool = False  # sent while an earlier InMail to them was unanswered
+    open_profile: bool = False
 
 
 class Key(NamedTuple):
@@ -137,9 +141,10 @@ class Book(_Record):
         self.entries = entries
         self.blocks: dict[int, Block] = {}
         self.totals = Totals()
-        self.recent: dict[str, list[Sent]] = {}  # sends inside the per-recipient and credit-back windows
+        # Sends inside the per-recipient and credit-back windows, by recipient key (see identity.py).
+        self.recent: dict[str, list[Sent]] = {}
         self.daily: dict[date, int] = {}  # sends per day, for the last DAILY_DAYS days
-        self.unavailable: set[str] = set()
+        self.unavailable: set[str] = set()  # recipient keys
         # In a team state (several seats): a seat's limit of InMails per billing cycle, the day it was
         # removed, and for a pool's book, the seats drawing from it.
         self.limit: int | None = None
@@ -199,7 +204,9 @@ class Book(_Record):
         has passed, or the credit-back window if longer."""
         longest_credit_back = max((p.credit_back_days for p in self.rules.plans), default=0)
         follow_up = max(self.rules.per_recipient_window_days, self.rules.advice.follow_up_days)
-        return max(follow_up + self.rules.advice.follow_up_days, longest_credit_back + 1)
+        # A cap on Open Profile messages counts a whole billing cycle's (at most 31 days).
+        capped = DAILY_DAYS if any(p.open_profile_per_month is not None for p in self.rules.plans) else 0
+        return max(follow_up + self.rules.advice.follow_up_days, longest_credit_back + 1, capped)
 
     def copy(self) -> Book:
         """An independent copy (the rulebook and blocks are immutable, so they are shared)."""
@@ -273,12 +280,15 @@ class Book(_Record):
             w.blocks[block.id] = block._replace(granted=block.granted + credits, remaining=block.remaining + credits)
             w.totals.granted += d["credits"]
         elif kind == "send":
-            w._change(d["block"], -1)
-            w.totals.spent += 1
-            self.recent.setdefault(d["recipient"], []).append(Sent(entry.date, d["recipient"], d["block"]))
+            free = d.get("open_profile", False)  # an Open Profile message spends no credit
+            if not free:
+                w._change(d["block"], -1)
+                w.totals.spent += 1
+            sent = Sent(entry.date, d["recipient"], d["block"], False, d.get("follow_up", False), free)
+            self.recent.setdefault(key_of(d), []).append(sent)
             self.daily[entry.date] = self.daily.get(entry.date, 0) + 1
         elif kind == "reply":
-            sends = self.recent.get(d["recipient"], [])
+            sends = self.recent.get(key_of(d), [])
             for i in range(len(sends) - 1, -1, -1):
                 if sends[i].date.isoformat() == d["sent"]:
                     sends[i] = sends[i]._replace(replied=True)
@@ -321,9 +331,9 @@ class Book(_Record):
             self.ends_on = None
         elif kind == "unavailable":
             if d["marked"]:
-                self.unavailable.add(d["recipient"])
+                self.unavailable.add(key_of(d))
             else:
-                self.unavailable.discard(d["recipient"])
+                self.unavailable.discard(key_of(d))
         elif kind == "simulation":
             pass
         else:

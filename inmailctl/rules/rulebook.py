@@ -63,6 +63,12 @@ class Plan(NamedTuple):
     # When a cancellation takes the credits: at the end of the paid period (END_OF_PERIOD), or at
     # once (IMMEDIATE: the balance drops to zero and the plan sends nothing more until it ends).
     cancel: str = END_OF_PERIOD
+    # What a second InMail to a member who has not answered is: "new-credit" (allowed after the advice's
+    # follow_up_days, for a credit) or "after-reply" (none until they answer); None where the rulebook
+    # does not say: only the per-recipient limit applies.
+    follow_up: str | None = None
+    # Most Open Profile messages (free, no credit) a billing cycle; None where LinkedIn sets no cap.
+    open_profile_per_month: int | None = None
 
     @property
     def can_buy(self) -> bool:
@@ -116,6 +122,8 @@ class Pack(NamedTuple):
 
 
 ANNUAL, MONTHLY = "annual", "monthly"
+NEW_CREDIT, AFTER_REPLY = "new-credit", "after-reply"
+FOLLOW_UPS = (NEW_CREDIT, AFTER_REPLY)
 BILLINGS = (ANNUAL, MONTHLY)
 BILLING_DAY, MONTH_START = "billing-day", "month-start"
 RENEWALS = (BILLING_DAY, MONTH_START)
@@ -220,6 +228,10 @@ def _plan_dict(plan: Plan) -> dict[str, Any]:
         table["renews_on"] = plan.renews_on
     if plan.cancel != END_OF_PERIOD:
         table["cancel"] = plan.cancel
+    if plan.follow_up is not None:
+        table["follow_up"] = plan.follow_up
+    if plan.open_profile_per_month is not None:
+        table["open_profile_per_month"] = plan.open_profile_per_month
     return table
 
 
@@ -322,7 +334,8 @@ _PLAN = {
     "rollover_valid_days",
     "credit_back_days",
 }
-_PLAN_OPTIONAL = frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", "cancel", "renews_on"})
+_PLAN_OPTIONAL = frozenset({"monthly_billing_price", "monthly_billing_credits", "pool", "cancel", "renews_on",
+                            "follow_up", "open_profile_per_month"})
 
 
 def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-invalid") -> Rulebook:
@@ -365,6 +378,7 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
         renews_on = reader.choice("renews_on", RENEWALS) if "renews_on" in reader.table else BILLING_DAY
         if renews_on != BILLING_DAY and pool is not None:
             reader.fail(reader.key("renews_on"), "a pooled contract's credits renew on its billing day")
+        follow_up = reader.choice("follow_up", FOLLOW_UPS) if "follow_up" in reader.table else None
         plans.append(
             Plan(
                 id=plan_id,
@@ -384,6 +398,9 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
                 pool=pool,
                 renews_on=renews_on,
                 cancel=cancel,
+                follow_up=follow_up,
+                open_profile_per_month=reader.integer("open_profile_per_month")
+                if "open_profile_per_month" in reader.table else None,
             )
         )
     for plan in plans:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from .dates import FIRST_DAY, LAST_DAY
+from .identity import is_profile_key, name_key, rekey
 from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
 from .rulebook import BILLINGS, IMMEDIATE, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, parse_rulebook
 from .team import OWNER, Team, is_seat_name
@@ -75,13 +76,9 @@ def _book_dict(book: Book) -> dict[str, Any]:
             f"{b.id} {b.kind} {b.granted} {b.remaining} {b.start.isoformat()} {b.usable_until.isoformat()}"
             for b in sorted(book.blocks.values(), key=lambda b: b.id)
         ],
-        # One line per send still inside a window, "DATE BLOCK REPLIED RECIPIENT": read on every command,
+        # One line per send still inside a window, "DATE BLOCK FLAGS RECIPIENT": read on every command,
         # so kept in the form TOML parses fastest (the store writes these as literal strings).
-        "recent": [
-            f"{s.date.isoformat()} {s.block} {int(s.replied)} {s.recipient}"
-            for sends in book.recent.values()
-            for s in sends
-        ],
+        "recent": _recent_lines(book),
         "daily": [f"{day.isoformat()} {count}" for day, count in sorted(book.daily.items())],  # "DATE SENT"
         "unavailable": sorted(book.unavailable),
     }
@@ -132,6 +129,28 @@ def _block_fields(row: Any) -> dict[str, Any] | None:
     return table
 
 
+def _recent_lines(book: Book) -> list[str]:
+    lines: list[str] = []
+    for key, sends in book.recent.items():
+        plain = not is_profile_key(key)
+        lines.extend(
+            f"{s.date.isoformat()} {s.block} {int(s.replied)} {s.recipient}"  # most sends: the quick way
+            if plain and not (s.follow_up or s.open_profile) else _sent_line(key, s)
+            for s in sends
+        )
+    return lines
+
+
+def _sent_line(key: str, sent: Sent) -> str:
+    """"DATE BLOCK FLAGS RECIPIENT". FLAGS is 1 or 0 for replied or not, then `f` for a follow-up, `o` for
+    an Open Profile message and `p` when RECIPIENT starts with the profile key it is counted under (a
+    key holds no spaces). A plain send keeps the line earlier releases wrote; its key is its name's."""
+    flags = str(int(sent.replied)) + "f" * sent.follow_up + "o" * sent.open_profile
+    if is_profile_key(key):
+        return f"{sent.date.isoformat()} {sent.block} {flags}p {key} {sent.recipient}"
+    return f"{sent.date.isoformat()} {sent.block} {flags} {sent.recipient}"
+
+
 def _daily(row: Any) -> tuple[date | None, int]:
     parts = row.split(" ") if isinstance(row, str) else []
     if len(parts) != 2 or not parts[1].isdigit():
@@ -142,17 +161,32 @@ def _daily(row: Any) -> tuple[date | None, int]:
         return None, 0
 
 
-def _sent(row: Any) -> Sent | None:
+_FLAGS = frozenset("fop")
+
+
+def _sent(row: Any) -> tuple[str, Sent] | None:
+    """A recent send's line (see `_sent_line`) as its recipient key and the send; None if it is not one."""
     if not isinstance(row, str):
         return None
     parts = row.split(" ", 3)
-    if len(parts) != 4 or not parts[1].isdigit() or parts[2] not in ("0", "1") or not parts[3]:
+    if len(parts) != 4 or not parts[1].isdigit() or not parts[3]:
         return None
+    flags, name = parts[2], parts[3]
+    if flags == "0" or flags == "1":  # a plain send, as nearly all are: the quick way
+        key = name_key(name)
+    elif flags[:1] not in ("0", "1") or not set(flags[1:]) <= _FLAGS or len(set(flags[1:])) != len(flags) - 1:
+        return None
+    elif "p" in flags:
+        key, _, name = name.partition(" ")
+        if not is_profile_key(key) or not name:
+            return None
+    else:
+        key = name_key(name)
     try:
         day = date.fromisoformat(parts[0])
     except ValueError:
         return None
-    return Sent(day, parts[3], int(parts[1]), parts[2] == "1")
+    return key, Sent(day, name, int(parts[1]), flags[0] == "1", "f" in flags, "o" in flags)
 
 
 def schema_version(data: Any, source: str) -> int:
@@ -296,11 +330,11 @@ def _book(top: _Reader, rules: Rulebook, pool: bool = False) -> Book:
         )
 
     for index, row in enumerate(top.array("recent")):
-        sent = _sent(row)
-        if sent is None or sent.date > book.clock:
+        keyed = _sent(row)
+        if keyed is None or keyed[1].date > book.clock:
             top.fail(f"{top.key('recent')}[{index}]",
-                     "must be \"DATE BLOCK REPLIED RECIPIENT\" dated no later than the clock")
-        book.recent.setdefault(sent.recipient, []).append(sent)
+                     "must be \"DATE BLOCK FLAGS RECIPIENT\" dated no later than the clock")
+        book.recent.setdefault(keyed[0], []).append(keyed[1])
     for index, row in enumerate(top.array("daily")):
         day, count = _daily(row)
         if day is None or day > book.clock:
@@ -310,5 +344,5 @@ def _book(top: _Reader, rules: Rulebook, pool: bool = False) -> Book:
     for index, name in enumerate(top.array("unavailable")):
         if not isinstance(name, str):
             top.fail(f"{top.key('unavailable')}[{index}]", "must be text")
-        book.unavailable.add(name)
+        book.unavailable.add(rekey(name))  # a state from before keys holds names as typed
     return book

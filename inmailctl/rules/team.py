@@ -281,6 +281,7 @@ def record_reply(
     earlier: Sent | None = None,
     on: date | None = None,
     declined: bool = False,
+    profile: str | None = None,
 ) -> tuple[list[Entry], Entry | None, list[Entry]]:
     """Record seat `name`'s answer from `recipient`, bringing the team (not yet advanced) up to today:
     the renewals and expiries due before the reply, the reply (None when that InMail already had one),
@@ -295,9 +296,9 @@ def record_reply(
     if on is not None and team.clock <= on < today:
         before = team.advance(on)
         book = team.view(name)
-        entry = account.reply(book, on, recipient, earlier, declined=declined, noted=today)
+        entry = account.reply(book, on, recipient, earlier, declined=declined, noted=today, profile=profile)
         if entry is None:  # already answered: nothing is recorded, the day's renewals need no split
             return (before + team.advance(today), None, [])
         return (before, entry, team.advance(today))
     before = team.advance(today)
-    return (before, account.reply(team.view(name), today, recipient, earlier, on, declined), [])
+    return (before, account.reply(team.view(name), today, recipient, earlier, on, declined, profile=profile), [])
