@@ -52,6 +52,7 @@ def balance(answer: dict[str, Any]) -> None:
         out.print("Dry run: nothing was saved.", style="bold")
     if "state" in answer:
         out.print(f"Created {answer['state']}.")
+    _kept(answer)
     if answer.get("previous"):
         out.print(f"Switched from {answer['previous']} to {answer['plan']}; "
                   f"{answer['forfeited']} allowance credit(s) forfeited.")
@@ -191,6 +192,17 @@ def granted(answer: dict[str, Any]) -> None:
     block = answer["block"]
     out.print(f"Granted {block['credits']} bonus credits ({answer['reason']}), usable until "
               f"{block['usable_until']}. Spendable: {answer['total']}.")
+
+
+def _kept(answer: dict[str, Any]) -> None:
+    for journal in answer.get("kept_journals", []):
+        out.print(f"Kept an earlier state's journal as {journal}; `inmailctl recover --journal` rebuilds it.")
+
+
+def recovered(answer: dict[str, Any]) -> None:
+    out.print(f"Rebuilt {answer['state']} from {answer['journal']}: {answer['entries']} entries, up to "
+              f"{answer['clock']}; {answer['total']} credits spendable.")
+    _kept(answer)
 
 
 def verified(answer: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -111,10 +112,49 @@ def init(
     rulebook = store.load_rulebook(ctx.rules)
     team, entries = open_team(rulebook, plan, ctx.today, _billing(billing), ctx.seat or OWNER)
     with store.locked(ctx.state, create_directory=True):
-        store.create(ctx.state, team, entries, force)
+        kept = store.create(ctx.state, team, entries, force)
     answer = _balance(team.view(team.owner), ctx.today)
     answer["state"] = str(ctx.state)
+    answer["kept_journals"] = [str(path) for path in kept]
     _emit(ctx, answer, "balance")
+
+
+@commands.command(rich_help_panel="Account")
+def recover(
+    journal: Annotated[
+        Path | None,
+        typer.Option("--journal", help="The journal to rebuild from [default: the one journal beside the state]."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing state (its journal is kept).")] = False,
+    state: StateOpt = None,
+    seat: SeatOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Rebuild a lost or damaged state file from its journal, by replaying every entry.
+
+    A journal of this state (or one `init` kept aside) is enough: nothing it records is lost. The
+    journal itself is never changed.
+
+    \b
+    Example:
+      inmailctl recover --journal state.toml.3f2a9c1e.journal.orphan
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    with store.locked(ctx.state, create_directory=True):
+        team, count, source, kept = store.recover(ctx.state, journal, force)
+    answer = {
+        "state": str(ctx.state),
+        "journal": str(source),
+        "entries": count,
+        "clock": team.clock.isoformat(),
+        "total": team.spendable_total(),
+        "kept_journals": [str(path) for path in kept],
+    }
+    _emit(ctx, answer, "recovered")
 
 
 @commands.command(rich_help_panel="Account")
@@ -308,12 +348,7 @@ def verify(
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     stored = store.load(ctx.state)
     entries = store.read_journal(stored)
-    if not entries or entries[0].kind != "open":
-        raise FileProblem(f"{stored.journal_path}: the journal does not start with an account", "state-invalid")
-    try:
-        rebuilt = Team.replay(entries)
-    except (KeyError, ValueError, TypeError) as error:
-        raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
+    rebuilt = store.replay(entries, stored.journal_path)
     if rebuilt != stored.team.copy().pruned():
         raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
     answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}

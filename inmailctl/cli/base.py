@@ -122,7 +122,9 @@ def _report(error: InmailError, want_json: bool) -> int:
 
 # Every command and the module (in this package) that defines it, in the order --help lists them.
 COMMAND_MODULES = {
-    **dict.fromkeys(("plans", "init", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"),
+    **dict.fromkeys(
+        ("plans", "init", "recover", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"
+    ),
     "seat": "team",
     **dict.fromkeys(("buy", "send", "reply", "unavailable", "grant", "transfer", "check", "followups"), "credits"),
     **dict.fromkeys(("simulate-month", "compare"), "planning"),
@@ -316,12 +318,13 @@ def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) ->
 
 
 def _state_path(state: Path | None) -> Path:
-    """The state file; a symbolic link stands for the file it points to, whose journal lies beside it."""
+    """The state file by its real path: a symbolic link stands for the file it points to, whose journal
+    and lock lie beside it, so every way of naming one state takes the same lock."""
     if state is None:
         from platformdirs import user_data_path
 
         state = user_data_path("inmailctl") / "state.toml"
-    return Path(os.path.realpath(state)) if state.is_symlink() else state
+    return Path(os.path.realpath(state))
 
 
 def _billing(text: str, allowed: tuple[str, ...] = BILLINGS) -> str:

@@ -1,0 +1,276 @@
+"""What a hostile review found: journals lost by `init`, readers racing a replaced state, odd files,
+and the other hardening of inputs, output and work. Each case is reached deterministically."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from processes import CLEAN_ENV, cli, files
+from typer.testing import CliRunner, Result
+
+from inmailctl import store
+from inmailctl.cli import app
+from inmailctl.rules.team import open_team
+
+RUNNER = CliRunner()
+DAY0 = "2026-01-05"
+
+
+def invoke(*args: Any, env: dict[str, str | None] | None = None) -> Result:
+    return RUNNER.invoke(app, [str(a) for a in args], env={**CLEAN_ENV, **(env or {})}, prog_name="inmailctl")
+
+
+def ok(*args: Any) -> Any:
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+    return json.loads(result.stdout)
+
+
+def failed(result: Result, exit_code: int, code: str) -> str:
+    """The one JSON error line on stderr (with its code), nothing on stdout; its message."""
+    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    error = json.loads(lines[0])["error"]
+    assert error["code"] == code, error
+    return str(error["message"])
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    """A state with some history: a pack bought, two InMails sent."""
+    path = tmp_path / "state.toml"
+    ok("init", "--plan", "premium", "--state", path, "--today", DAY0)
+    ok("buy", "10", "--state", path, "--today", DAY0)
+    for name in ("Ada", "Grace"):
+        ok("send", name, "--subject", "A role", "--state", path, "--today", "2026-01-06")
+    return path
+
+
+def _journal(state: Path) -> Path:
+    [journal] = state.parent.glob(f"{state.name}.*.journal")
+    return journal
+
+
+def _seen(state: Path) -> tuple[Any, Any]:
+    """What a person sees of a state: its balance and its history."""
+    return (ok("balance", "--state", state, "--today", "2026-01-07"),
+            ok("history", "--state", state, "--today", "2026-01-07"))
+
+
+# ---------------------------------------------------------------------------------------------------
+# A journal is never deleted unless the state replacing it holds all it held; `recover` replays one
+
+
+def test_a_lost_snapshot_points_to_recover_and_recover_loses_nothing(state: Path) -> None:
+    before = _seen(state)
+    journal = _journal(state)
+    state.unlink()
+    message = failed(invoke("balance", "--state", state, "--json"), 3, "state-missing")
+    assert "inmailctl recover" in message and journal.name in message and "init" not in message
+    answer = ok("recover", "--state", state)
+    assert (answer["journal"], answer["entries"], answer["total"]) == (str(journal), 5, 13)
+    assert _seen(state) == before
+    assert ok("verify", "--state", state, "--today", "2026-01-07")["ok"] is True
+
+
+def test_init_keeps_an_orphaned_journal_aside_and_says_where(state: Path) -> None:
+    before = _seen(state)
+    journal = _journal(state)
+    history = journal.read_bytes()
+    state.unlink()
+    kept = journal.with_name(journal.name + ".orphan")
+    table = invoke("init", "--plan", "recruiter", "--state", state, "--today", "2026-02-01")
+    assert table.exit_code == 0, table.stderr
+    assert f"Kept an earlier state's journal as {kept};" in table.stdout
+    assert kept.read_bytes() == history and not journal.exists()
+    answer = ok("recover", "--journal", kept, "--force", "--state", state)
+    assert answer["journal"] != str(kept) and kept.read_bytes() == history  # copied, never changed
+    assert answer["kept_journals"] == []  # the recruiter state's journal held only its opening
+    assert _seen(state) == before
+    assert ok("verify", "--state", state, "--today", "2026-01-07")["ok"] is True
+
+
+def test_init_reports_kept_journals_in_json(state: Path) -> None:
+    journal = _journal(state)
+    state.unlink()
+    answer = ok("init", "--plan", "recruiter", "--state", state, "--today", "2026-02-01")
+    assert answer["kept_journals"] == [str(journal) + ".orphan"]
+
+
+def test_init_force_keeps_the_replaced_states_journal(state: Path) -> None:
+    history = _journal(state).read_bytes()
+    ok("init", "--plan", "recruiter", "--force", "--state", state, "--today", "2026-02-01")
+    [kept] = state.parent.glob("state.toml.*.journal.orphan")
+    assert kept.read_bytes() == history
+
+
+def test_recover_a_damaged_snapshot_and_a_journal_cut_off_midway(state: Path) -> None:
+    before = _seen(state)
+    journal = _journal(state)
+    with journal.open("ab") as handle:
+        handle.write(b'{"date":"2026-01-07","kind":"se')  # a save killed before its snapshot
+    state.write_text("not [ toml")
+    failed(invoke("balance", "--state", state, "--json"), 3, "state-invalid")
+    assert ok("recover", "--force", "--state", state)["entries"] == 5
+    assert _seen(state) == before
+    ok("buy", "10", "--state", state, "--today", "2026-01-07")  # the next save cuts the torn bytes off
+    assert ok("verify", "--state", state, "--today", "2026-01-07")["entries"] == 6
+
+
+def test_recover_refuses_what_it_cannot_do_and_changes_nothing(state: Path, tmp_path: Path) -> None:
+    before = files(tmp_path)
+    failed(invoke("recover", "--state", state, "--json"), 3, "state-exists")
+    failed(invoke("recover", "--journal", tmp_path / "nope", "--force", "--state", state, "--json"), 3,
+           "journal-missing")
+    bad = tmp_path / "bad.journal"
+    bad.write_text('{"date":"2026-01-05","kind":"send"}\n')
+    before = files(tmp_path)
+    failed(invoke("recover", "--journal", bad, "--force", "--state", state, "--json"), 3, "state-invalid")
+    assert files(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------------
+# A reader racing `init --force`: each step of the race taken in turn
+
+
+def _replace(state: Path) -> None:
+    """What `init --plan recruiter --force` does, called between a reader's steps."""
+    team, entries = open_team(store.load_rulebook(None), "recruiter", store.load(state).team.clock)
+    with store.locked(state):
+        store.create(state, team, entries, force=True)
+
+
+def test_a_reader_holding_an_old_snapshot_never_removes_the_new_journal(state: Path) -> None:
+    stale = store.load(state)
+    _replace(state)
+    (state.parent / ".state.toml.0badf00d.tmp").write_text("a leftover, so the reader tidies")
+    store.tidy_if_idle(stale)
+    assert not (state.parent / ".state.toml.0badf00d.tmp").exists()
+    assert ok("verify", "--state", state, "--today", "2026-01-07")["ok"] is True
+    assert ok("balance", "--state", state, "--today", "2026-01-07")["plan"] == "recruiter"
+
+
+def test_a_state_replaced_between_reading_its_snapshot_and_its_journal(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader reads the old snapshot; the state is replaced (the old journal's name removed); the
+    reader then opens the journal: it reads the new state instead of reporting a missing journal."""
+    read = store.read_toml
+    replaced = []
+
+    def then_replace(path: Path, what: str, code: str) -> dict[str, Any]:
+        data = read(path, what, code)
+        if what == "state" and not replaced:
+            replaced.append(True)
+            _replace(state)
+        return data
+
+    monkeypatch.setattr(store, "read_toml", then_replace)
+    assert ok("balance", "--state", state, "--today", "2026-01-07")["plan"] == "recruiter"
+    assert replaced
+
+
+def test_a_state_replaced_after_a_reader_opened_it(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replaced after the reader loaded it: the reader still reads the history it loaded, whole."""
+    load = store.load
+    history = [e["kind"] for e in ok("history", "--state", state, "--today", "2026-01-07")["entries"]]
+
+    def then_replace(path: Path) -> store.Stored:
+        stored = load(path)
+        monkeypatch.setattr(store, "load", load)
+        _replace(state)
+        return stored
+
+    monkeypatch.setattr(store, "load", then_replace)
+    answer = ok("history", "--state", state, "--today", "2026-01-07")
+    assert [e["kind"] for e in answer["entries"]] == history
+
+
+def test_readers_racing_init_force_never_break_the_state(tmp_path: Path) -> None:
+    """An extra over the deterministic tests above: three reading loops against `init --force; buy 10`,
+    for INMAILCTL_RACE_ROUNDS rounds (a few by default: each round is three processes' start-up). No
+    round can fail, whatever the timing."""
+    import subprocess
+    import sys
+
+    state = tmp_path / "state.toml"
+    assert cli("init", "--plan", "premium", "--state", str(state), "--today", DAY0).returncode == 0
+    reader = (f"import subprocess,sys\nwhile True:\n subprocess.run([sys.executable,'-m','inmailctl','balance',"
+              f"'--state',{str(state)!r},'--today','{DAY0}','--json'],capture_output=True)")
+    readers = [subprocess.Popen([sys.executable, "-c", reader]) for _ in range(3)]
+    try:
+        for round_ in range(int(os.environ.get("INMAILCTL_RACE_ROUNDS", "2"))):
+            for args in (["init", "--plan", "premium", "--force"], ["buy", "10"]):
+                done = cli(*args, "--state", str(state), "--today", DAY0)
+                assert done.returncode == 0, (round_, done.stderr)
+            assert cli("verify", "--state", str(state)).returncode == 0, round_
+    finally:
+        for process in readers:
+            process.kill()
+            process.wait()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Odd files: hard links, FIFOs, devices behind links, a journal key naming another file, modes
+
+
+def test_a_state_with_two_names_is_refused(state: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    os.link(state, other)
+    before = files(tmp_path)
+    message = failed(invoke("buy", "10", "--state", other, "--today", "2026-01-07", "--json"), 3, "state-invalid")
+    assert "hard links" in message
+    failed(invoke("balance", "--state", state, "--today", "2026-01-07", "--json"), 3, "state-invalid")
+    assert files(tmp_path) == before
+
+
+def test_a_fifo_as_the_state_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "state.toml"
+    os.mkfifo(fifo)
+    for args in (["balance"], ["buy", "10"]):
+        done = cli(*args, "--state", str(fifo), "--today", DAY0, "--json")  # it hung before: the timeout fails
+        assert done.returncode == 3, done.stderr
+        assert json.loads(done.stderr)["error"]["code"] == "state-invalid"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_init_force_through_a_link_to_something_not_a_file_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "state.toml"
+    link.symlink_to(fifo)
+    message = failed(invoke("init", "--plan", "premium", "--force", "--state", link, "--json"), 3, "state-invalid")
+    assert "not a regular file" in message
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_journal_key_naming_another_file_is_refused(state: Path, tmp_path: Path) -> None:
+    journal = _journal(state)
+    script = tmp_path / "run.sh"
+    script.write_bytes(journal.read_bytes() + b"echo hello\n")
+    state.write_text(state.read_text().replace(journal.name, "run.sh"))
+    before = files(tmp_path)
+    message = failed(invoke("buy", "10", "--state", state, "--today", "2026-01-07", "--json"), 3, "state-invalid")
+    assert "'run.sh' is not this state's journal" in message
+    assert files(tmp_path) == before
+
+
+def test_the_lock_is_mode_0600(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        state = tmp_path / "state.toml"
+        ok("init", "--plan", "premium", "--state", state, "--today", DAY0)
+        lock = tmp_path / "state.toml.lock"
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+        lock.chmod(0o644)
+        ok("buy", "10", "--state", state, "--today", DAY0)
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
