@@ -8,9 +8,18 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`| head`): the CLI's boundary ends quietly, as `cat` does (Rich's
+        own handler exits 1)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 # markup=False: names, subjects and reasons are people's text, never Rich markup.
-out = Console(highlight=False, emoji=False, markup=False)
-err = Console(stderr=True, highlight=False, emoji=False, markup=False)
+out = _Console(highlight=False, emoji=False, markup=False)
+err = _Console(stderr=True, highlight=False, emoji=False, markup=False)
 
 
 def configure(color: bool) -> None:
@@ -18,8 +27,8 @@ def configure(color: bool) -> None:
     writes none when the output is not a terminal)."""
     global out, err
     if not color or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        out = Console(highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
-        err = Console(stderr=True, highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
+        out = _Console(highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
+        err = _Console(stderr=True, highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
 
 
 def _table(*columns: str, title: str | None = None) -> Table:

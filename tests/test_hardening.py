@@ -274,3 +274,63 @@ def test_the_lock_is_mode_0600(tmp_path: Path) -> None:
         assert stat.S_IMODE(lock.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+# ---------------------------------------------------------------------------------------------------
+# A closed pipe is exit 0 and silence, as for `cat`
+
+
+@pytest.mark.parametrize("args", [["plans"], ["balance"], ["history", "--csv"], ["history"], ["history", "--json"],
+                                  ["--help"]], ids=" ".join)
+def test_a_closed_pipe_is_exit_0_and_silence(state: Path, args: list[str]) -> None:
+    """Standard output is a pipe whose reader has gone before the first write (as `| head -c1` is
+    soon after), so every write fails: deterministic, unlike racing a real `head`."""
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "inmailctl", *args, "--state", str(state), "--today", "2026-01-07"]
+                              if args != ["--help"] else [sys.executable, "-m", "inmailctl", *args],
+                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Digits other than 0-9 are bad input, or a bad state: never an internal error
+
+
+@pytest.mark.parametrize("limit", ["²", "٣", "1²"])
+def test_a_limit_in_other_digits_is_bad_input(state: Path, limit: str) -> None:
+    before = files(state.parent)
+    message = failed(invoke("seat", "limit", "main", limit, "--state", state, "--today", "2026-01-07", "--json"), 2,
+                     "bad-input")
+    assert "whole number" in message
+    assert files(state.parent) == before
+
+
+@pytest.mark.parametrize("need", ["٣", "10,²", "４０"])
+def test_a_need_in_other_digits_is_bad_input(need: str) -> None:
+    assert "whole numbers" in failed(invoke("compare", "--need", need, "--json"), 2, "bad-input")
+
+
+@pytest.mark.parametrize(("line", "damaged"), [
+    ("'1 allowance 5 3 2026-01-05 2026-02-04'", "'1 allowance ² 3 2026-01-05 2026-02-04'"),
+    ("'1 allowance 5 3 2026-01-05 2026-02-04'", "'-² allowance 5 3 2026-01-05 2026-02-04'"),
+    ("'2026-01-05 1 0 Ada'", "'2026-01-05 ² 0 Ada'"),
+    ("'2026-01-05 2'", "'2026-01-05 ²'"),
+], ids=["block", "block-short", "recent", "daily"])
+def test_a_snapshot_holding_other_digits_is_a_bad_state(tmp_path: Path, line: str, damaged: str) -> None:
+    state = tmp_path / "state.toml"
+    ok("init", "--plan", "premium", "--state", state, "--today", DAY0)
+    for name in ("Ada", "Grace"):
+        ok("send", name, "--subject", "A role", "--state", state, "--today", DAY0)
+    text = state.read_text()
+    assert line in text
+    state.write_text(text.replace(line, damaged))
+    before = files(tmp_path)
+    failed(invoke("balance", "--state", state, "--today", DAY0, "--json"), 3, "state-invalid")
+    assert files(tmp_path) == before

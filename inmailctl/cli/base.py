@@ -57,6 +57,16 @@ class Boundary(TyperGroup):
             )
         return self.commands.get(cmd_name)
 
+    # A reader that went away (`| head`) ends the help or the command here, before click's own handler
+    # (which exits 1) can see it.
+    def make_context(self, *args: Any, **extra: Any) -> Any:
+        with _pipe_closed():
+            return super().make_context(*args, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _pipe_closed():
+            return super().invoke(ctx)
+
     def main(  # type: ignore[override]
         self,
         args: list[str] | None = None,
@@ -97,9 +107,9 @@ class Boundary(TyperGroup):
             # A save is atomic: an interrupted command either saved everything or nothing.
             _report(InmailError("interrupted", "interrupted"), want_json)
             code = 130
-        except BrokenPipeError:  # the reader went away (`| head`): what was asked for was done
+        except (BrokenPipeError, _PipeClosed):  # the reader went away (`| head`): what was asked for was done
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit fails no more
             code = 0
         except Exception as error:  # the last line of defence: a bug, reported without a traceback
             if os.environ.get("INMAILCTL_DEBUG"):
@@ -109,6 +119,18 @@ class Boundary(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+class _PipeClosed(Exception):
+    """Standard output's reader went away (not an OSError, which click would turn into exit 1)."""
+
+
+@contextmanager
+def _pipe_closed() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise _PipeClosed() from None
 
 
 def _report(error: InmailError, want_json: bool) -> int:

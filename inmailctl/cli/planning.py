@@ -11,7 +11,7 @@ from inmailctl import store
 from inmailctl.rules import account, advice
 from inmailctl.rules.errors import BadInput, FileProblem, GateFailed
 from inmailctl.rules.ledger import Book
-from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, money_text, per
+from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, is_digits, money_text, per
 
 from .base import (
     PROGRESS_TRIALS,
@@ -483,10 +483,10 @@ MAX_TOTAL_NEED = 240_000  # InMails over the whole horizon: what an exact plan c
 
 
 def _needs(text: str, months: int | None) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise BadInput(f"--need must be whole numbers such as 40 or 10,40,25, not {text!r}") from None
+    parts = [part.strip() for part in text.split(",")]
+    if not all(is_digits(part.removeprefix("-")) for part in parts):
+        raise BadInput(f"--need must be whole numbers such as 40 or 10,40,25, not {text!r}")
+    values = [int(part) for part in parts]
     if any(not 0 <= value <= MAX_NEED for value in values):
         raise BadInput(f"--need must be from 0 to {MAX_NEED} a month (none negative), not {text!r}")
     if months is not None and not 1 <= months <= MAX_MONTHS:

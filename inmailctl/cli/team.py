@@ -7,7 +7,7 @@ import typer
 
 from inmailctl.rules import advice, team
 from inmailctl.rules.errors import BadInput
-from inmailctl.rules.rulebook import ANNUAL, money, money_text
+from inmailctl.rules.rulebook import ANNUAL, is_digits, money, money_text
 from inmailctl.rules.team import Team
 
 from .base import (
@@ -117,9 +117,9 @@ def _limit(text: str | None) -> int | None:
         raise BadInput("`seat limit` needs the LIMIT: InMails a billing cycle, or `none` to lift it")
     if text.strip().lower() == "none":
         return None
-    if not text.strip().isdigit():
+    if not is_digits(text.strip()):
         raise BadInput(f"LIMIT must be a whole number of InMails, or `none`, not {text!r}")
-    return int(text)
+    return int(text.strip())
 
 
 def _pool_of(crew: Team, name: str) -> str | None:

@@ -18,6 +18,12 @@ MAX_MONTHS = 1_200
 MAX_AMOUNT = Decimal(1_000_000)
 
 
+def is_digits(text: str) -> bool:
+    """Whether `text` is a whole number in ASCII digits: `str.isdigit` also takes '²', which `int`
+    refuses, and `int` takes '٣', which no one types for three."""
+    return text.isascii() and text.isdigit()
+
+
 def money(value: Decimal | int | str) -> Decimal:
     """An amount with exactly two places."""
     return Decimal(value).quantize(CENT)

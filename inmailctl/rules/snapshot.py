@@ -7,7 +7,7 @@ from typing import Any
 
 from .dates import FIRST_DAY, LAST_DAY
 from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
-from .rulebook import BILLINGS, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, parse_rulebook
+from .rulebook import BILLINGS, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, is_digits, parse_rulebook
 from .team import OWNER, Team, is_seat_name
 
 STATE_SCHEMA = 3  # the newest schema this inmailctl reads and writes
@@ -120,7 +120,7 @@ def _block_fields(row: Any) -> dict[str, Any] | None:
         return None
     table: dict[str, Any] = dict(zip(_BLOCK, row.split(" "), strict=True))
     for name in ("id", "granted", "remaining"):
-        if table[name].lstrip("-").isdigit():
+        if is_digits(table[name].removeprefix("-")):
             table[name] = int(table[name])
     for name in ("start", "usable_until"):
         try:
@@ -132,7 +132,7 @@ def _block_fields(row: Any) -> dict[str, Any] | None:
 
 def _daily(row: Any) -> tuple[date | None, int]:
     parts = row.split(" ") if isinstance(row, str) else []
-    if len(parts) != 2 or not parts[1].isdigit():
+    if len(parts) != 2 or not is_digits(parts[1]):
         return None, 0
     try:
         return date.fromisoformat(parts[0]), int(parts[1])
@@ -144,7 +144,7 @@ def _sent(row: Any) -> Sent | None:
     if not isinstance(row, str):
         return None
     parts = row.split(" ", 3)
-    if len(parts) != 4 or not parts[1].isdigit() or parts[2] not in ("0", "1") or not parts[3]:
+    if len(parts) != 4 or not is_digits(parts[1]) or parts[2] not in ("0", "1") or not parts[3]:
         return None
     try:
         day = date.fromisoformat(parts[0])
