@@ -8,8 +8,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from .text import shown
+
 
 class _Console(Console):
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Print, people's text escaped (see `text.shown`); a table escapes its own cells."""
+        super().print(*(shown(item) if isinstance(item, str) else item for item in objects), **options)
+
     def on_broken_pipe(self) -> None:
         """The reader went away (`| head`): the CLI's boundary ends quietly, as `cat` does (Rich's
         own handler exits 1)."""
@@ -31,8 +37,13 @@ def configure(color: bool) -> None:
         err = _Console(stderr=True, highlight=False, emoji=False, markup=False, color_system=None, no_color=True)
 
 
+class _Table(Table):
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        super().add_row(*(shown(cell) if isinstance(cell, str) else cell for cell in cells), **options)
+
+
 def _table(*columns: str, title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = _Table(title=None if title is None else shown(title), title_justify="left", header_style="bold")
     for index, column in enumerate(columns):
         numeric = column.lower() in {"credits", "granted", "remaining", "price", "limit", "daily", "count",
                                      "cost", "packs", "pack cost", "subscription", "total", "per inmail", "sent",

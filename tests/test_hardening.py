@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -334,3 +335,31 @@ def test_a_snapshot_holding_other_digits_is_a_bad_state(tmp_path: Path, line: st
     before = files(tmp_path)
     failed(invoke("balance", "--state", state, "--today", DAY0, "--json"), 3, "state-invalid")
     assert files(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------------
+# Terminal injection: what a person sees escapes control characters and bidi overrides; JSON is exact
+
+HOSTILE = "Eve\x1b]52;c;cm0gLXJmIH4=\x07\x1b]8;;http://x.example\x1b\\link\x1b]8;;\x1b\\\x9b2J\u202eevil\x7f"
+RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")  # all but the table's newlines
+
+
+def test_hostile_text_is_escaped_everywhere_a_person_sees_it(tmp_path: Path) -> None:
+    state = tmp_path / "state.toml"
+    common = ["--state", state, "--today", "2026-01-07"]
+    ok("init", "--plan", "premium", "--state", state, "--today", DAY0)
+    shown = [invoke("send", HOSTILE, "--subject", HOSTILE, "--id", HOSTILE, "--no-color", *common)]
+    assert shown[0].exit_code == 0, shown[0].stderr
+    campaign = tmp_path / "campaign.csv"
+    campaign.write_text(f"recipient,subject,{HOSTILE}\n{HOSTILE}2,hello,x\n")
+    for args in (["history"], ["followups", "--after", "1"], ["check", HOSTILE, "--subject", HOSTILE],
+                 ["send", "--csv", campaign], ["buy", "10", "--id", HOSTILE], ["reply", HOSTILE + "x"],
+                 ["init", "--plan", HOSTILE, "--force"], ["stats"]):
+        shown.append(invoke(*args, *common))
+    for result in shown:
+        assert not RAW.search(result.stdout + result.stderr), (result.stdout + result.stderr)
+    text = "".join(result.stdout + result.stderr for result in shown)
+    assert "Eve\\x1b]52;c;cm0gLXJmIH4=\\x07" in text and "\\u202eevil\\x7f" in text
+    assert "--id 'Eve\\x1b]52" in text  # the message of the key's conflict names it, escaped
+    [sent] = [e for e in ok("history", *common)["entries"] if e["kind"] == "send"]
+    assert (sent["recipient"], sent["subject"]) == (HOSTILE, HOSTILE)  # JSON stays exact

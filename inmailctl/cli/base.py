@@ -137,7 +137,9 @@ def _report(error: InmailError, want_json: bool) -> int:
     if want_json:
         line = json.dumps({"error": {"code": error.code, "message": error.message}})
     else:
-        line = f"inmailctl: error: {error.message}"
+        from inmailctl.text import shown
+
+        line = f"inmailctl: error: {shown(error.message)}"
     print(line, file=sys.stderr)
     return error.exit_code
 
