@@ -18,3 +18,20 @@ def shown(text: str) -> str:
     """`text` as a person may see it: every control character and bidi override written as its escape
     (`\\x1b`, `\\u202e`), everything else as it is."""
     return text if text.isprintable() else text.translate(_ESCAPES)
+
+
+# What a spreadsheet reads as the start of a formula (OWASP's list for CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(text: str) -> str:
+    """`text` as a CSV cell that no spreadsheet runs: one that would start a formula gets a leading `'`;
+    a negative number stays a number."""
+    if text.startswith(_FORMULA_STARTS) and not _negative_number(text):
+        return "'" + text
+    return text
+
+
+def _negative_number(text: str) -> bool:
+    digits = text[1:].replace(".", "", 1)
+    return text[0] == "-" and digits.isascii() and digits.isdigit()

@@ -363,3 +363,35 @@ def test_hostile_text_is_escaped_everywhere_a_person_sees_it(tmp_path: Path) -> 
     assert "--id 'Eve\\x1b]52" in text  # the message of the key's conflict names it, escaped
     [sent] = [e for e in ok("history", *common)["entries"] if e["kind"] == "send"]
     assert (sent["recipient"], sent["subject"]) == (HOSTILE, HOSTILE)  # JSON stays exact
+
+
+# ---------------------------------------------------------------------------------------------------
+# Spreadsheet injection: a cell a spreadsheet would run gets a ' unless --raw-csv
+
+FORMULAS = ["=HYPERLINK(\"http://x.example\",\"hi\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
+
+
+@pytest.mark.parametrize("flags", [["--csv"], ["--format", "csv"], ["--raw-csv"]], ids=" ".join)
+def test_csv_cells_that_start_a_formula_are_quoted_unless_raw(tmp_path: Path, flags: list[str]) -> None:
+    import csv
+    import io
+
+    state = tmp_path / "state.toml"
+    ok("init", "--plan", "premium", "--state", state, "--today", DAY0)
+    ok("buy", "10", "--state", state, "--today", DAY0)
+    for name in FORMULAS:
+        assert invoke("send", "--subject", "-5 for you", "--state", state, "--today", DAY0, "--", name).exit_code == 0
+    result = invoke("history", *flags, "--state", state, "--today", DAY0)
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+    sends = [row for row in rows if row["kind"] == "send"]
+    raw = flags == ["--raw-csv"]
+    assert [row["recipient"] for row in sends] == (FORMULAS if raw else ["'" + name for name in FORMULAS])
+    assert {row["subject"] for row in sends} == {"-5 for you" if raw else "'-5 for you"}
+    assert [row["credits"] for row in rows if row["kind"] == "allowance"] == ["5"]
+
+
+def test_a_negative_number_stays_a_number_in_csv() -> None:
+    from inmailctl.text import cell
+
+    assert [cell(text) for text in ("-5", "-12.50", "-", "-1-1", "5", "")] == ["-5", "-12.50", "'-", "'-1-1", "5", ""]

@@ -25,6 +25,7 @@ from .base import (
     JsonOpt,
     NoColorOpt,
     QuietOpt,
+    RawCsvOpt,
     RulesOpt,
     SeatOpt,
     StateOpt,
@@ -42,6 +43,7 @@ from .base import (
 @commands.command(rich_help_panel="Account")
 def plans(
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -58,7 +60,7 @@ def plans(
       inmailctl plans --rules sample_configs/linkedin-2026.toml
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     rulebook = store.load_rulebook(ctx.rules)
     answer: dict[str, Any] = {
         "currency": rulebook.currency,
@@ -224,6 +226,7 @@ def cancel(
 def balance(
     every: AllOpt = False,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -240,7 +243,7 @@ def balance(
       inmailctl balance --json | jq .total
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     if every:
         from .team import TEAM_BALANCE_COLUMNS, team_balance
 
@@ -259,6 +262,7 @@ def balance(
 @commands.command(rich_help_panel="Account")
 def history(
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -275,7 +279,8 @@ def history(
       inmailctl history --csv > inmail.csv
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger"), seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger"), seat=seat,
+        raw_csv=raw_csv)
     loaded = _load(ctx, every=ctx.seat is None)
     team = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up
@@ -406,6 +411,7 @@ def where(
 def stats(
     every: AllOpt = False,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -425,7 +431,7 @@ def stats(
       inmailctl stats --csv > response-rates.csv
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     loaded = _load(ctx, every=every)
     crew = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up

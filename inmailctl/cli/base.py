@@ -253,6 +253,12 @@ NoColorOpt = Annotated[
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row (the same as --format csv).")]
 
 
+RawCsvOpt = Annotated[
+    bool,
+    typer.Option("--raw-csv", help="CSV for programs: cells as they are, no ' before one starting with = + - @."),
+]
+
+
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="table, json or csv (history also takes ledger).", show_default=False)
 ]
@@ -298,15 +304,16 @@ READ_FORMATS = ("table", "json", "csv")
 class Context:
     """The resolved common options."""
 
-    __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat")
+    __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat", "raw_csv")
 
     def __init__(
         self, state: Path, rules: Path | None, today: date, format: str, quiet: bool, color: bool,
-        seat: str | None = None,
+        seat: str | None = None, raw_csv: bool = False,
     ) -> None:
         self.state, self.rules, self.today = state, rules, today
         self.format = format  # table, json, csv or ledger
         self.quiet, self.color, self.seat = quiet, color, seat
+        self.raw_csv = raw_csv  # CSV cells as they are, even those a spreadsheet would run as formulas
 
     @property
     def json(self) -> bool:
@@ -325,9 +332,11 @@ class Context:
         fmt: str | None = None,
         formats: tuple[str, ...] = ("table", "json"),
         seat: str | None = None,
+        raw_csv: bool = False,
     ) -> "Context":
         return cls(
-            _state_path(state), rules, _today(today), _format(json, csv, fmt, formats), quiet, not no_color, seat
+            _state_path(state), rules, _today(today), _format(json, csv or raw_csv, fmt, formats), quiet,
+            not no_color, seat, raw_csv,
         )
 
 
@@ -383,7 +392,7 @@ def _emit(
         print(json.dumps(answer, indent=2))
         return
     if ctx.format == "csv":
-        _write_table(rows or [], columns)
+        _write_table(rows or [], columns, ctx.raw_csv)
         return
     if ctx.quiet:
         return
@@ -514,14 +523,32 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
     return answer
 
 
-def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-    """Rows as CSV on stdout, with a header; true/false for booleans, empty for nothing."""
+def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...], raw: bool = False) -> None:
+    """Rows as CSV on stdout, with a header; true/false for booleans, empty for nothing; unless `raw`,
+    a ' before any text a spreadsheet would run as a formula."""
     import csv
+    import io
 
-    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
+    from inmailctl.text import cell
+
+    def value(v: Any) -> Any:
+        if v is True or v is False:
+            return "true" if v else "false"
+        return v if raw or not isinstance(v, str) else cell(v)
+
+    # Rows end in "\n", but the writer is told "\r\n" so that it quotes a cell holding a lone "\r" too.
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
+
+    def put(cells: list[Any]) -> None:
+        writer.writerow([value(v) for v in cells])
+        sys.stdout.write(line.getvalue()[:-2] + "\n")
+        line.seek(0)
+        line.truncate()
+
+    put([*columns])
     for row in rows:
-        writer.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
+        put([row.get(column) for column in columns])
 
 
 PROGRESS_TRIALS = 200  # runs from which a progress bar is worth drawing (on a terminal only)

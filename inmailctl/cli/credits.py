@@ -23,6 +23,7 @@ from .base import (
     JsonOpt,
     NoColorOpt,
     QuietOpt,
+    RawCsvOpt,
     RulesOpt,
     SeatOpt,
     StateOpt,
@@ -465,6 +466,7 @@ def check(
 @commands.command(rich_help_panel="Credits")
 def followups(
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -483,7 +485,7 @@ def followups(
       inmailctl followups --json | jq -r '.due[].recipient'
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv
     )
     book = _load(ctx).book
     knobs = book.rules.advice

@@ -23,6 +23,7 @@ from .base import (
     JsonOpt,
     NoColorOpt,
     QuietOpt,
+    RawCsvOpt,
     RulesOpt,
     SeatOpt,
     StateOpt,
@@ -71,6 +72,7 @@ def simulate_month(
         typer.Option("--plans", help="With --all: a TOML file of each seat's sending plan ([seats.NAME] tables)."),
     ] = None,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -97,7 +99,7 @@ def simulate_month(
     from inmailctl.rules import simulate
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     if not 1 <= trials <= MAX_TRIALS:
         raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
@@ -265,6 +267,7 @@ def compare(
         typer.Option("--seats", help="Price a team of this many seats, each needing --need."),
     ] = None,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -294,7 +297,7 @@ def compare(
     from inmailctl.rules.compare import compare as price_plans
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
     if seats is not None or ";" in need:
         if allow_switch:

@@ -20,6 +20,7 @@ from .base import (
     JsonOpt,
     NoColorOpt,
     QuietOpt,
+    RawCsvOpt,
     RulesOpt,
     SeatOpt,
     StateOpt,
@@ -50,6 +51,7 @@ def seat(
     billing: BillingOpt = ANNUAL,
     dry_run: DryRunOpt = False,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -75,7 +77,9 @@ def seat(
     if action not in ACTIONS:
         raise BadInput(f"ACTION must be one of {', '.join(ACTIONS)}, not {action!r}")
     formats = READ_FORMATS if action == "list" else ("table", "json")
-    ctx = Context.of(state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat, raw_csv=raw_csv
+    )
     if action == "list":
         if name is not None:
             raise BadInput("`seat list` takes no NAME; it lists every seat")
