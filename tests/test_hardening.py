@@ -395,3 +395,61 @@ def test_a_negative_number_stays_a_number_in_csv() -> None:
     from inmailctl.text import cell
 
     assert [cell(text) for text in ("-5", "-12.50", "-", "-1-1", "5", "")] == ["-5", "-12.50", "'-", "'-1-1", "5", ""]
+
+
+# ---------------------------------------------------------------------------------------------------
+# A shared rulebook cannot forge ledger postings: its names are checked, and cleaned on export
+
+FORGED = "Premium\n2026-01-05 forged\n    assets:inmail:allowance  100000 INMAIL\n    income:inmail:allowance"
+
+
+def _built_in_rules() -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads(store.BUILTIN_RULES.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("where", "key"), [
+    (("plans", "premium", "name"), "plans.premium.name"),
+    (("currency",), "currency"),
+    (("plans", "premium", "pool"), "plans.premium.pool"),
+], ids=["name", "currency", "pool"])
+def test_a_rulebook_with_control_characters_is_refused(tmp_path: Path, where: tuple[str, ...], key: str) -> None:
+    import tomli_w
+
+    data = _built_in_rules()
+    table = data
+    for part in where[:-1]:
+        table = table[part]
+    table[where[-1]] = FORGED
+    rules = tmp_path / "rules.toml"
+    rules.write_text(tomli_w.dumps(data), encoding="utf-8")
+    message = failed(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
+    assert key in message and "control characters" in message
+
+
+def test_a_plan_id_with_control_characters_is_refused(tmp_path: Path) -> None:
+    import tomli_w
+
+    data = _built_in_rules()
+    data["plans"]["premium\n    x"] = data["plans"].pop("premium")
+    rules = tmp_path / "rules.toml"
+    rules.write_text(tomli_w.dumps(data), encoding="utf-8")
+    assert "control characters" in failed(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
+
+
+def test_the_ledger_export_cleans_names_and_currency_it_was_given() -> None:
+    """A rulebook from before the check (a state keeps its own copy) still cannot forge a posting."""
+    from datetime import date
+
+    from inmailctl.export import ledger
+    from inmailctl.rules.rulebook import parse_rulebook
+
+    rules = parse_rulebook(_built_in_rules(), "built-in")
+    _, entries = open_team(rules, "premium", date(2026, 1, 5))
+    plans = tuple(p._replace(name=FORGED) if p.id == "premium" else p for p in rules.plans)
+    shared = rules._replace(plans=plans, currency='US"D\n    x')
+    text = ledger(entries, shared, holder=lambda entry: "main\n    forged:x  5 INMAIL")
+    postings = [line for line in text.splitlines() if line.startswith("    ")]
+    assert not any("100000" in line or "forged:x  5" in line for line in postings), text
+    assert all(line.split("  ")[-1].strip().endswith(("INMAIL", '"USD x"')) for line in postings), postings

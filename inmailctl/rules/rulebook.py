@@ -24,6 +24,11 @@ def is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def has_controls(text: str) -> bool:
+    """Whether `text` holds a C0 or C1 control character (a new line, a tab, an escape...)."""
+    return not text.isprintable() and any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
+
+
 def money(value: Decimal | int | str) -> Decimal:
     """An amount with exactly two places."""
     return Decimal(value).quantize(CENT)
@@ -236,6 +241,8 @@ class TableReader:
         value = self.table[name]
         if not isinstance(value, str) or not value.strip():
             self.fail(self.key(name), f"must be non-empty text, not {_describe(value)}")
+        if has_controls(value):
+            self.fail(self.key(name), f"must not hold control characters such as a new line, not {value!r}")
         return str(value)
 
     def money(self, name: str) -> Decimal:
@@ -318,6 +325,8 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
+        if has_controls(plan_id) or not plan_id.strip():
+            reader.fail(reader.path, f"a plan id must be text without control characters, not {plan_id!r}")
         reader.only(_PLAN, frozenset({"monthly_billing_price", "monthly_billing_credits", "pool"}))
         pool = reader.text("pool") if "pool" in reader.table else None
         if pool is not None and pool not in POOLS:
