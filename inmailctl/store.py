@@ -348,28 +348,59 @@ def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
 
 def save(stored: Stored, state: Book | Team, entries: list[Entry]) -> None:
     """Commit `entries` (already applied to `state`): append them to the journal, then replace the snapshot."""
-    _tidy(stored.path, keep=stored.journal)
-    lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
-    try:
-        fd = os.open(stored.journal_path, os.O_RDWR | os.O_CREAT, 0o600)
+    with Appender(stored) as journal:
+        journal.write(entries)
+        journal.commit(state)
+
+
+class Appender:
+    """Entries written past the journal's committed end, a batch at a time, which `commit` makes part
+    of the state by replacing the snapshot; leaving without a commit cuts them off again. (Readers
+    ignore bytes past the committed end, so a catch-up over many years need not be held in memory.)
+    The caller holds the lock."""
+
+    def __init__(self, stored: Stored) -> None:
+        self.stored, self.fd, self.written, self.committed = stored, -1, 0, False
+
+    def __enter__(self) -> Appender:
+        return self
+
+    def _open(self) -> None:
+        if self.fd < 0:
+            _tidy(self.stored.path, keep=self.stored.journal)
+            self.fd = os.open(self.stored.journal_path, os.O_RDWR | os.O_CREAT, 0o600)
+            os.ftruncate(self.fd, self.stored.journal_bytes)
+            os.lseek(self.fd, self.stored.journal_bytes, os.SEEK_SET)
+
+    def write(self, entries: list[Entry]) -> None:
+        lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
         try:
-            os.ftruncate(fd, stored.journal_bytes)
-            os.lseek(fd, stored.journal_bytes, os.SEEK_SET)
-            _write_all(fd, lines)
-            os.fsync(fd)
+            self._open()
+            _write_all(self.fd, lines)
+        except OSError as error:
+            raise _io_failure(self.stored.path, error) from None
+        self.written += len(lines)
+
+    def commit(self, state: Book | Team) -> None:
+        stored = self.stored
+        try:
+            self._open()
+            os.fsync(self.fd)
             committed = snapshot.to_dict(
-                state.pruned(), stored.journal, stored.journal_bytes + len(lines), stored.written_in
+                state.pruned(), stored.journal, stored.journal_bytes + self.written, stored.written_in
             )
             if stored.written_in < committed["schema_version"]:
                 _keep_backup(stored.path)
             _replace(stored.path, committed)
-        except OSError:
-            _cut_quietly(fd, stored.journal_bytes)  # the snapshot was not replaced: nothing is committed
-            raise
-        finally:
-            os.close(fd)
-    except OSError as error:
-        raise _io_failure(stored.path, error) from None
+        except OSError as error:
+            raise _io_failure(stored.path, error) from None
+        self.committed = True
+
+    def __exit__(self, *_: object) -> None:
+        if self.fd >= 0:
+            if not self.committed:
+                _cut_quietly(self.fd, self.stored.journal_bytes)  # nothing was committed
+            os.close(self.fd)
 
 
 def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) -> list[Path]:

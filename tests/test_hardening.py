@@ -453,3 +453,95 @@ def test_the_ledger_export_cleans_names_and_currency_it_was_given() -> None:
     postings = [line for line in text.splitlines() if line.startswith("    ")]
     assert not any("100000" in line or "forged:x  5" in line for line in postings), text
     assert all(line.split("  ")[-1].strip().endswith(("INMAIL", '"USD x"')) for line in postings), postings
+
+
+# ---------------------------------------------------------------------------------------------------
+# A mistyped year: a write dated more than 366 days past the state's clock needs --catch-up
+
+
+@pytest.mark.parametrize(("days", "refused"), [(0, False), (366, False), (367, True), (36 * 365, True)])
+def test_the_jump_rule(days: int, refused: bool) -> None:
+    from datetime import date, timedelta
+
+    from inmailctl.rules.dates import check_jump
+    from inmailctl.rules.errors import BadInput
+
+    clock = date(2026, 1, 5)
+    check_jump(clock, clock + timedelta(days=days), catch_up=True)
+    if refused:
+        with pytest.raises(BadInput) as caught:
+            check_jump(clock, clock + timedelta(days=days), catch_up=False)
+        assert caught.value.code == "date-jump" and caught.value.exit_code == 2
+    else:
+        check_jump(clock, clock + timedelta(days=days), catch_up=False)
+
+
+def test_jump_steps_are_at_most_366_days_apart_and_end_today() -> None:
+    from datetime import date
+
+    from inmailctl.rules.dates import jump_steps
+
+    clock, today = date(2026, 1, 5), date(2062, 3, 1)
+    steps = list(jump_steps(clock, today))
+    assert steps[-1] == today and len(steps) == 37
+    assert all(0 < (b - a).days <= 366 for a, b in zip([clock, *steps], steps, strict=False))
+    assert list(jump_steps(clock, clock)) == [clock]
+
+
+@pytest.mark.parametrize("command", [["buy", "10"], ["send", "Ada", "--subject", "x"], ["grant", "1", "--reason", "x"],
+                                     ["switch", "recruiter"], ["cancel"], ["reply", "Ada"], ["unavailable", "Bob"],
+                                     ["seat", "add", "bob", "--plan", "premium"], ["simulate-month", "--save"],
+                                     ["buy", "10", "--dry-run"]], ids=" ".join)
+def test_a_write_a_year_and_two_days_ahead_is_refused(state: Path, command: list[str]) -> None:
+    before = files(state.parent)
+    message = failed(invoke(*command, "--state", state, "--today", "2027-01-08", "--json"), 2, "date-jump")
+    assert "2027-01-08" in message and "--catch-up" in message
+    assert files(state.parent) == before
+    assert ok("balance", "--state", state, "--today", "2062-01-05")["today"] == "2062-01-05"  # reading is free
+    assert files(state.parent) == before
+
+
+def test_a_year_and_a_day_is_allowed(state: Path) -> None:
+    assert ok("buy", "10", "--state", state, "--today", "2027-01-07")["total"] == 15  # 366 days after 2026-01-06
+
+
+def test_catching_up_over_decades_streams_and_equals_the_reading(
+    state: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The years are written to the journal one at a time (never all in memory), and the result is the
+    state a reading command works out in memory at once."""
+    expected = ok("history", "--state", state, "--today", "2046-01-10")["entries"]
+    batches: list[int] = []
+    write = store.Appender.write
+
+    def counted(self: store.Appender, entries: list[Any]) -> None:
+        batches.append(len(entries))
+        write(self, entries)
+
+    monkeypatch.setattr(store.Appender, "write", counted)
+    ok("grant", "1", "--reason", "back", "--catch-up", "--state", state, "--today", "2046-01-10")
+    assert len(batches) == 20 and max(batches) <= 2 * 13 + 2  # a year: 12 or 13 renewals, with their expiries
+    entries = ok("history", "--state", state, "--today", "2046-01-10")["entries"]
+    assert entries[:-1] == expected and entries[-1]["kind"] == "grant"
+    assert ok("verify", "--state", state, "--today", "2046-01-10")["ok"] is True
+
+
+def test_a_catch_up_cut_short_by_a_full_disk_changes_nothing(
+    state: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from processes import no_space
+
+    before = files(tmp_path)
+    writes = []
+    real = store.os.write
+
+    def fails_on_the_fifth(fd: int, data: Any) -> int:
+        writes.append(fd)
+        if len(writes) == 5:
+            no_space()
+        return real(fd, data)
+
+    monkeypatch.setattr(store.os, "write", fails_on_the_fifth)
+    failed(invoke("buy", "10", "--catch-up", "--state", state, "--today", "2036-01-10", "--json"), 3, "io-error")
+    monkeypatch.undo()
+    assert len(writes) == 5 and files(tmp_path) == before

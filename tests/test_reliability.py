@@ -55,7 +55,7 @@ def test_killed_writers_never_leave_a_broken_state(tmp_path: Path) -> None:
     assert kills == 200
     assert mid_save > 0, "no kill landed inside a save: the loop proves nothing"
     # The next write tidies whatever the last kill left behind.
-    assert run("grant", "1", "--reason", "tidy", "--state", str(state), "--today", "2099-01-01") == 0
+    assert run("grant", "1", "--reason", "tidy", "--catch-up", "--state", str(state), "--today", "2099-01-01") == 0
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
     assert len(list(tmp_path.glob("state.toml.*.journal"))) == 1

@@ -18,6 +18,7 @@ from .base import (
     READ_FORMATS,
     AllOpt,
     BillingOpt,
+    CatchUpOpt,
     Context,
     CsvOpt,
     DryRunOpt,
@@ -165,6 +166,7 @@ def switch(
         str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=_complete_plans)
     ],
     dry_run: DryRunOpt = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -181,7 +183,7 @@ def switch(
     Example:
       inmailctl switch sales-navigator-professional --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         previous = book.plan_id
@@ -195,6 +197,7 @@ def switch(
 @commands.command(rich_help_panel="Account")
 def cancel(
     dry_run: DryRunOpt = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -212,7 +215,7 @@ def cancel(
     Example:
       inmailctl cancel --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         entry = account.cancel(book, ctx.today)

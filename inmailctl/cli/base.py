@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from inmailctl import __version__, store
 from inmailctl.rules import account, advice
-from inmailctl.rules.dates import FIRST_DAY, LAST_DAY, parse_date
+from inmailctl.rules.dates import FIRST_DAY, LAST_DAY, check_jump, jump_steps, parse_date
 from inmailctl.rules.errors import BadInput, InmailError
 from inmailctl.rules.ledger import Book, Entry, Key
 from inmailctl.rules.rulebook import BILLINGS
@@ -267,6 +267,12 @@ FormatOpt = Annotated[
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show the result; save nothing.")]
 
 
+CatchUpOpt = Annotated[
+    bool,
+    typer.Option("--catch-up", help="Allow a --today more than a year past the state's newest entry."),
+]
+
+
 BillingOpt = Annotated[
     str,
     typer.Option(
@@ -304,16 +310,17 @@ READ_FORMATS = ("table", "json", "csv")
 class Context:
     """The resolved common options."""
 
-    __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat", "raw_csv")
+    __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat", "raw_csv", "catch_up")
 
     def __init__(
         self, state: Path, rules: Path | None, today: date, format: str, quiet: bool, color: bool,
-        seat: str | None = None, raw_csv: bool = False,
+        seat: str | None = None, raw_csv: bool = False, catch_up: bool = False,
     ) -> None:
         self.state, self.rules, self.today = state, rules, today
         self.format = format  # table, json, csv or ledger
         self.quiet, self.color, self.seat = quiet, color, seat
         self.raw_csv = raw_csv  # CSV cells as they are, even those a spreadsheet would run as formulas
+        self.catch_up = catch_up  # a write may be dated more than a year past the state's clock
 
     @property
     def json(self) -> bool:
@@ -333,10 +340,11 @@ class Context:
         formats: tuple[str, ...] = ("table", "json"),
         seat: str | None = None,
         raw_csv: bool = False,
+        catch_up: bool = False,
     ) -> "Context":
         return cls(
             _state_path(state), rules, _today(today), _format(json, csv or raw_csv, fmt, formats), quiet,
-            not no_color, seat, raw_csv,
+            not no_color, seat, raw_csv, catch_up,
         )
 
 
@@ -417,16 +425,29 @@ class Loaded:
         return self.stored.team
 
 
-def _load(ctx: Context, writing: bool = False, every: bool = False) -> Loaded:
-    """The state brought up to today in memory (a read-only command never writes it), with its seat:
-    the one --seat names, or the state's only one. A command about `every` seat needs none (its
-    `seat` is then the owner)."""
-    stored = store.load(ctx.state)
+def _load(
+    ctx: Context, writing: bool = False, every: bool = False, stored: store.Stored | None = None,
+    journal: store.Appender | None = None,
+) -> Loaded:
+    """The state (as `stored`, if read already) brought up to today in memory (a read-only command never
+    writes it), with its seat: the one --seat names, or the state's only one. A command about `every`
+    seat needs none (its `seat` is then the owner). A write over more than a year (--catch-up) sends
+    its catch-up to the `journal` a year at a time, uncommitted, rather than hold it all in memory."""
+    stored = stored or store.load(ctx.state)
     store.check_today(stored.team, ctx.today, ctx.state)
+    if writing:
+        check_jump(stored.team.clock, ctx.today, ctx.catch_up)
     store.tidy_if_idle(stored)
-    catch_up = stored.team.advance(ctx.today)
-    seat = stored.team.owner if every else stored.team.select(ctx.seat, writing)
-    return Loaded(stored, seat, stored.team.view(seat), catch_up)
+    team, catch_up = stored.team, []
+    for day in jump_steps(team.clock, ctx.today):
+        entries = team.advance(day)
+        if journal is not None and day != ctx.today:
+            journal.write(entries)
+            team.pruned()
+        else:
+            catch_up += entries
+    seat = team.owner if every else team.select(ctx.seat, writing)
+    return Loaded(stored, seat, team.view(seat), catch_up)
 
 
 class Change:
@@ -467,12 +488,19 @@ def _change(ctx: Context, dry_run: bool = False, every: bool = False) -> Iterato
         return
     store.require(ctx.state)
     with store.locked(ctx.state):
-        loaded = _load(ctx, writing=True, every=every)
-        change = Change(loaded.stored, loaded.book, [], loaded.seat)
-        yield change
-        if change.entries:
-            team = loaded.team
-            store.save(loaded.stored, team, loaded.catch_up + [team.tag(change.seat, e) for e in change.entries])
+        stored = store.load(ctx.state)
+        with store.Appender(stored) as journal:
+            loaded = _load(ctx, writing=True, every=every, stored=stored, journal=journal)
+            change = Change(loaded.stored, loaded.book, [], loaded.seat)
+            yield change
+            if change.entries:
+                team = loaded.team
+                entries = loaded.catch_up + [team.tag(change.seat, e) for e in change.entries]
+                if not journal.written:
+                    store.save(stored, team, entries)
+                    return
+                journal.write(entries)  # after the years of a long catch-up, already written
+                journal.commit(team)
 
 
 def _request(command: str, **arguments: Any) -> str:

@@ -15,6 +15,7 @@ from inmailctl.rules.ledger import Book, Entry
 from .base import (
     PROGRESS_ROWS,
     READ_FORMATS,
+    CatchUpOpt,
     Context,
     CsvOpt,
     DryRunOpt,
@@ -53,6 +54,7 @@ def buy(
     ],
     key: IdOpt = None,
     dry_run: DryRunOpt = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -67,7 +69,7 @@ def buy(
     Example:
       inmailctl buy 25 --id invoice-2026-11
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     request = _request("buy", credits=credits)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
@@ -104,6 +106,7 @@ def send(
     key: IdOpt = None,
     strict: StrictOpt = False,
     dry_run: DryRunOpt = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -125,7 +128,7 @@ def send(
       inmailctl send "Ada Lovelace" --subject "Your talk on engines" --id ada-1
       inmailctl send --from-csv campaign.csv --dry-run --json
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     if from_csv is not None:
         if recipient is not None or subject is not None or body is not None or key is not None:
             raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
@@ -298,6 +301,7 @@ def reply(
     on: Annotated[
         str | None, typer.Option("--on", help="The day the answer came, when noted late [default: today].")
     ] = None,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -315,7 +319,7 @@ def reply(
     Example:
       inmailctl reply "Ada Lovelace"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx) as change:
         book = change.book
         answered = _date_option(on, "--on") if on is not None else ctx.today
@@ -339,6 +343,7 @@ def reply(
 def unavailable(
     recipient: Annotated[str, typer.Argument(help="The member.", show_default=False)],
     remove: Annotated[bool, typer.Option("--remove", help="Clear the mark instead.")] = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -353,7 +358,7 @@ def unavailable(
     Example:
       inmailctl unavailable "Grace Hopper"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.mark_unavailable(book, ctx.today, recipient, not remove)
@@ -370,6 +375,7 @@ def grant(
     valid_days: Annotated[int, typer.Option("--valid-days", help="Days they stay usable, today included.")] = (
         account.DEFAULT_GRANT_DAYS
     ),
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -384,7 +390,7 @@ def grant(
     Example:
       inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.grant(book, ctx.today, credits, reason, valid_days)

@@ -17,6 +17,7 @@ from .base import (
     PROGRESS_TRIALS,
     READ_FORMATS,
     AllOpt,
+    CatchUpOpt,
     Context,
     CsvOpt,
     FormatOpt,
@@ -74,6 +75,7 @@ def simulate_month(
     csv_: CsvOpt = False,
     raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -99,7 +101,8 @@ def simulate_month(
     from inmailctl.rules import simulate
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv,
+        catch_up=catch_up)
     if not 1 <= trials <= MAX_TRIALS:
         raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None

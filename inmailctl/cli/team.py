@@ -13,6 +13,7 @@ from inmailctl.rules.team import Team
 from .base import (
     READ_FORMATS,
     BillingOpt,
+    CatchUpOpt,
     Context,
     CsvOpt,
     DryRunOpt,
@@ -53,6 +54,7 @@ def seat(
     csv_: CsvOpt = False,
     raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -78,7 +80,8 @@ def seat(
         raise BadInput(f"ACTION must be one of {', '.join(ACTIONS)}, not {action!r}")
     formats = READ_FORMATS if action == "list" else ("table", "json")
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat, raw_csv=raw_csv
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat, raw_csv=raw_csv,
+        catch_up=catch_up,
     )
     if action == "list":
         if name is not None:
