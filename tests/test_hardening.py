@@ -545,3 +545,67 @@ def test_a_catch_up_cut_short_by_a_full_disk_changes_nothing(
     failed(invoke("buy", "10", "--catch-up", "--state", state, "--today", "2036-01-10", "--json"), 3, "io-error")
     monkeypatch.undo()
     assert len(writes) == 5 and files(tmp_path) == before
+
+
+# ---------------------------------------------------------------------------------------------------
+# Runaway work: each command's work is bounded, with the limit in the message; real uses stay inside
+
+
+@pytest.mark.parametrize(("args", "limit"), [
+    (["--months", "121"], "120"),
+    (["--per-day", "1001"], "1000"),
+    (["--plan", "recruiter", "--per-day", "100", "--follow-up", "--response-rate", "0.2", "--trials", "100",
+      "--months", "12"], "2,000,000"),
+    (["--plan", "recruiter", "--per-day", "100", "--months", "120", "--trials", "3", "--follow-up"], "2,000,000"),
+], ids=["months", "per-day", "trials", "decade"])
+def test_a_simulation_past_its_limits_is_refused_at_once(args: list[str], limit: str) -> None:
+    base = [] if "--plan" in args else ["--plan", "premium"]
+    message = failed(invoke("simulate-month", *base, *args, "--today", DAY0, "--json"), 2,
+                     "too-much-work" if "," in limit else "bad-input")
+    assert limit in message
+
+
+def test_real_simulations_are_well_inside_the_limit() -> None:
+    """A year drawn 10,000 times, 36 months, and 50 seats for 36 months (each at 4 InMails a day)."""
+    from datetime import date
+
+    from inmailctl.rules import simulate
+    from inmailctl.rules.account import open_account
+
+    book = open_account(store.load_rulebook(None), "premium", date(2026, 1, 5))[0]
+    year, three_years = (simulate.SendingPlan(4, months, False, 0.2, 10, False) for months in (12, 36))
+    assert simulate.work(book, year, 10_000, every_trial_runs=False) * 10 < simulate.MAX_WORK
+    assert simulate.work(book, three_years, 1, every_trial_runs=True) * 10 < simulate.MAX_WORK
+    assert 50 * simulate.work(book, three_years, 1, every_trial_runs=True) * 5 < simulate.MAX_WORK
+    ok("simulate-month", "--plan", "premium", "--per-day", "4", "--months", "36", "--today", DAY0)
+
+
+def test_a_team_simulation_past_the_limit_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "state.toml"
+    ok("init", "--plan", "recruiter", "--state", state, "--today", DAY0)
+    plans = tmp_path / "plans.toml"
+    plans.write_text("[seats.main]\nper_day = 100\nfollow_up = true\nresponse_rate = 0.2\n")
+    message = failed(invoke("simulate-month", "--all", "--plans", plans, "--months", "12", "--trials", "30",
+                            "--state", state, "--today", DAY0, "--json"), 2, "too-much-work")
+    assert "2,000,000" in message
+
+
+def test_compare_for_more_than_1000_seats_is_refused() -> None:
+    message = failed(invoke("compare", "--need", ";".join(["1"] * 1001), "--json"), 2, "bad-input")
+    assert "1000" in message
+    assert ok("compare", "--need", ";".join(["40"] * 50), "--months", "36")["seats"] == 50
+
+
+@pytest.mark.parametrize(("what", "limit"), [("packs", 20), ("plans", 100)])
+def test_a_rulebook_too_big_to_price_is_refused(tmp_path: Path, what: str, limit: int) -> None:
+    import tomli_w
+
+    data = _built_in_rules()
+    if what == "packs":
+        data["packs"] = [{"credits": n, "price": f"{n}.00"} for n in range(1, limit + 2)]
+    else:
+        data["plans"].update({f"p{n}": data["plans"]["premium"] for n in range(limit)})
+    rules = tmp_path / "rules.toml"
+    rules.write_text(tomli_w.dumps(data), encoding="utf-8")
+    message = failed(invoke("compare", "--need", "40", "--rules", rules, "--json"), 3, "rules-invalid")
+    assert f"at most {limit}" in message

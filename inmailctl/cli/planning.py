@@ -154,6 +154,7 @@ def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int
     except FileProblem as problem:  # the file is input to this command, like a campaign CSV
         raise BadInput(problem.message) from None
     plans = simulate.sending_plans(data, str(path), months, loaded.team)
+    simulate.check_work(sum(simulate.work(loaded.team.view(name), plan, trials, True) for name, plan in plans.items()))
     with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
         outcomes = []
         for trial in range(trials):
@@ -345,6 +346,8 @@ def _team_needs(text: str, months: int | None, seats: int | None) -> list[list[i
     if seats is not None and not 1 <= seats <= MAX_SEATS:
         raise BadInput(f"--seats must be from 1 to {MAX_SEATS}, not {seats}")
     groups = [group.strip() for group in text.split(";")]
+    if len(groups) > MAX_SEATS:
+        raise BadInput(f"--need lists {len(groups)} seats; a team is priced for at most {MAX_SEATS} seats")
     if seats is not None and len(groups) > 1 and len(groups) != seats:
         raise BadInput(f"--need lists {len(groups)} seats but --seats says {seats}; give one or the other")
     needs = [_needs(group, months) for group in groups] * (seats if len(groups) == 1 and seats else 1)

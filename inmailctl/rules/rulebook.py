@@ -16,6 +16,10 @@ MAX_COUNT = 1_000_000
 MAX_DAYS = 36_525  # a hundred years
 MAX_MONTHS = 1_200
 MAX_AMOUNT = Decimal(1_000_000)
+# A rulebook's size: every plan is priced and every pack weighed on each `compare`, so a shared
+# rulebook must not make it run for minutes (the built-in one has 6 plans and 3 packs).
+MAX_PLANS = 100
+MAX_PACKS = 20
 
 
 def is_digits(text: str) -> bool:
@@ -310,6 +314,8 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     raw_packs = top.table["packs"]
     if not isinstance(raw_packs, list):
         top.fail(top.key("packs"), "must be an array of [[packs]] tables")
+    if len(raw_packs) > MAX_PACKS:
+        top.fail(top.key("packs"), f"lists {len(raw_packs)} packs; a rulebook may list at most {MAX_PACKS}")
     packs: list[Pack] = []
     for index, raw in enumerate(raw_packs):
         reader = TableReader(raw, source, f"{top.key('packs')}[{index}]", code)
@@ -322,6 +328,8 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans_reader = top.child("plans")
     if not plans_reader.table:
         plans_reader.fail(plans_reader.path, "must list at least one plan")
+    if len(plans_reader.table) > MAX_PLANS:
+        plans_reader.fail(plans_reader.path, f"lists {len(plans_reader.table)} plans; at most {MAX_PLANS} are allowed")
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
