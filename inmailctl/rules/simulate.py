@@ -23,7 +23,7 @@ REPLY_DELAY_DAYS = 7  # a simulated answer arrives 0 to 6 days after its InMail
 # 10,000 times; 50 seats), so that a typo cannot run for hours or exhaust memory.
 MAX_SIMULATED_MONTHS = 120
 MAX_PER_DAY = 1_000  # InMails wanted a day: ten times the highest daily limit of any plan we know
-MAX_WORK = 2_000_000  # seat-days of sending: see `work`
+MAX_WORK = 1_500_000  # seat-days of sending: see `work`
 
 
 @dataclass(frozen=True)
@@ -285,10 +285,10 @@ def work(book: Book, plan: SendingPlan, trials: int, every_trial_runs: bool) -> 
     """What simulating `book` under `plan` costs, in seat-days of sending: each simulated day counts one
     plus the InMails it can send (no more than the plan's daily limit; twice that with follow-ups), for
     each full run. Where answers change nothing (see `trials`) only the first trial runs, and each of the
-    others, which only draws its answers, costs about a hundredth of a run."""
+    others, which only draws its answers, costs about a fiftieth of a run."""
     days = (add_months(date(2000, 1, 1), plan.months) - date(2000, 1, 1)).days
     sends = min(plan.per_day, book.plan.daily_limit) * (2 if plan.follow_up else 1)
-    runs = trials if every_trial_runs else 1 + trials // 100
+    runs = trials if every_trial_runs else 1 + trials // 50
     return days * (1 + sends) * runs
 
 
