@@ -226,7 +226,14 @@ def recovered(answer: dict[str, Any]) -> None:
 
 
 def verified(answer: dict[str, Any]) -> None:
-    out.print(f"OK: {answer['entries']} entries replay to the state; {answer['total']} credits spendable.")
+    deep = " and every stored --id answer matches its entry" if answer.get("deep") else ""
+    out.print(f"OK: {answer['entries']} entries replay to the state{deep}; {answer['total']} credits spendable.")
+
+
+def forgotten(answer: dict[str, Any]) -> None:
+    out.print(f"Replaced the name in {answer['entries']} entries with {answer['pseudonym']}.")
+    for path in answer["not_changed"]:
+        out.print(f"Not changed, and may still hold the name: {path}")
 
 
 def history(answer: dict[str, Any]) -> None:

@@ -373,7 +373,7 @@ class Appender:
             os.lseek(self.fd, self.stored.journal_bytes, os.SEEK_SET)
 
     def write(self, entries: list[Entry]) -> None:
-        lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
+        lines = _lines(entries)
         try:
             self._open()
             _write_all(self.fd, lines)
@@ -406,7 +406,7 @@ class Appender:
 def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) -> list[Path]:
     """Write a new state and journal; over an existing state only with `force`. The journals of any
     earlier state are kept aside (see `_tidy`); the list says where."""
-    lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
+    lines = _lines(entries)
     return _commit_new(path, lines, state, force)
 
 
@@ -478,6 +478,40 @@ def recover(path: Path, source: Path | None, force: bool) -> tuple[Team, int, Pa
         return team, len(entries), source, _tidy(path, keep=source.name)
     kept = _commit_new(path, good, team, force=True)
     return team, len(entries), load(path).journal_path, kept
+
+
+def _lines(entries: list[Entry]) -> bytes:
+    """Entries as journal lines: compact JSON, one a line."""
+    return b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
+
+
+def rewrite(stored: Stored, entries: list[Entry]) -> Team:
+    """Replace the state's journal by one holding `entries` (its history, rewritten) and the snapshot by
+    their replay, in one commit (the snapshot's replace); the old journal is then removed, as the new
+    one holds all it held. The caller holds the lock. Returns the replayed state."""
+    team = replay(entries, stored.journal_path)
+    lines = _lines(entries)
+    journal = stored.path.parent / f"{stored.path.name}.{_token()}.journal"
+    try:
+        fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _write_all(fd, lines)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _replace(stored.path, snapshot.to_dict(team, journal.name, len(lines), stored.written_in))
+    except OSError as error:
+        _remove_quietly(journal)
+        raise _io_failure(stored.path, error) from None
+    _remove_quietly(stored.journal_path)
+    return team
+
+
+def others_beside(path: Path) -> list[Path]:
+    """Files beside the state that may hold its history too: journals kept aside, the pre-migration backup."""
+    journals = [p for p in _journals_beside(path) if p.name.endswith(ORPHAN)]
+    backup = path.parent / (path.name + ".bak")
+    return journals + ([backup] if backup.exists() else [])
 
 
 def _token() -> str:

@@ -609,3 +609,51 @@ def test_a_rulebook_too_big_to_price_is_refused(tmp_path: Path, what: str, limit
     rules.write_text(tomli_w.dumps(data), encoding="utf-8")
     message = failed(invoke("compare", "--need", "40", "--rules", rules, "--json"), 3, "rules-invalid")
     assert f"at most {limit}" in message
+
+
+# ---------------------------------------------------------------------------------------------------
+# verify --deep checks the stored --id answers; forget replaces a person's name everywhere
+
+
+def test_verify_deep_finds_an_edited_stored_answer(state: Path) -> None:
+    ok("buy", "25", "--id", "invoice-7", "--state", state, "--today", "2026-01-07")
+    journal = _journal(state)
+    text = journal.read_text()
+    edited = text.replace('"answer":{"pack":{"credits":25', '"answer":{"pack":{"credits":52')
+    assert len(edited) == len(text) and edited != text
+    journal.write_text(edited)
+    assert ok("verify", "--state", state)["ok"] is True  # the replay cannot see it: the answer is not replayed
+    message = failed(invoke("verify", "--deep", "--state", state, "--json"), 3, "state-invalid")
+    assert "line 6" in message and "invoice-7" in message and "52" in message and "25" in message
+    journal.write_text(text)
+    assert ok("verify", "--deep", "--state", state)["deep"] is True
+
+
+def test_forget_replaces_a_name_everywhere_and_keeps_every_figure(state: Path, tmp_path: Path) -> None:
+    ok("send", "Ada", "--subject", "Ada, your engine notes", "--id", "k1", "--state", state, "--today", "2026-02-10")
+    ok("reply", "Ada", "--state", state, "--today", "2026-02-11")
+    ok("unavailable", "Ada", "--state", state, "--today", "2026-02-11")
+    seen = {name: ok(name, "--state", state, "--today", "2026-02-11") for name in ("balance", "stats")}
+    answer = ok("forget", "Ada", "--state", state)
+    pseudonym = answer["pseudonym"]
+    assert answer["entries"] == 4 and answer["not_changed"] == []
+    for path in tmp_path.iterdir():
+        assert b"Ada" not in path.read_bytes(), path
+    assert {name: ok(name, "--state", state, "--today", "2026-02-11") for name in seen} == seen
+    entries = ok("history", "--state", state, "--today", "2026-02-11")["entries"]
+    assert [e["recipient"] for e in entries if "recipient" in e].count(pseudonym) == 4
+    assert ok("verify", "--deep", "--state", state)["ok"] is True
+    assert "Grace" in {e.get("recipient") for e in entries}  # nobody else is touched
+
+
+def test_forget_someone_unknown_or_on_a_failing_disk_changes_nothing(
+    state: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from processes import no_space
+
+    before = files(tmp_path)
+    failed(invoke("forget", "Nobody", "--state", state, "--json"), 2, "unknown-recipient")
+    monkeypatch.setattr(store.os, "replace", no_space)
+    failed(invoke("forget", "Ada", "--state", state, "--json"), 3, "io-error")
+    monkeypatch.undo()
+    assert files(tmp_path) == before

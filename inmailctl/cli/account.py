@@ -339,6 +339,9 @@ HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "blo
 
 @commands.command(rich_help_panel="Account")
 def verify(
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also check each stored --id answer against its entry.")
+    ] = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -359,8 +362,54 @@ def verify(
     rebuilt = store.replay(entries, stored.journal_path)
     if rebuilt != stored.team.copy().pruned():
         raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
-    answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}
+    if deep:
+        from inmailctl.rules.audit import answer_problems
+
+        problems = answer_problems(entries)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise FileProblem(f"{stored.journal_path}: {problems[0]}{more}", "state-invalid")
+    answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total(), "deep": deep}
     _emit(ctx, answer, "verified")
+
+
+@commands.command(rich_help_panel="Account")
+def forget(
+    recipient: Annotated[str, typer.Argument(help="The person to forget, as recorded.", show_default=False)],
+    state: StateOpt = None,
+    seat: SeatOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Replace a person's name with a pseudonym everywhere in the state and its journal (a privacy request).
+
+    Every entry stays, so balances, statistics and `verify` are unchanged; the name is gone from the
+    snapshot and the journal in one commit. A journal kept aside or a `.bak` is not changed: the
+    answer lists them.
+
+    \b
+    Example:
+      inmailctl forget "Ada Lovelace"
+    """
+    import os
+
+    from inmailctl.rules.audit import forget as forgotten
+
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    store.require(ctx.state)
+    with store.locked(ctx.state):
+        stored = store.load(ctx.state)
+        pseudonym = f"forgotten-{os.urandom(4).hex()}"
+        entries, changed = forgotten(store.read_journal(stored), recipient, pseudonym)
+        if not changed:
+            raise BadInput(f"no entry names {recipient!r}; nothing was changed", "unknown-recipient")
+        store.rewrite(stored, entries)
+    answer = {"pseudonym": pseudonym, "entries": changed,
+              "not_changed": [str(path) for path in store.others_beside(ctx.state)]}
+    _emit(ctx, answer, "forgotten")
 
 
 @commands.command(rich_help_panel="Account")

@@ -147,7 +147,8 @@ def _report(error: InmailError, want_json: bool) -> int:
 # Every command and the module (in this package) that defines it, in the order --help lists them.
 COMMAND_MODULES = {
     **dict.fromkeys(
-        ("plans", "init", "recover", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"
+        ("plans", "init", "recover", "switch", "cancel", "balance", "history", "verify", "forget", "where", "stats"),
+        "account",
     ),
     "seat": "team",
     **dict.fromkeys(("buy", "send", "reply", "unavailable", "grant", "transfer", "check", "followups"), "credits"),
