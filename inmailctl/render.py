@@ -231,7 +231,8 @@ def verified(answer: dict[str, Any]) -> None:
 
 
 def forgotten(answer: dict[str, Any]) -> None:
-    out.print(f"Replaced the name in {answer['entries']} entries with {answer['pseudonym']}.")
+    count = answer["entries"]
+    out.print(f"Replaced the name in {count} {'entry' if count == 1 else 'entries'} with {answer['pseudonym']}.")
     for path in answer["not_changed"]:
         out.print(f"Not changed, and may still hold the name: {path}")
 
