@@ -26,6 +26,8 @@ from .rules.rulebook import Rulebook, parse_rulebook
 from .rules.team import OWNER, Team
 
 BUILTIN_RULES = Path(__file__).parent / "data" / "default_rules.toml"
+# Opening a FIFO to read must not wait for a writer (O_NONBLOCK does not exist on Windows, nor FIFOs).
+_READ_NOW = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 
@@ -67,7 +69,7 @@ def _open_state_file(path: Path, what: str) -> int:
     the command while it holds the lock, a device is not ours to replace, and a second name (a hard
     link) would take a second lock and split the state in two at its next save. (O_NONBLOCK: opening a
     FIFO must not wait for a writer.)"""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    fd = os.open(path, _READ_NOW)
     try:
         _check_regular(path, os.fstat(fd), what, hard_links=what == "state")
     except BaseException:
@@ -205,7 +207,7 @@ def _open(path: Path) -> Stored | None:
     """The snapshot, with its journal open; None when the journal it names is not there."""
     team, written_in, journal, journal_bytes = _read_snapshot(path)
     try:
-        fd = os.open(path.parent / journal, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(path.parent / journal, _READ_NOW)
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -218,7 +220,8 @@ def _open(path: Path) -> Stored | None:
 def _committed(stored: Stored) -> bytes:
     try:
         if stored.fd is not None:
-            return os.pread(stored.fd, stored.journal_bytes, 0)
+            os.lseek(stored.fd, 0, os.SEEK_SET)
+            return _read_all(stored.fd, stored.journal_bytes)
         with stored.journal_path.open("rb") as handle:
             return handle.read(stored.journal_bytes)
     except OSError as error:
@@ -461,7 +464,7 @@ def recover(path: Path, source: Path | None, force: bool) -> tuple[Team, int, Pa
             )
         source = found[0]
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK)
+        fd = os.open(source, _READ_NOW)
         with os.fdopen(fd, "rb") as handle:
             _check_regular(source, os.fstat(fd), "journal", hard_links=False)
             data = handle.read()
@@ -517,6 +520,18 @@ def others_beside(path: Path) -> list[Path]:
 def _token() -> str:
     """Eight hex digits naming a temporary file or a journal (os.urandom: `secrets` costs start-up time)."""
     return os.urandom(4).hex()
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """Up to `size` bytes from `fd`'s position, fewer only at its end."""
+    chunks = []
+    while size > 0:
+        chunk = os.read(fd, size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def _write_all(fd: int, data: bytes) -> None:
