@@ -34,7 +34,7 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 def read_toml(path: Path, what: str, code: str) -> dict[str, Any]:
     try:
         if what == "state":
-            with os.fdopen(_open_state_file(path, what), "rb") as handle:
+            with os.fdopen(_open_state_file(path), "rb") as handle:
                 return tomllib.load(handle)
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -64,14 +64,14 @@ def _no_state(path: Path) -> FileProblem:
     )
 
 
-def _open_state_file(path: Path, what: str) -> int:
+def _open_state_file(path: Path) -> int:
     """A descriptor on `path`, refused unless it is a regular file with one name: a FIFO would hang
     the command while it holds the lock, a device is not ours to replace, and a second name (a hard
     link) would take a second lock and split the state in two at its next save. (O_NONBLOCK: opening a
     FIFO must not wait for a writer.)"""
     fd = os.open(path, _READ_NOW)
     try:
-        _check_regular(path, os.fstat(fd), what, hard_links=what == "state")
+        _check_regular(path, os.fstat(fd), "state")
     except BaseException:
         os.close(fd)
         raise
@@ -80,7 +80,8 @@ def _open_state_file(path: Path, what: str) -> int:
 
 def _check_regular(path: Path, info: os.stat_result, what: str, hard_links: bool = True) -> None:
     if not stat.S_ISREG(info.st_mode):
-        raise FileProblem(f"{path}: the {what} is not a regular file; point --state at a plain file", "state-invalid")
+        fix = "point --state at a plain file" if what == "state" else "rebuild the state with `inmailctl recover`"
+        raise FileProblem(f"{path}: the {what} is not a regular file; {fix}", "state-invalid")
     if hard_links and info.st_nlink > 1:
         raise FileProblem(
             f"{path}: the {what} has {info.st_nlink} names (hard links), which would each take their own lock; "
