@@ -122,8 +122,9 @@ def history_independence(work: Path, report: Report, rounds: int, months: int) -
           f"journal {sum(p.stat().st_size for p in work.glob('big.toml.*.journal')) / 1e6:.1f} MB, "
           f"snapshot {Path(big).stat().st_size / 1e3:.0f} kB)")
     today = saved["end"]
-    for state in (big, fresh):  # same plan, same credits: both answer the same questions
-        subprocess.run(tool("switch", "recruiter-lite", "--state", state, "--today", today),
+    for state in (big, fresh):  # same plan, same credits: both answer the same questions (the fresh
+        # one catching up on the years the other simulated)
+        subprocess.run(tool("switch", "recruiter-lite", "--catch-up", "--state", state, "--today", today),
                        env=ENV, check=True, stdout=subprocess.DEVNULL)
         for _ in range(10):
             subprocess.run(tool("buy", "100", "--state", state, "--today", today),

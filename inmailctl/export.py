@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from .rules.advice import subscription_paid
 from .rules.ledger import BLOCK_OF_ENTRY, Entry
 from .rules.rulebook import Rulebook, money, money_text
+from .text import shown
 
 CREDIT = "INMAIL"
 
@@ -24,7 +25,8 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
     holds its own `assets:inmail:HOLDER:<block kind>` accounts, as each numbers its own blocks.
     """
     # A commodity symbol with anything but letters must be quoted in a journal.
-    currency = rules.currency if rules.currency.isalpha() else f'"{rules.currency}"'
+    symbol = _text(rules.currency).replace('"', "")
+    currency = symbol if symbol.isalpha() else f'"{symbol}"'
     kinds: dict[tuple[str, int], str] = {}  # (holder, block id) -> its kind, to book later moves rightly
     billings: dict[str, str] = {}  # each holder's billing period, from its first entry
     cycles: dict[str, int] = {}  # each holder's current billing cycle, from its allowances
@@ -47,13 +49,13 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
         plan = rules.plan(entry.data["plan"])
         price = subscription_paid(entry, rules, billing)
         if price:
-            move(entry, f"subscription: {plan.name}, {billing} billing{note}",
+            move(entry, f"subscription: {_text(plan.name)}, {billing} billing{note}",
                  ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))
 
     for entry in entries:
         d = entry.data
         kind = entry.kind
-        owner = holder(entry) if holder is not None else ""
+        owner = _account(holder(entry)) if holder is not None else ""
         assets = f"assets:inmail:{owner}:" if owner else "assets:inmail:"
         if kind in BLOCK_OF_ENTRY:
             block_kind = BLOCK_OF_ENTRY[kind]
@@ -111,5 +113,11 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
 
 
 def _text(value: str) -> str:
-    """Free text on one line, without the characters that start a comment or a posting's amount."""
-    return " ".join(value.replace(";", ",").replace("  ", " ").split())
+    """Free text on one line, without the characters that start a comment or a posting's amount, and
+    any other control character escaped."""
+    return shown(" ".join(value.replace(";", ",").replace("  ", " ").split()))
+
+
+def _account(name: str) -> str:
+    """A part of an account's name: free text without the `:` that would start a sub-account."""
+    return _text(name).replace(":", "-")

@@ -12,15 +12,29 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from .text import shown, shown_lines
+
 # Off a terminal (a file, a pipe, a CI log) a line is as long as its content, unless COLUMNS says otherwise:
 # there is no screen to fit, and a cut figure is worse than a long line.
 NATURAL_WIDTH = 10_000
 
 
+class _Console(Console):
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Print, people's text escaped (see `text.shown`); a table escapes its own cells."""
+        super().print(*(shown_lines(item) if isinstance(item, str) else item for item in objects), **options)
+
+    def on_broken_pipe(self) -> None:
+        """The reader went away (`| head`): the CLI's boundary ends quietly, as `cat` does (Rich's
+        own handler exits 1)."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _console(stderr: bool = False, color: bool = True) -> Console:
     # markup=False: names, subjects and reasons are people's text, never Rich markup.
     plain: dict[str, Any] = {} if color else {"color_system": None, "no_color": True}
-    console = Console(stderr=stderr, highlight=False, emoji=False, markup=False, **plain)
+    console = _Console(stderr=stderr, highlight=False, emoji=False, markup=False, **plain)
     if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
         console.width = NATURAL_WIDTH
     return console
@@ -44,13 +58,18 @@ NUMERIC = {"credits", "granted", "remaining", "price", "limit", "daily", "count"
            "declined", "adjusted"}
 
 
+class _Table(Table):
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        super().add_row(*(shown_lines(cell) if isinstance(cell, str) else cell for cell in cells), **options)
+
+
 def _table(*columns: str, title: str | None = None, wrap: tuple[str, ...] = ()) -> Table:
     """A table whose cells are never cut: only the columns named in `wrap` (free text) wrap, between
     words; every other cell (a figure, a date, an id, a name) stays whole on its line. See `_show`."""
     # A rule under the header and two spaces between columns: no borders, so that the tables of the
     # built-in rulebooks fit 80 columns, and a line of a table is a plain line of fields.
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
-                  pad_edge=False, collapse_padding=True)
+    table = _Table(title=None if title is None else shown(title), title_justify="left", header_style="bold",
+                   box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     for column in columns:
         justify: Literal["left", "right"] = "right" if column.lower() in NUMERIC else "left"
         # A header may wrap between its words; a cell of a column that does not wrap stays whole.
@@ -123,6 +142,7 @@ def balance(answer: dict[str, Any]) -> None:
         out.print("Dry run: nothing was saved.", style="bold")
     if "state" in answer:
         out.print(f"Created {answer['state']} with the {answer['rulebook']} rulebook.")
+    _kept(answer)
     if answer.get("previous"):
         out.print(f"Switched from {answer['previous']} to {answer['plan']}; "
                   f"{answer['forfeited']} allowance credit(s) forfeited.")
@@ -285,8 +305,27 @@ def reconciled(answer: dict[str, Any]) -> None:
               f"held {answer['held']}. Spendable: {answer['total']}.")
 
 
+def _kept(answer: dict[str, Any]) -> None:
+    for journal in answer.get("kept_journals", []):
+        out.print(f"Kept an earlier state's journal as {journal}; `inmailctl recover --journal` rebuilds it.")
+
+
+def recovered(answer: dict[str, Any]) -> None:
+    out.print(f"Rebuilt {answer['state']} from {answer['journal']}: {answer['entries']} entries, up to "
+              f"{answer['clock']}; {answer['total']} credits spendable.")
+    _kept(answer)
+
+
 def verified(answer: dict[str, Any]) -> None:
-    out.print(f"OK: {answer['entries']} entries replay to the state; {answer['total']} credits spendable.")
+    deep = " and every stored --id answer matches its entry" if answer.get("deep") else ""
+    out.print(f"OK: {answer['entries']} entries replay to the state{deep}; {answer['total']} credits spendable.")
+
+
+def forgotten(answer: dict[str, Any]) -> None:
+    count = answer["entries"]
+    out.print(f"Replaced the name in {count} {'entry' if count == 1 else 'entries'} with {answer['pseudonym']}.")
+    for path in answer["not_changed"]:
+        out.print(f"Not changed, and may still hold the name: {path}")
 
 
 def history(answer: dict[str, Any]) -> None:

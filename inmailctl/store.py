@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,11 +30,16 @@ RULEBOOKS = Path(__file__).parent / "data"
 RULEBOOK_NAMES = ("seed", "linkedin-2026")
 DEFAULT_RULEBOOK = "seed"
 BUILTIN_RULES = RULEBOOKS / f"{DEFAULT_RULEBOOK}.toml"
+# Opening a FIFO to read must not wait for a writer (O_NONBLOCK does not exist on Windows, nor FIFOs).
+_READ_NOW = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 DEFAULT_LOCK_TIMEOUT = 10.0
 
 
 def read_toml(path: Path, what: str, code: str) -> dict[str, Any]:
     try:
+        if what == "state":
+            with os.fdopen(_open_state_file(path), "rb") as handle:
+                return tomllib.load(handle)
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
@@ -49,10 +55,43 @@ def read_toml(path: Path, what: str, code: str) -> dict[str, Any]:
 
 
 def _no_state(path: Path) -> FileProblem:
+    journals = _journals_beside(path)
+    if journals:
+        return FileProblem(
+            f"{path}: no state file here, but {journals[0].name} beside it holds a state's history; "
+            "rebuild the state from it with `inmailctl recover`",
+            "state-missing",
+        )
     return FileProblem(
         f"{path}: no state file here; create one with `inmailctl init --plan PLAN` (see `inmailctl plans`)",
         "state-missing",
     )
+
+
+def _open_state_file(path: Path) -> int:
+    """A descriptor on `path`, refused unless it is a regular file with one name: a FIFO would hang
+    the command while it holds the lock, a device is not ours to replace, and a second name (a hard
+    link) would take a second lock and split the state in two at its next save. (O_NONBLOCK: opening a
+    FIFO must not wait for a writer.)"""
+    fd = os.open(path, _READ_NOW)
+    try:
+        _check_regular(path, os.fstat(fd), "state")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _check_regular(path: Path, info: os.stat_result, what: str, hard_links: bool = True) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        fix = "point --state at a plain file" if what == "state" else "rebuild the state with `inmailctl recover`"
+        raise FileProblem(f"{path}: the {what} is not a regular file; {fix}", "state-invalid")
+    if hard_links and info.st_nlink > 1:
+        raise FileProblem(
+            f"{path}: the {what} has {info.st_nlink} names (hard links), which would each take their own lock; "
+            "keep one name and use symbolic links for the others",
+            "state-invalid",
+        )
 
 
 def require(path: Path) -> None:
@@ -124,13 +163,21 @@ class Stored:
     """A state as read from disk: its seats, where its journal stands, and the schema it was written in.
     (A plain class: a NamedTuple costs start-up time on every run.)"""
 
-    __slots__ = ("path", "team", "journal", "journal_bytes", "written_in")
+    __slots__ = ("path", "team", "journal", "journal_bytes", "written_in", "fd")
 
     def __init__(
-        self, path: Path, team: Team, journal: str, journal_bytes: int, written_in: int = snapshot.STATE_SCHEMA
+        self, path: Path, team: Team, journal: str, journal_bytes: int, written_in: int = snapshot.STATE_SCHEMA,
+        fd: int | None = None,
     ) -> None:
         self.path, self.team, self.journal = path, team, journal
         self.journal_bytes, self.written_in = journal_bytes, written_in
+        # The journal, opened when the snapshot was read: a state replaced meanwhile (`init --force`)
+        # removes the old journal's name, never the file a reader already holds.
+        self.fd = fd
+
+    def __del__(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
 
     @property
     def journal_path(self) -> Path:
@@ -142,30 +189,63 @@ class Stored:
         return self.team.view(self.team.owner)
 
 
+def _journal_name(path: Path) -> re.Pattern[str]:
+    """The names of the journals of the state at `path` (random eight hex digits each)."""
+    return re.compile(rf"{re.escape(path.name)}\.[0-9a-f]{{8}}\.journal")
+
+
 def load(path: Path) -> Stored:
-    """Read and validate the snapshot; the journal is checked for length only, never parsed."""
-    data, written_in = migrate(read_toml(path, "state", "state-invalid"), str(path))
-    team, journal, journal_bytes = snapshot.read(data, str(path))
-    stored = Stored(path, team, journal, journal_bytes, written_in)
-    if Path(journal).name != journal or journal in (".", "..", path.name) or "/" in journal:
-        raise FileProblem(f"{path}: key 'journal': must be the name of a file beside the state", "state-invalid")
-    try:
-        size = stored.journal_path.stat().st_size
-    except FileNotFoundError:
+    """Read and validate the snapshot; the journal is opened and checked for length, never parsed."""
+    stored = _open(path)
+    if stored is None:  # perhaps replaced (`init --force`) since its snapshot was read: read it again
+        stored = _open(path)
+    if stored is None:
+        journal = path.parent / _read_snapshot(path)[2]
+        raise FileProblem(f"{journal}: the state's journal is missing; restore it from a backup", "state-invalid")
+    assert stored.fd is not None
+    info = os.fstat(stored.fd)
+    _check_regular(stored.journal_path, info, "journal", hard_links=False)
+    if info.st_size < stored.journal_bytes:
         raise FileProblem(
-            f"{stored.journal_path}: the state's journal is missing; restore it from a backup", "state-invalid"
-        ) from None
-    if size < journal_bytes:
-        raise FileProblem(
-            f"{stored.journal_path}: the journal is shorter ({size} bytes) than the state records "
-            f"({journal_bytes}); restore it from a backup",
+            f"{stored.journal_path}: the journal is shorter ({info.st_size} bytes) than the state records "
+            f"({stored.journal_bytes}); restore it from a backup",
             "state-invalid",
         )
     return stored
 
 
+def _read_snapshot(path: Path) -> tuple[Team, int, str, int]:
+    """The snapshot's team, the schema it was written in, its journal's name and committed length."""
+    data, written_in = migrate(read_toml(path, "state", "state-invalid"), str(path))
+    team, journal, journal_bytes = snapshot.read(data, str(path))
+    if not _journal_name(path).fullmatch(journal):
+        raise FileProblem(
+            f"{path}: key 'journal': {journal!r} is not this state's journal ({path.name}.XXXXXXXX.journal); "
+            "rebuild the state from its journal with `inmailctl recover --force`",
+            "state-invalid",
+        )
+    return team, written_in, journal, journal_bytes
+
+
+def _open(path: Path) -> Stored | None:
+    """The snapshot, with its journal open; None when the journal it names is not there."""
+    team, written_in, journal, journal_bytes = _read_snapshot(path)
+    try:
+        fd = os.open(path.parent / journal, _READ_NOW)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise FileProblem(
+            f"{path.parent / journal}: cannot read the journal: {error.strerror or error}", "state-invalid"
+        ) from None
+    return Stored(path, team, journal, journal_bytes, written_in, fd)
+
+
 def _committed(stored: Stored) -> bytes:
     try:
+        if stored.fd is not None:
+            os.lseek(stored.fd, 0, os.SEEK_SET)
+            return _read_all(stored.fd, stored.journal_bytes)
         with stored.journal_path.open("rb") as handle:
             return handle.read(stored.journal_bytes)
     except OSError as error:
@@ -176,7 +256,7 @@ def _committed(stored: Stored) -> bytes:
 
 def read_journal(stored: Stored) -> list[Entry]:
     """Every committed entry, oldest first."""
-    return [entry for entry, _ in _journal_lines(stored)]
+    return _parse(_committed(stored), stored.journal_path)
 
 
 def _journal_lines(stored: Stored) -> Iterator[tuple[Entry, int]]:
@@ -188,12 +268,24 @@ def _journal_lines(stored: Stored) -> Iterator[tuple[Entry, int]]:
             raise FileProblem(f"{stored.journal_path}: line {number}: not a ledger entry", "state-invalid") from None
 
 
-def replay(stored: Stored, entries: list[Entry]) -> Team:
-    """The team that `entries` of the state's journal build."""
+def replay(entries: list[Entry], source: Path) -> Team:
+    """The state that the journal at `source`, holding `entries`, rebuilds."""
+    if not entries or entries[0].kind != "open":
+        raise FileProblem(f"{source}: the journal does not start with an account", "state-invalid")
     try:
         return Team.replay(entries)
     except (KeyError, ValueError, TypeError) as error:
-        raise FileProblem(f"{stored.journal_path}: cannot be replayed ({error})", "state-invalid") from None
+        raise FileProblem(f"{source}: cannot be replayed ({error})", "state-invalid") from None
+
+
+def _parse(data: bytes, source: Path) -> list[Entry]:
+    entries = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        try:
+            entries.append(Entry.from_json(json.loads(line)))
+        except (ValueError, KeyError, TypeError):
+            raise FileProblem(f"{source}: line {number}: not a ledger entry", "state-invalid") from None
+    return entries
 
 
 # A keyed entry serialises its key right before its request fingerprint; JSON escapes every quote inside
@@ -274,7 +366,7 @@ def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
                 f"{path.parent}: cannot create the state's directory: {error.strerror or error}", "io-error"
             ) from None
     try:
-        lock = FileLock(str(lock_path), timeout=timeout)
+        lock = FileLock(str(lock_path), timeout=timeout, mode=0o600)
         lock.acquire()
     except Timeout:
         raise FileProblem(
@@ -285,6 +377,10 @@ def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
     except OSError as error:
         raise FileProblem(f"{lock_path}: cannot take the lock: {error.strerror or error}", "io-error") from None
     try:
+        os.chmod(lock_path, 0o600)  # a lock made by an earlier release
+    except OSError:
+        pass
+    try:
         yield
     finally:
         lock.release()
@@ -292,38 +388,72 @@ def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
 
 def save(stored: Stored, state: Book | Team, entries: list[Entry]) -> None:
     """Commit `entries` (already applied to `state`): append them to the journal, then replace the snapshot."""
-    _tidy(stored.path, keep=stored.journal)
-    lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
-    try:
-        fd = os.open(stored.journal_path, os.O_RDWR | os.O_CREAT, 0o600)
+    with Appender(stored) as journal:
+        journal.write(entries)
+        journal.commit(state)
+
+
+class Appender:
+    """Entries written past the journal's committed end, a batch at a time, which `commit` makes part
+    of the state by replacing the snapshot; leaving without a commit cuts them off again. (Readers
+    ignore bytes past the committed end, so a catch-up over many years need not be held in memory.)
+    The caller holds the lock."""
+
+    def __init__(self, stored: Stored) -> None:
+        self.stored, self.fd, self.written, self.committed = stored, -1, 0, False
+
+    def __enter__(self) -> Appender:
+        return self
+
+    def _open(self) -> None:
+        if self.fd < 0:
+            _tidy(self.stored.path, keep=self.stored.journal)
+            self.fd = os.open(self.stored.journal_path, os.O_RDWR | os.O_CREAT, 0o600)
+            os.ftruncate(self.fd, self.stored.journal_bytes)
+            os.lseek(self.fd, self.stored.journal_bytes, os.SEEK_SET)
+
+    def write(self, entries: list[Entry]) -> None:
+        lines = _lines(entries)
         try:
-            os.ftruncate(fd, stored.journal_bytes)
-            os.lseek(fd, stored.journal_bytes, os.SEEK_SET)
-            _write_all(fd, lines)
-            os.fsync(fd)
+            self._open()
+            _write_all(self.fd, lines)
+        except OSError as error:
+            raise _io_failure(self.stored.path, error) from None
+        self.written += len(lines)
+
+    def commit(self, state: Book | Team) -> None:
+        stored = self.stored
+        try:
+            self._open()
+            os.fsync(self.fd)
             committed = snapshot.to_dict(
-                state.pruned(), stored.journal, stored.journal_bytes + len(lines), stored.written_in
+                state.pruned(), stored.journal, stored.journal_bytes + self.written, stored.written_in
             )
             if stored.written_in < committed["schema_version"]:
                 _keep_backup(stored.path)
             _replace(stored.path, committed)
-        except OSError:
-            _cut_quietly(fd, stored.journal_bytes)  # the snapshot was not replaced: nothing is committed
-            raise
-        finally:
-            os.close(fd)
-    except OSError as error:
-        raise _io_failure(stored.path, error) from None
+        except OSError as error:
+            raise _io_failure(stored.path, error) from None
+        self.committed = True
+
+    def __exit__(self, *_: object) -> None:
+        if self.fd >= 0:
+            if not self.committed:
+                _cut_quietly(self.fd, self.stored.journal_bytes)  # nothing was committed
+            os.close(self.fd)
 
 
-def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) -> None:
-    """Write a new state and journal; over an existing state only with `force`."""
-    if path.exists() and not force:
-        raise FileProblem(
-            f"{path}: a state already exists; pass --force to replace it (its history is lost)", "state-exists"
-        )
+def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) -> list[Path]:
+    """Write a new state and journal; over an existing state only with `force`. The journals of any
+    earlier state are kept aside (see `_tidy`); the list says where."""
+    lines = _lines(entries)
+    return _commit_new(path, lines, state, force)
+
+
+def _commit_new(path: Path, lines: bytes, state: Book | Team, force: bool) -> list[Path]:
+    """A new journal holding `lines`, and a snapshot of `state` naming it, in place of any state at `path`."""
+    _may_replace(path, force)
     journal = f"{path.name}.{_token()}.journal"
-    lines = b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path.parent / journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -336,13 +466,109 @@ def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) ->
     except OSError as error:
         _remove_quietly(path.parent / journal)
         raise _io_failure(path, error) from None
-    _tidy(path, keep=journal)
-    _remove_quietly(path.parent / (path.name + ".bak"))  # the replaced state's backup, whose journal is gone
+    kept = _tidy(path, keep=journal)
+    _remove_quietly(path.parent / (path.name + ".bak"))  # the replaced state's pre-migration backup
+    return kept
+
+
+def _may_replace(path: Path, force: bool) -> None:
+    """Refuse to replace an existing state without `force`, and anything but a regular file with it."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise FileProblem(f"{path}: cannot read the state: {error.strerror or error}", "state-invalid") from None
+    if not force:
+        raise FileProblem(
+            f"{path}: a state already exists; pass --force to replace it (its journal is kept aside)", "state-exists"
+        )
+    _check_regular(path, info, "state")
+
+
+def recover(path: Path, source: Path | None, force: bool) -> tuple[Team, int, Path, list[Path]]:
+    """Rebuild the state at `path` from a journal by replaying it: the state, its entries' count, the
+    journal it now names, and where earlier journals were kept aside. A journal of this state is
+    adopted where it lies; any other file is copied, and never changed."""
+    _may_replace(path, force)
+    if source is None:
+        found = _journals_beside(path)
+        if len(found) != 1:
+            names = ", ".join(p.name for p in found) or "none"
+            raise FileProblem(
+                f"{path.parent}: found {len(found)} journals of {path.name} ({names}); name one with --journal",
+                "journal-missing",
+            )
+        source = found[0]
+    try:
+        fd = os.open(source, _READ_NOW)
+        with os.fdopen(fd, "rb") as handle:
+            _check_regular(source, os.fstat(fd), "journal", hard_links=False)
+            data = handle.read()
+    except OSError as error:
+        raise FileProblem(f"{source}: cannot read the journal: {error.strerror or error}", "journal-missing") from None
+    good = data[: data.rfind(b"\n") + 1]  # a last line without its newline is a save cut off: never committed
+    entries = _parse(good, source)
+    team = replay(entries, source)
+    if source.parent.resolve() == path.parent.resolve() and _journal_name(path).fullmatch(source.name):
+        try:
+            _replace(path, snapshot.to_dict(team, source.name, len(good)))
+        except OSError as error:
+            raise _io_failure(path, error) from None
+        return team, len(entries), source, _tidy(path, keep=source.name)
+    kept = _commit_new(path, good, team, force=True)
+    return team, len(entries), load(path).journal_path, kept
+
+
+def _lines(entries: list[Entry]) -> bytes:
+    """Entries as journal lines: compact JSON, one a line."""
+    return b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
+
+
+def rewrite(stored: Stored, entries: list[Entry]) -> Team:
+    """Replace the state's journal by one holding `entries` (its history, rewritten) and the snapshot by
+    their replay, in one commit (the snapshot's replace); the old journal is then removed, as the new
+    one holds all it held. The caller holds the lock. Returns the replayed state."""
+    team = replay(entries, stored.journal_path)
+    lines = _lines(entries)
+    journal = stored.path.parent / f"{stored.path.name}.{_token()}.journal"
+    try:
+        fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _write_all(fd, lines)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _replace(stored.path, snapshot.to_dict(team, journal.name, len(lines), stored.written_in))
+    except OSError as error:
+        _remove_quietly(journal)
+        raise _io_failure(stored.path, error) from None
+    _remove_quietly(stored.journal_path)
+    return team
+
+
+def others_beside(path: Path) -> list[Path]:
+    """Files beside the state that may hold its history too: journals kept aside, the pre-migration backup."""
+    journals = [p for p in _journals_beside(path) if p.name.endswith(ORPHAN)]
+    backup = path.parent / (path.name + ".bak")
+    return journals + ([backup] if backup.exists() else [])
 
 
 def _token() -> str:
     """Eight hex digits naming a temporary file or a journal (os.urandom: `secrets` costs start-up time)."""
     return os.urandom(4).hex()
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """Up to `size` bytes from `fd`'s position, fewer only at its end."""
+    chunks = []
+    while size > 0:
+        chunk = os.read(fd, size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -424,33 +650,74 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def _leftovers(path: Path, keep: str) -> list[Path]:
-    """What a killed run left: temporary snapshots, and journals the snapshot does not name."""
+ORPHAN = ".orphan"  # the suffix of a journal kept aside: no state names it, but it holds history
+
+
+def _leftovers(path: Path, keep: str, journals: bool = True) -> list[Path]:
+    """What a killed or replaced run left: temporary snapshots and, with `journals`, journals the
+    snapshot does not name."""
     try:
         names = os.listdir(path.parent)
     except OSError:
         return []
-    ours = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp|{re.escape(path.name)}\.[0-9a-f]{{8}}\.journal")
+    temporary = rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.tmp"
+    ours = re.compile(rf"{temporary}|{_journal_name(path).pattern}" if journals else temporary)
     return [path.parent / name for name in names if ours.fullmatch(name) and name != keep]
 
 
-def _tidy(path: Path, keep: str) -> None:
-    """Remove what a killed run left (the caller holds the lock)."""
+def _journals_beside(path: Path) -> list[Path]:
+    """The journals of the state at `path`, in use or kept aside, newest first."""
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    ours = re.compile(rf"{_journal_name(path).pattern}(?:{re.escape(ORPHAN)})?")
+    found = [path.parent / name for name in names if ours.fullmatch(name)]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _tidy(path: Path, keep: str) -> list[Path]:
+    """Clear what a killed or replaced run left, by the snapshot just read under the lock (which the
+    caller holds): temporary files go, and so does a journal holding no more than an opening (an
+    `init` killed before its snapshot); any other journal the snapshot does not name is the only copy
+    of some history, so it is kept aside as `<journal>.orphan`, for `inmailctl recover`. Returns
+    where journals were kept."""
+    kept = []
     for leftover in _leftovers(path, keep):
-        _remove_quietly(leftover)
+        if leftover.name.endswith(".tmp") or not _holds_history(leftover):
+            _remove_quietly(leftover)
+            continue
+        aside = leftover.with_name(leftover.name + ORPHAN)
+        try:
+            os.rename(leftover, aside)
+            kept.append(aside)
+        except OSError:
+            pass
+    return kept
+
+
+def _holds_history(journal: Path) -> bool:
+    """Whether `journal` records more than an account's opening (or cannot be read to tell)."""
+    try:
+        kinds = {json.loads(line)["kind"] for line in journal.read_bytes().splitlines()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return True
+    return not kinds <= {"open", "allowance"}
 
 
 def tidy_if_idle(stored: Stored) -> None:
-    """Let a read-only command tidy what a killed run left too, but only when no writer holds the lock:
-    a running writer's temporary file is not a leftover. Costs one directory listing when all is tidy."""
-    if not _leftovers(stored.path, stored.journal):
+    """Let a read-only command remove what a killed run left too: temporary files only, and only when
+    no writer holds the lock (a running writer's temporary file is not a leftover). Journals are never
+    a reader's to judge: its snapshot may be stale by now. Costs one directory listing when all is tidy."""
+    if not _leftovers(stored.path, stored.journal, journals=False):
         return
     from filelock import FileLock, Timeout
 
-    lock = FileLock(str(stored.path.parent / (stored.path.name + ".lock")), timeout=0)
+    lock = FileLock(str(stored.path.parent / (stored.path.name + ".lock")), timeout=0, mode=0o600)
     try:
         with lock:
-            _tidy(stored.path, keep=stored.journal)
+            for leftover in _leftovers(stored.path, stored.journal, journals=False):
+                _remove_quietly(leftover)
     except (Timeout, OSError):
         pass
 
@@ -501,4 +768,4 @@ def as_it_stood(stored: Stored, today: date, option: str = "--today") -> Stored:
     if not entries:
         raise BadInput(f"{option} {today} is before {stored.path} was created; nothing was recorded then",
                        "date-in-past")
-    return Stored(stored.path, replay(stored, entries), stored.journal, length, stored.written_in)
+    return Stored(stored.path, replay(entries, stored.journal_path), stored.journal, length, stored.written_in)

@@ -961,7 +961,8 @@ def test_a_state_idle_for_over_a_year_catches_up(acct: Account) -> None:
     assert answer["next_renewal"] == "2027-03-15"
     assert answer["blocks"] == [{"kind": "allowance", "granted": 5, "remaining": 5, "usable_until": "2027-03-14"}]
     assert answer["total"] == 5
-    acct.ok("grant", "1", "--reason", "welcome back", today="2027-03-01")  # a write saves the catch-up
+    error_of(acct.run("grant", "1", "--reason", "welcome back", today="2027-03-01"), 2, "date-jump")
+    acct.ok("grant", "1", "--reason", "welcome back", "--catch-up", today="2027-03-01")  # a write saves the catch-up
     entries = acct.history(today="2027-03-01")
     assert sum(1 for e in entries if e["kind"] == "allowance") == 14  # opening + 13 renewals
     expired = [e for e in entries if e["kind"] == "expire" and e.get("credits") == 10]

@@ -55,7 +55,7 @@ def test_killed_writers_never_leave_a_broken_state(tmp_path: Path) -> None:
     assert kills == 200
     assert mid_save > 0, "no kill landed inside a save: the loop proves nothing"
     # The next write tidies whatever the last kill left behind.
-    assert run("grant", "1", "--reason", "tidy", "--state", str(state), "--today", "2099-01-01") == 0
+    assert run("grant", "1", "--reason", "tidy", "--catch-up", "--state", str(state), "--today", "2099-01-01") == 0
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
     assert len(list(tmp_path.glob("state.toml.*.journal"))) == 1
@@ -198,6 +198,8 @@ def test_migration_steps_run_in_order(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_a_read_only_command_tidies_leftovers_only_when_no_writer_holds_the_lock(tmp_path: Path) -> None:
+    """A reader removes a killed run's temporary file when no writer is at work, and never a journal: its
+    snapshot may be stale. The next writer, sure of the snapshot under the lock, keeps it aside."""
     from filelock import FileLock
 
     state = tmp_path / "state.toml"
@@ -206,10 +208,14 @@ def test_a_read_only_command_tidies_leftovers_only_when_no_writer_holds_the_lock
     orphan = tmp_path / "state.toml.0badf00d.journal"
     snapshot_and_journal = {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.name.endswith(".lock")}
     leftover.write_text("half a snapshot")
-    orphan.write_text("a journal from an init --force that died")
+    orphan.write_text("a journal this state does not name")
     with FileLock(str(tmp_path / "state.toml.lock")):  # a writer is at work: its files are not leftovers
         assert run("balance", "--state", str(state), "--today", "2026-03-02") == 0
     assert leftover.exists() and orphan.exists()
     assert run("balance", "--state", str(state), "--today", "2026-03-02") == 0
-    assert not leftover.exists() and not orphan.exists()
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if not p.name.endswith(".lock")} == snapshot_and_journal
+    assert not leftover.exists() and orphan.exists()
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name not in ("state.toml.lock", orphan.name)} \
+        == snapshot_and_journal
+    assert run("buy", "10", "--state", str(state), "--today", "2026-03-02") == 0
+    assert not orphan.exists()
+    assert (tmp_path / "state.toml.0badf00d.journal.orphan").read_text() == "a journal this state does not name"

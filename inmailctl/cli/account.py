@@ -2,6 +2,7 @@
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,7 @@ from .base import (
     READ_FORMATS,
     AllOpt,
     BillingOpt,
+    CatchUpOpt,
     Context,
     CsvOpt,
     DryRunOpt,
@@ -24,6 +26,7 @@ from .base import (
     JsonOpt,
     NoColorOpt,
     QuietOpt,
+    RawCsvOpt,
     RulesOpt,
     SeatOpt,
     StateOpt,
@@ -41,6 +44,7 @@ from .base import (
 @commands.command(rich_help_panel="Account")
 def plans(
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -57,7 +61,7 @@ def plans(
       inmailctl plans --rules sample_configs/linkedin-2026.toml
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     rulebook = store.load_rulebook(ctx.rules)
     answer: dict[str, Any] = {
         "rulebook": store.rulebook_file(ctx.rules)[1],
@@ -113,11 +117,50 @@ def init(
     rulebook = store.load_rulebook(ctx.rules)
     team, entries = open_team(rulebook, plan, ctx.today, _billing(billing), ctx.seat or OWNER)
     with store.locked(ctx.state, create_directory=True):
-        store.create(ctx.state, team, entries, force)
+        kept = store.create(ctx.state, team, entries, force)
     answer = _balance(team.view(team.owner), ctx.today)
     answer["state"] = str(ctx.state)
     answer["rulebook"] = store.rulebook_file(ctx.rules)[1]
+    answer["kept_journals"] = [str(path) for path in kept]
     _emit(ctx, answer, "balance")
+
+
+@commands.command(rich_help_panel="Account")
+def recover(
+    journal: Annotated[
+        Path | None,
+        typer.Option("--journal", help="The journal to rebuild from [default: the one journal beside the state]."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing state (its journal is kept).")] = False,
+    state: StateOpt = None,
+    seat: SeatOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Rebuild a lost or damaged state file from its journal, by replaying every entry.
+
+    A journal of this state (or one `init` kept aside) is enough: nothing it records is lost. The
+    journal itself is never changed.
+
+    \b
+    Example:
+      inmailctl recover --journal state.toml.3f2a9c1e.journal.orphan
+    """
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    with store.locked(ctx.state, create_directory=True):
+        team, count, source, kept = store.recover(ctx.state, journal, force)
+    answer = {
+        "state": str(ctx.state),
+        "journal": str(source),
+        "entries": count,
+        "clock": team.clock.isoformat(),
+        "total": team.spendable_total(),
+        "kept_journals": [str(path) for path in kept],
+    }
+    _emit(ctx, answer, "recovered")
 
 
 @commands.command(rich_help_panel="Account")
@@ -126,6 +169,7 @@ def switch(
         str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=_complete_plans)
     ],
     dry_run: DryRunOpt = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -142,7 +186,7 @@ def switch(
     Example:
       inmailctl switch sales-navigator-professional --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         previous = book.plan_id
@@ -156,6 +200,7 @@ def switch(
 @commands.command(rich_help_panel="Account")
 def cancel(
     dry_run: DryRunOpt = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -174,7 +219,7 @@ def cancel(
     Example:
       inmailctl cancel --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         changes = account.cancel(book, ctx.today)
@@ -189,6 +234,7 @@ def cancel(
 def balance(
     every: AllOpt = False,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -205,7 +251,7 @@ def balance(
       inmailctl balance --json | jq .total
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     if every:
         from .team import TEAM_BALANCE_COLUMNS, team_balance
 
@@ -224,6 +270,7 @@ def balance(
 @commands.command(rich_help_panel="Account")
 def history(
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -240,7 +287,8 @@ def history(
       inmailctl history --csv > inmail.csv
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger"), seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger"), seat=seat,
+        raw_csv=raw_csv)
     loaded = _load(ctx, every=ctx.seat is None)
     team = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up
@@ -296,6 +344,9 @@ HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "blo
 
 @commands.command(rich_help_panel="Account")
 def verify(
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also check each stored --id answer against its entry.")
+    ] = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -313,13 +364,57 @@ def verify(
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     stored = store.load(ctx.state)
     entries = store.read_journal(stored)
-    if not entries or entries[0].kind != "open":
-        raise FileProblem(f"{stored.journal_path}: the journal does not start with an account", "state-invalid")
-    rebuilt = store.replay(stored, entries)
+    rebuilt = store.replay(entries, stored.journal_path)
     if rebuilt != stored.team.copy().pruned():
         raise FileProblem(f"{ctx.state}: the snapshot does not match its journal's replay", "state-invalid")
-    answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total()}
+    if deep:
+        from inmailctl.rules.audit import answer_problems
+
+        problems = answer_problems(entries)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise FileProblem(f"{stored.journal_path}: {problems[0]}{more}", "state-invalid")
+    answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total(), "deep": deep}
     _emit(ctx, answer, "verified")
+
+
+@commands.command(rich_help_panel="Account")
+def forget(
+    recipient: Annotated[str, typer.Argument(help="The person to forget, as recorded.", show_default=False)],
+    state: StateOpt = None,
+    seat: SeatOpt = None,
+    rules: RulesOpt = None,
+    today: TodayOpt = None,
+    json: JsonOpt = False,
+    quiet: QuietOpt = False,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Replace a person's name with a pseudonym everywhere in the state and its journal (a privacy request).
+
+    Every entry stays, so balances, statistics and `verify` are unchanged; the name is gone from the
+    snapshot and the journal in one commit. A journal kept aside or a `.bak` is not changed: the
+    answer lists them.
+
+    \b
+    Example:
+      inmailctl forget "Ada Lovelace"
+    """
+    import os
+
+    from inmailctl.rules.audit import forget as forgotten
+
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    store.require(ctx.state)
+    with store.locked(ctx.state):
+        stored = store.load(ctx.state)
+        pseudonym = f"forgotten-{os.urandom(4).hex()}"
+        entries, changed = forgotten(store.read_journal(stored), recipient, pseudonym)
+        if not changed:
+            raise BadInput(f"no entry names {recipient!r}; nothing was changed", "unknown-recipient")
+        store.rewrite(stored, entries)
+    answer = {"pseudonym": pseudonym, "entries": changed,
+              "not_changed": [str(path) for path in store.others_beside(ctx.state)]}
+    _emit(ctx, answer, "forgotten")
 
 
 @commands.command(rich_help_panel="Account")
@@ -415,6 +510,7 @@ def stats(
         bool, typer.Option("--accrued", help="Spread each subscription payment over the months it pays for.")
     ] = False,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -436,7 +532,7 @@ def stats(
       inmailctl stats --csv > response-rates.csv
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     loaded = _load(ctx, every=every)
     crew = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up

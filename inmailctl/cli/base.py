@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 
 from inmailctl import __version__, store
 from inmailctl.rules import account, advice
-from inmailctl.rules.dates import FIRST_DAY, LAST_DAY, parse_date
+from inmailctl.rules.dates import FIRST_DAY, LAST_DAY, check_jump, jump_steps, parse_date
 from inmailctl.rules.errors import BadInput, InmailError
 from inmailctl.rules.ledger import Book, Entry, Key
 from inmailctl.rules.rulebook import BILLINGS
@@ -56,6 +56,16 @@ class Boundary(TyperGroup):
                 _info(cmd_name), pretty_exceptions_short=True, rich_markup_mode=None
             )
         return self.commands.get(cmd_name)
+
+    # A reader that went away (`| head`) ends the help or the command here, before click's own handler
+    # (which exits 1) can see it.
+    def make_context(self, *args: Any, **extra: Any) -> Any:
+        with _pipe_closed():
+            return super().make_context(*args, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _pipe_closed():
+            return super().invoke(ctx)
 
     def main(  # type: ignore[override]
         self,
@@ -97,9 +107,9 @@ class Boundary(TyperGroup):
             # A save is atomic: an interrupted command either saved everything or nothing.
             _report(InmailError("interrupted", "interrupted"), want_json)
             code = 130
-        except BrokenPipeError:  # the reader went away (`| head`): what was asked for was done
+        except (BrokenPipeError, _PipeClosed):  # the reader went away (`| head`): what was asked for was done
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit fails no more
             code = 0
         except Exception as error:  # the last line of defence: a bug, reported without a traceback
             if os.environ.get("INMAILCTL_DEBUG"):
@@ -111,23 +121,40 @@ class Boundary(TyperGroup):
         return code
 
 
+class _PipeClosed(Exception):
+    """Standard output's reader went away (not an OSError, which click would turn into exit 1)."""
+
+
+@contextmanager
+def _pipe_closed() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise _PipeClosed() from None
+
+
 def _report(error: InmailError, want_json: bool) -> int:
     """The error on stderr: one line (with --json, one JSON line); a file's bad rows follow, one a line."""
     rows = getattr(error, "rows", [])
     if want_json:
         line = json.dumps({"error": {"code": error.code, "message": error.message, **({"rows": rows} if rows else {})}})
     else:
-        line = f"inmailctl: error: {error.message}"
+        from inmailctl.text import shown
+
+        line = f"inmailctl: error: {shown(error.message)}"
         for row in rows:
-            column = f", column {row['column']}" if row["column"] else ""
-            line += f"\n  line {row['line']}{column}: {row['reason']}"
+            column = f", column {shown(str(row['column']))}" if row["column"] else ""
+            line += f"\n  line {row['line']}{column}: {shown(row['reason'])}"
     print(line, file=sys.stderr)
     return error.exit_code
 
 
 # Every command and the module (in this package) that defines it, in the order --help lists them.
 COMMAND_MODULES = {
-    **dict.fromkeys(("plans", "init", "switch", "cancel", "balance", "history", "verify", "where", "stats"), "account"),
+    **dict.fromkeys(
+        ("plans", "init", "recover", "switch", "cancel", "balance", "history", "verify", "forget", "where", "stats"),
+        "account",
+    ),
     "seat": "team",
     **dict.fromkeys(
         ("buy", "send", "reply", "unavailable", "grant", "reconcile", "transfer", "check", "followups"), "credits"
@@ -258,12 +285,24 @@ NoColorOpt = Annotated[
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row (the same as --format csv).")]
 
 
+RawCsvOpt = Annotated[
+    bool,
+    typer.Option("--raw-csv", help="CSV for programs: cells as they are, no ' before one starting with = + - @."),
+]
+
+
 FormatOpt = Annotated[
     str | None, typer.Option("--format", help="table, json or csv (history also takes ledger).", show_default=False)
 ]
 
 
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show the result; save nothing.")]
+
+
+CatchUpOpt = Annotated[
+    bool,
+    typer.Option("--catch-up", help="Allow a --today more than a year past the state's newest entry."),
+]
 
 
 BillingOpt = Annotated[
@@ -303,15 +342,17 @@ READ_FORMATS = ("table", "json", "csv")
 class Context:
     """The resolved common options."""
 
-    __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat")
+    __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat", "raw_csv", "catch_up")
 
     def __init__(
         self, state: Path, rules: str | None, today: date, format: str, quiet: bool, color: bool,
-        seat: str | None = None,
+        seat: str | None = None, raw_csv: bool = False, catch_up: bool = False,
     ) -> None:
         self.state, self.rules, self.today = state, rules, today
         self.format = format  # table, json, csv or ledger
         self.quiet, self.color, self.seat = quiet, color, seat
+        self.raw_csv = raw_csv  # CSV cells as they are, even those a spreadsheet would run as formulas
+        self.catch_up = catch_up  # a write may be dated more than a year past the state's clock
 
     @property
     def json(self) -> bool:
@@ -330,9 +371,12 @@ class Context:
         fmt: str | None = None,
         formats: tuple[str, ...] = ("table", "json"),
         seat: str | None = None,
+        raw_csv: bool = False,
+        catch_up: bool = False,
     ) -> "Context":
         return cls(
-            _state_path(state), rules, _today(today), _format(json, csv, fmt, formats), quiet, not no_color, seat
+            _state_path(state), rules, _today(today), _format(json, csv or raw_csv, fmt, formats), quiet,
+            not no_color, seat, raw_csv, catch_up,
         )
 
 
@@ -347,12 +391,13 @@ def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) ->
 
 
 def _state_path(state: Path | None) -> Path:
-    """The state file; a symbolic link stands for the file it points to, whose journal lies beside it."""
+    """The state file by its real path: a symbolic link stands for the file it points to, whose journal
+    and lock lie beside it, so every way of naming one state takes the same lock."""
     if state is None:
         from platformdirs import user_data_path
 
         state = user_data_path("inmailctl") / "state.toml"
-    return Path(os.path.realpath(state)) if state.is_symlink() else state
+    return Path(os.path.realpath(state))
 
 
 def _billing(text: str, allowed: tuple[str, ...] = BILLINGS) -> str:
@@ -406,7 +451,7 @@ def _emit(
         print(json.dumps(answer, indent=2))
         return
     if ctx.format == "csv":
-        _write_table(rows or [], columns)
+        _write_table(rows or [], columns, ctx.raw_csv)
         return
     if ctx.quiet:
         return
@@ -431,27 +476,40 @@ class Loaded:
         return self.stored.team
 
 
-def _load(ctx: Context, writing: bool = False, every: bool = False, advance: bool = True) -> Loaded:
-    """The state brought up to today in memory (a read-only command never writes it), with its seat:
-    the one --seat names, or the state's only one. A command about `every` seat needs none (its
-    `seat` is then the owner). Without `advance` the command brings it up to today itself. A read-only
-    command may look back: before the state's newest entry, it sees the state as it stood that day,
-    replayed from the journal."""
-    stored = store.load(ctx.state)
+def _load(
+    ctx: Context, writing: bool = False, every: bool = False, advance: bool = True,
+    stored: store.Stored | None = None, journal: store.Appender | None = None,
+) -> Loaded:
+    """The state (as `stored`, if read already) brought up to today in memory (a read-only command never
+    writes it), with its seat: the one --seat names, or the state's only one. A command about `every`
+    seat needs none (its `seat` is then the owner). Without `advance` the command brings it up to today
+    itself. A read-only command may look back: before the state's newest entry, it sees the state as it
+    stood that day, replayed from the journal. A write over more than a year (--catch-up) sends its
+    catch-up to the `journal` a year at a time, uncommitted, rather than hold it all in memory."""
+    stored = stored or store.load(ctx.state)
     if ctx.today < stored.team.clock:  # only then: the usual path reads the snapshot alone
         if writing:
             store.check_today(stored.team, ctx.today, ctx.state, _given_as("today", "--today"))
         stored = store.as_it_stood(stored, ctx.today, _given_as("today", "--today"))
+    if writing:
+        check_jump(stored.team.clock, ctx.today, ctx.catch_up)
     store.tidy_if_idle(stored)
-    catch_up = stored.team.advance(ctx.today) if advance else []
+    team, catch_up = stored.team, []
+    for day in jump_steps(team.clock, ctx.today) if advance else ():
+        entries = team.advance(day)
+        if journal is not None and day != ctx.today:
+            journal.write(entries)
+            team.pruned()
+        else:
+            catch_up += entries
     try:
-        seat = stored.team.owner if every else stored.team.select(ctx.seat, writing)
+        seat = team.owner if every else team.select(ctx.seat, writing)
     except BadInput as error:
         given = _given_as("seat", "--seat") if ctx.seat is not None else "--seat"
         if given == "--seat":
             raise
         raise BadInput(f"{given}={ctx.seat}: {error.message}", error.code) from None
-    return Loaded(stored, seat, stored.team.view(seat), catch_up)
+    return Loaded(stored, seat, team.view(seat), catch_up)
 
 
 class Change:
@@ -496,13 +554,19 @@ def _change(ctx: Context, dry_run: bool = False, every: bool = False, advance: b
         return
     store.require(ctx.state)
     with store.locked(ctx.state):
-        loaded = _load(ctx, writing=True, every=every, advance=advance)
-        change = Change(loaded.stored, loaded.book, [], loaded.seat, loaded.catch_up)
-        yield change
-        if change.entries:
-            team = loaded.team
-            own = [team.tag(change.seat, e) for e in change.entries]
-            store.save(loaded.stored, team, change.catch_up + own + change.after)
+        stored = store.load(ctx.state)
+        with store.Appender(stored) as journal:
+            loaded = _load(ctx, writing=True, every=every, advance=advance, stored=stored, journal=journal)
+            change = Change(loaded.stored, loaded.book, [], loaded.seat, loaded.catch_up)
+            yield change
+            if change.entries:
+                team = loaded.team
+                entries = change.catch_up + [team.tag(change.seat, e) for e in change.entries] + change.after
+                if not journal.written:
+                    store.save(stored, team, entries)
+                    return
+                journal.write(entries)  # after the years of a long catch-up, already written
+                journal.commit(team)
 
 
 def _request(command: str, **arguments: Any) -> str:
@@ -556,21 +620,34 @@ def _balance(book: Book, today: date) -> dict[str, Any]:
     return answer
 
 
-def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
-    """Rows as CSV on stdout, with a header; true/false for booleans, empty for nothing."""
+def _write_table(rows: list[dict[str, Any]], columns: tuple[str, ...], raw: bool = False) -> None:
+    """Rows as CSV on stdout, with a header; true/false for booleans, empty for nothing; unless `raw`,
+    a ' before any text a spreadsheet would run as a formula."""
     import csv
+    import io
 
-    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
+    from inmailctl.text import cell
+
+    def value(v: Any) -> Any:
+        if v is True or v is False:
+            return "true" if v else "false"
+        if isinstance(v, (list, dict)):  # an adjustment's blocks: JSON in one cell
+            return json.dumps(v)
+        return v if raw or not isinstance(v, str) else cell(v)
+
+    # Rows end in "\n", but the writer is told "\r\n" so that it quotes a cell holding a lone "\r" too.
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
+
+    def put(cells: list[Any]) -> None:
+        writer.writerow([value(v) for v in cells])
+        sys.stdout.write(line.getvalue()[:-2] + "\n")
+        line.seek(0)
+        line.truncate()
+
+    put([*columns])
     for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-
-
-def _cell(value: Any) -> Any:
-    """A CSV cell: true/false for booleans, JSON for a list or table (an adjustment's blocks)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return json.dumps(value) if isinstance(value, (list, dict)) else value
+        put([row.get(column) for column in columns])
 
 
 PROGRESS_TRIALS = 200  # runs from which a progress bar is worth drawing (on a terminal only)

@@ -16,6 +16,7 @@ from inmailctl.rules.team import record_reply
 from .base import (
     PROGRESS_ROWS,
     READ_FORMATS,
+    CatchUpOpt,
     Context,
     CsvOpt,
     DryRunOpt,
@@ -24,6 +25,7 @@ from .base import (
     JsonOpt,
     NoColorOpt,
     QuietOpt,
+    RawCsvOpt,
     RulesOpt,
     SeatOpt,
     StateOpt,
@@ -53,6 +55,7 @@ def buy(
     ],
     key: IdOpt = None,
     dry_run: DryRunOpt = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -67,7 +70,7 @@ def buy(
     Example:
       inmailctl buy 25 --id invoice-2026-11
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     request = _request("buy", credits=credits)
     with _change(ctx, dry_run) as change:
         book, entries = change.book, change.entries
@@ -121,6 +124,7 @@ def send(
     key: IdOpt = None,
     strict: StrictOpt = False,
     dry_run: DryRunOpt = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -146,7 +150,7 @@ def send(
       inmailctl send "Ada Lovelace" --profile linkedin.com/in/ada --subject "Engines, again" --follow-up
       inmailctl send --from-csv campaign.csv --dry-run --json
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     if from_csv is not None:
         if recipient is not None or subject is not None or body is not None or key is not None or profile is not None:
             raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
@@ -393,6 +397,7 @@ def reply(
         bool, typer.Option("--declined", help="They declined: it still counts as an answer and returns the credit.")
     ] = False,
     accepted: Annotated[bool, typer.Option("--accepted", help="They accepted or wrote back (the default).")] = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -414,7 +419,7 @@ def reply(
       inmailctl reply "Ada Lovelace"
       inmailctl reply "Grace Hopper" --declined --on 2026-03-02
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     if declined and accepted:
         raise BadInput("--accepted and --declined contradict each other; give one")
     who = account.who(recipient, profile)
@@ -445,6 +450,7 @@ def unavailable(
     recipient: Annotated[str, typer.Argument(help="The member.", show_default=False)],
     profile: ProfileOpt = None,
     remove: Annotated[bool, typer.Option("--remove", help="Clear the mark instead.")] = False,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -459,7 +465,7 @@ def unavailable(
     Example:
       inmailctl unavailable "Grace Hopper"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.mark_unavailable(book, ctx.today, recipient, not remove, profile)
@@ -476,6 +482,7 @@ def grant(
     valid_days: Annotated[int, typer.Option("--valid-days", help="Days they stay usable, today included.")] = (
         account.DEFAULT_GRANT_DAYS
     ),
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -490,7 +497,7 @@ def grant(
     Example:
       inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
+    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with _change(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.grant(book, ctx.today, credits, reason, valid_days)
@@ -657,6 +664,7 @@ def followups(
         int | None, typer.Option("--older-than", help="Only InMails sent more than DAYS days ago.", metavar="DAYS")
     ] = None,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -677,7 +685,7 @@ def followups(
       inmailctl followups --due --limit 20 --json | jq -r '.due[].recipient'
     """
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv
     )
     for name, value in (("--limit", limit), ("--older-than", older_than)):
         if value is not None and value < 0:

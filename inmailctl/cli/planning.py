@@ -11,18 +11,20 @@ from inmailctl import store
 from inmailctl.rules import account, advice
 from inmailctl.rules.errors import BadInput, FileProblem, GateFailed
 from inmailctl.rules.ledger import Book
-from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, money_text, per
+from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, is_digits, money_text, per
 
 from .base import (
     PROGRESS_TRIALS,
     READ_FORMATS,
     AllOpt,
+    CatchUpOpt,
     Context,
     CsvOpt,
     FormatOpt,
     JsonOpt,
     NoColorOpt,
     QuietOpt,
+    RawCsvOpt,
     RulesOpt,
     SeatOpt,
     StateOpt,
@@ -71,7 +73,9 @@ def simulate_month(
         typer.Option("--plans", help="With --all: a TOML file of each seat's sending plan ([seats.NAME] tables)."),
     ] = None,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -97,7 +101,8 @@ def simulate_month(
     from inmailctl.rules import simulate
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv,
+        catch_up=catch_up)
     if not 1 <= trials <= MAX_TRIALS:
         raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
@@ -149,6 +154,7 @@ def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int
     except FileProblem as problem:  # the file is input to this command, like a campaign CSV
         raise BadInput(problem.message) from None
     plans = simulate.sending_plans(data, str(path), months, loaded.team)
+    simulate.check_work(sum(simulate.work(loaded.team.view(name), plan, trials, True) for name, plan in plans.items()))
     with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
         outcomes = []
         for trial in range(trials):
@@ -265,6 +271,7 @@ def compare(
         typer.Option("--seats", help="Price a team of this many seats, each needing --need."),
     ] = None,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
@@ -294,7 +301,7 @@ def compare(
     from inmailctl.rules.compare import compare as price_plans
 
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat)
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
     if seats is not None or ";" in need:
         if allow_switch:
@@ -339,6 +346,8 @@ def _team_needs(text: str, months: int | None, seats: int | None) -> list[list[i
     if seats is not None and not 1 <= seats <= MAX_SEATS:
         raise BadInput(f"--seats must be from 1 to {MAX_SEATS}, not {seats}")
     groups = [group.strip() for group in text.split(";")]
+    if len(groups) > MAX_SEATS:
+        raise BadInput(f"--need lists {len(groups)} seats; a team is priced for at most {MAX_SEATS} seats")
     if seats is not None and len(groups) > 1 and len(groups) != seats:
         raise BadInput(f"--need lists {len(groups)} seats but --seats says {seats}; give one or the other")
     needs = [_needs(group, months) for group in groups] * (seats if len(groups) == 1 and seats else 1)
@@ -484,10 +493,10 @@ MAX_TOTAL_NEED = 240_000  # InMails over the whole horizon: what an exact plan c
 
 
 def _needs(text: str, months: int | None) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise BadInput(f"--need must be whole numbers such as 40 or 10,40,25, not {text!r}") from None
+    parts = [part.strip() for part in text.split(",")]
+    if not all(is_digits(part.removeprefix("-")) for part in parts):
+        raise BadInput(f"--need must be whole numbers such as 40 or 10,40,25, not {text!r}")
+    values = [int(part) for part in parts]
     if any(not 0 <= value <= MAX_NEED for value in values):
         raise BadInput(f"--need must be from 0 to {MAX_NEED} a month (none negative), not {text!r}")
     if months is not None and not 1 <= months <= MAX_MONTHS:

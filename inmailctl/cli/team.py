@@ -7,12 +7,13 @@ import typer
 
 from inmailctl.rules import advice, team
 from inmailctl.rules.errors import BadInput
-from inmailctl.rules.rulebook import ANNUAL, money_text
+from inmailctl.rules.rulebook import ANNUAL, is_digits, money_text
 from inmailctl.rules.team import Team
 
 from .base import (
     READ_FORMATS,
     BillingOpt,
+    CatchUpOpt,
     Context,
     CsvOpt,
     DryRunOpt,
@@ -20,6 +21,7 @@ from .base import (
     JsonOpt,
     NoColorOpt,
     QuietOpt,
+    RawCsvOpt,
     RulesOpt,
     SeatOpt,
     StateOpt,
@@ -50,7 +52,9 @@ def seat(
     billing: BillingOpt = ANNUAL,
     dry_run: DryRunOpt = False,
     csv_: CsvOpt = False,
+    raw_csv: RawCsvOpt = False,
     fmt: FormatOpt = None,
+    catch_up: CatchUpOpt = False,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -75,7 +79,10 @@ def seat(
     if action not in ACTIONS:
         raise BadInput(f"ACTION must be one of {', '.join(ACTIONS)}, not {action!r}")
     formats = READ_FORMATS if action == "list" else ("table", "json")
-    ctx = Context.of(state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat)
+    ctx = Context.of(
+        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat, raw_csv=raw_csv,
+        catch_up=catch_up,
+    )
     if action == "list":
         if name is not None:
             raise BadInput("`seat list` takes no NAME; it lists every seat")
@@ -117,9 +124,9 @@ def _limit(text: str | None) -> int | None:
         raise BadInput("`seat limit` needs the LIMIT: InMails a billing cycle, or `none` to lift it")
     if text.strip().lower() == "none":
         return None
-    if not text.strip().isdigit():
+    if not is_digits(text.strip()):
         raise BadInput(f"LIMIT must be a whole number of InMails, or `none`, not {text!r}")
-    return int(text)
+    return int(text.strip())
 
 
 def _pool_of(crew: Team, name: str) -> str | None:

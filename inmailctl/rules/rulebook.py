@@ -16,6 +16,21 @@ MAX_COUNT = 1_000_000
 MAX_DAYS = 36_525  # a hundred years
 MAX_MONTHS = 1_200
 MAX_AMOUNT = Decimal(1_000_000)
+# A rulebook's size: every plan is priced and every pack weighed on each `compare`, so a shared
+# rulebook must not make it run for minutes (the built-in one has 6 plans and 3 packs).
+MAX_PLANS = 100
+MAX_PACKS = 20
+
+
+def is_digits(text: str) -> bool:
+    """Whether `text` is a whole number in ASCII digits: `str.isdigit` also takes '²', which `int`
+    refuses, and `int` takes '٣', which no one types for three."""
+    return text.isascii() and text.isdigit()
+
+
+def has_controls(text: str) -> bool:
+    """Whether `text` holds a C0 or C1 control character (a new line, a tab, an escape...)."""
+    return not text.isprintable() and any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text)
 
 
 def money(value: Decimal | int | str) -> Decimal:
@@ -282,6 +297,8 @@ class TableReader:
         value = self.table[name]
         if not isinstance(value, str) or not value.strip():
             self.fail(self.key(name), f"must be non-empty text, not {_describe(value)}")
+        if has_controls(value):
+            self.fail(self.key(name), f"must not hold control characters such as a new line, not {value!r}")
         return str(value)
 
     def choice(self, name: str, allowed: tuple[str, ...]) -> str:
@@ -357,6 +374,8 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     raw_packs = top.table["packs"]
     if not isinstance(raw_packs, list):
         top.fail(top.key("packs"), "must be an array of [[packs]] tables")
+    if len(raw_packs) > MAX_PACKS:
+        top.fail(top.key("packs"), f"lists {len(raw_packs)} packs; a rulebook may list at most {MAX_PACKS}")
     packs: list[Pack] = []
     for index, raw in enumerate(raw_packs):
         reader = TableReader(raw, source, f"{top.key('packs')}[{index}]", code)
@@ -369,9 +388,13 @@ def parse_rulebook(data: Any, source: str, path: str = "", code: str = "rules-in
     plans_reader = top.child("plans")
     if not plans_reader.table:
         plans_reader.fail(plans_reader.path, "must list at least one plan")
+    if len(plans_reader.table) > MAX_PLANS:
+        plans_reader.fail(plans_reader.path, f"lists {len(plans_reader.table)} plans; at most {MAX_PLANS} are allowed")
     plans = []
     for plan_id in plans_reader.table:
         reader = plans_reader.child(plan_id)
+        if has_controls(plan_id) or not plan_id.strip():
+            reader.fail(reader.path, f"a plan id must be text without control characters, not {plan_id!r}")
         reader.only(_PLAN, _PLAN_OPTIONAL)
         pool = reader.choice("pool", POOLS) if "pool" in reader.table else None
         cancel = reader.choice("cancel", CANCELS) if "cancel" in reader.table else END_OF_PERIOD

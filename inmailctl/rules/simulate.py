@@ -14,11 +14,16 @@ from . import account, advice
 from .dates import add_months
 from .errors import BadInput, InmailError, Refusal
 from .ledger import Book, Entry
-from .rulebook import MAX_MONTHS, TableReader, money
+from .rulebook import TableReader, money
 from .team import Team
 
 T = TypeVar("T", int, Decimal)
 REPLY_DELAY_DAYS = 7  # a simulated answer arrives 0 to 6 days after its InMail
+# Bounds on what one simulation may be asked for, each far past any real use (36 months; a year drawn
+# 10,000 times; 50 seats), so that a typo cannot run for hours or exhaust memory.
+MAX_SIMULATED_MONTHS = 120
+MAX_PER_DAY = 1_000  # InMails wanted a day: ten times the highest daily limit of any plan we know
+MAX_WORK = 1_500_000  # seat-days of sending: see `work`
 
 
 @dataclass(frozen=True)
@@ -72,10 +77,12 @@ def window(today: date, months: int) -> tuple[date, date]:
 def validate(book: Book, plan: SendingPlan, auto_buy: str = "--auto-buy") -> None:
     """Refuse a sending plan that cannot run, or a part of it that could do nothing; `auto_buy` names
     where its pack size was given."""
-    if not 1 <= plan.months <= MAX_MONTHS:
-        raise BadInput(f"--months must be from 1 to {MAX_MONTHS}, not {plan.months}")
+    if not 1 <= plan.months <= MAX_SIMULATED_MONTHS:
+        raise BadInput(f"--months must be from 1 to {MAX_SIMULATED_MONTHS}, not {plan.months}")
     if plan.per_day < 0:
         raise BadInput("--per-day must not be negative")
+    if plan.per_day > MAX_PER_DAY:
+        raise BadInput(f"--per-day must be at most {MAX_PER_DAY}, not {plan.per_day}")
     if not 0.0 <= plan.response_rate <= 1.0:
         raise BadInput(f"--response-rate must be between 0 and 1, not {plan.response_rate}")
     if plan.auto_buy is None:
@@ -285,6 +292,34 @@ def _answer(rng: random.Random, rate: float) -> int | None:
     return None
 
 
+def work(book: Book, plan: SendingPlan, trials: int, every_trial_runs: bool) -> int:
+    """What simulating `book` under `plan` costs, in seat-days of sending: each simulated day counts one
+    plus the InMails it can send (no more than the plan's daily limit; twice that with follow-ups), for
+    each full run. Where answers change nothing (see `trials`) only the first trial runs, and each of the
+    others, which only draws its answers, costs about a fiftieth of a run."""
+    days = (add_months(date(2000, 1, 1), plan.months) - date(2000, 1, 1)).days
+    sends = min(plan.per_day, book.plan.daily_limit) * (2 if plan.follow_up else 1)
+    runs = trials if every_trial_runs else 1 + trials // 50
+    return days * (1 + sends) * runs
+
+
+def check_work(total: int) -> None:
+    if total > MAX_WORK:
+        raise BadInput(
+            f"this simulation would take {total:,} seat-days of sending (days x InMails a day x trials, for "
+            f"each seat); the limit is {MAX_WORK:,}: ask for fewer trials, months, InMails a day or seats",
+            "too-much-work",
+        )
+
+
+def answers_matter(book: Book, plan: SendingPlan) -> bool:
+    """Whether an answer can change what a run sends or spends: with follow-ups (which go only to those
+    who did not answer), or where an answer returns a credit (on the plan, or the one a pending
+    cancellation leads to)."""
+    plans = [book.plan] + ([book.rules.free_plan] if book.ends_on is not None else [])
+    return plan.follow_up or any(p.credit_back_days > 0 for p in plans)
+
+
 def trials(
     book: Book, today: date, plan: SendingPlan, seed: int, count: int, progress: Callable[[], None] | None = None
 ) -> list[Outcome]:
@@ -294,15 +329,15 @@ def trials(
     cancellation leads to), answers change nothing but the count of responses: every run then sends
     and spends exactly as the first, and the others only draw their answers, as the first drew its own.
     """
+    validate(book, plan)
+    every_trial_runs = answers_matter(book, plan)
+    check_work(work(book, plan, count, every_trial_runs))
     first = run(book.copy(), today, plan, trial_seed(seed, 0))
     outcomes = [first]
-    plans = [book.plan] + ([book.rules.free_plan] if book.ends_on is not None else [])
-    # Follow-ups go only to those who did not answer, so with them answers change what is sent.
-    answers_matter = plan.follow_up or any(p.credit_back_days > 0 for p in plans)
     for trial in range(1, count):
         if progress is not None:
             progress()
-        if answers_matter:
+        if every_trial_runs:
             outcomes.append(run(book.copy(), today, plan, trial_seed(seed, trial), record=False))
             continue
         rng = random.Random(trial_seed(seed, trial))

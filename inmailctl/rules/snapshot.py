@@ -8,7 +8,7 @@ from typing import Any
 from .dates import FIRST_DAY, LAST_DAY
 from .identity import is_profile_key, name_key, rekey
 from .ledger import BLOCK_KINDS, Block, Book, Sent, Totals
-from .rulebook import BILLINGS, IMMEDIATE, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, parse_rulebook
+from .rulebook import BILLINGS, IMMEDIATE, MAX_COUNT, MAX_DAYS, Rulebook, TableReader, is_digits, parse_rulebook
 from .team import OWNER, Team, is_seat_name
 
 STATE_SCHEMA = 3  # the newest schema this inmailctl reads and writes
@@ -119,7 +119,7 @@ def _block_fields(row: Any) -> dict[str, Any] | None:
         return None
     table: dict[str, Any] = dict(zip(_BLOCK, row.split(" "), strict=True))
     for name in ("id", "granted", "remaining"):
-        if table[name].lstrip("-").isdigit():
+        if is_digits(table[name].removeprefix("-")):
             table[name] = int(table[name])
     for name in ("start", "usable_until"):
         try:
@@ -153,7 +153,7 @@ def _sent_line(key: str, sent: Sent) -> str:
 
 def _daily(row: Any) -> tuple[date | None, int]:
     parts = row.split(" ") if isinstance(row, str) else []
-    if len(parts) != 2 or not parts[1].isdigit():
+    if len(parts) != 2 or not is_digits(parts[1]):
         return None, 0
     try:
         return date.fromisoformat(parts[0]), int(parts[1])
@@ -169,7 +169,7 @@ def _sent(row: Any) -> tuple[str, Sent] | None:
     if not isinstance(row, str):
         return None
     parts = row.split(" ", 3)
-    if len(parts) != 4 or not parts[1].isdigit() or not parts[3]:
+    if len(parts) != 4 or not is_digits(parts[1]) or not parts[3]:
         return None
     flags, name = parts[2], parts[3]
     if flags == "0" or flags == "1":  # a plain send, as nearly all are: the quick way
