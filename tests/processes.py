@@ -69,6 +69,40 @@ def killed_during(rng: random.Random, at_most: float, write: Callable[..., objec
     os.waitpid(pid, 0)
 
 
+def killed_at(call: str, number: int, write: Callable[..., object], *args: object, after: bool = False) -> None:
+    """Fork a child that runs `write(*args)` and SIGKILLs itself at the `number`-th call of `os.<call>`
+    (`fsync` or `replace`: the steps of a save), just before that call or, with `after`, just after it.
+    The same point every time, whatever the machine's load: each phase of a save is reached on purpose."""
+    pid = os.fork()
+    if pid == 0:  # the child: os is its own copy, so the hook dies with it
+        try:
+            real = getattr(os, call)
+            calls = 0
+
+            def hooked(*hooked_args: object, **options: object) -> object:
+                nonlocal calls
+                calls += 1
+                if calls == number and not after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                result = real(*hooked_args, **options)
+                if calls == number and after:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return result
+
+            setattr(os, call, hooked)
+            write(*args)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+# The points of a save, in order: the journal's fsync, then for each file it replaces (the backup the
+# first team save keeps, then the snapshot) its temporary file's fsync and the rename; a kill before
+# the first leaves bytes past the committed end, one after the last rename leaves the new state.
+SAVE_POINTS = [("fsync", 1, False), ("fsync", 2, False), ("replace", 1, False), ("fsync", 3, False),
+               ("replace", 2, False), ("replace", 2, True)]
+
+
 def journal_torn(state: Path) -> bool:
     """Whether the journal holds bytes past what the snapshot committed: a save cut off midway."""
     stored = store.load(state)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import cli, files, journal_torn, killed_during, no_space, run
+from processes import SAVE_POINTS, cli, files, journal_torn, killed_at, killed_during, no_space, run
 
 from inmailctl import store
 from inmailctl.cli import app
@@ -48,7 +48,11 @@ def test_killed_writers_never_leave_a_broken_state(tmp_path: Path) -> None:
     rng = random.Random(2026)
     kills = mid_save = 0
     for round_ in range(200):
-        killed_during(rng, 0.05, _writer, state, round_)
+        if round_ < len(SAVE_POINTS):  # a kill inside a save, whatever the machine's speed
+            call, number, after = SAVE_POINTS[round_]
+            killed_at(call, number, _writer, state, round_, after=after)
+        else:
+            killed_during(rng, 0.05, _writer, state, round_)
         kills += 1
         mid_save += journal_torn(state) or any(p.name.endswith(".tmp") for p in tmp_path.iterdir())
         assert run("verify", "--state", str(state)) == 0, f"after kill {kills}"
