@@ -370,3 +370,17 @@ def test_renews_on_is_checked(tmp_path: Path, fields: dict[str, str], fragment: 
     path.write_text(tomli_w.dumps(data), encoding="utf-8")
     result = invoke("plans", "--rules", path, "--json")
     assert result.exit_code == 3 and fragment in json.loads(result.stderr)["error"]["message"]
+
+
+def test_the_forecast_does_not_call_credits_that_roll_over_expiring(tmp_path: Path) -> None:
+    """Recruiter Lite carries up to 90 unused credits over: near the renewal only what is past the cap,
+    and the bonus that ends, are lost."""
+    acct = Acct(tmp_path / "state.toml")
+    ok_json(invoke("init", "--plan", "recruiter-lite", "--rules", "linkedin-2026", "--state", acct.state,
+                   "--today", "2026-11-02", "--json"))
+    acct.ok("grant", "2", "--reason", "promotion", "--valid-days", "25", today="2026-11-02")
+    forecast = acct.ok("balance", today="2026-11-24")["forecast"]
+    assert forecast["expiring"] == 2  # the bonus; the 30 allowance credits roll over on 2026-12-02
+    seed = Acct(tmp_path / "seed.toml")
+    ok_json(invoke("init", "--plan", "premium", "--state", seed.state, "--today", "2026-11-02", "--json"))
+    assert seed.ok("balance", today="2026-11-24")["forecast"]["expiring"] == 5  # nothing rolls over on seed

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from .identity import fold, is_profile_key, name_parts, signature
-from .ledger import Book, Entry, Sent
+from .ledger import ROLLOVER, Book, Entry, Sent
 from .rulebook import AFTER_REPLY, ANNUAL, BILLING_DAY, NEW_CREDIT, Advice, Rulebook, money, per
 
 # Subjects that say nothing about why the InMail was sent.
@@ -275,12 +275,30 @@ def forecast(book: Book, today: date, days: int = FORECAST_DAYS) -> Forecast:
     """
     horizon = today + timedelta(days=days - 1)
     can_send = book.plan.can_send
-    expiring = sum(b.remaining for b in book.blocks.values() if b.usable_until <= horizon) if can_send else 0
+    expiring = _lost_by(book, horizon) if can_send else 0
     known = max(1, min(days, (today - book.cycle_start).days + 1))
     sent = sum(book.drawn_on(today - timedelta(days=n)) for n in range(known))
     empty = can_send and book.spendable_total() == 0
     runs_out = None if empty else _runs_out(book, today, sent, known)
     return Forecast(expiring, horizon, sent / known, known, runs_out, empty, book.next_renewal)
+
+
+def _lost_by(book: Book, horizon: date) -> int:
+    """Credits whose block ends by `horizon` and that nothing carries on: the allowance's unused credits
+    roll over at the renewal within the plan's cap, as `account.advance` carries them (unless a
+    cancellation takes effect then)."""
+    plan, renewal = book.plan, book.next_renewal
+    ending = book.ends_on is not None and book.ends_on <= renewal
+    lost = 0
+    for block in book.blocks.values():
+        if block.usable_until > horizon:
+            continue
+        carried = 0
+        if block.id == book.allowance and plan.rollover_cap > 0 and not ending:
+            held = sum(b.remaining for b in book.blocks.values() if b.kind == ROLLOVER and b.usable_until >= renewal)
+            carried = max(0, min(block.remaining, plan.rollover_cap - held))
+        lost += block.remaining - carried
+    return lost
 
 
 def _runs_out(book: Book, today: date, sent: int, days: int) -> date | None:
