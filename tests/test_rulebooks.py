@@ -32,7 +32,7 @@ def test_plans_by_name_say_which_rulebook_they_list() -> None:
 
 
 def test_plans_from_a_path_name_the_path() -> None:
-    path = str(store.RULEBOOKS.parent.parent / "sample_configs" / "linkedin-2026.toml")
+    path = str(Path(__file__).resolve().parent.parent / "sample_configs" / "linkedin-2026.toml")
     answer = ok_json(invoke("plans", "--rules", path, "--json"))
     assert answer["rulebook"] == path
     assert answer["plans"] == ok_json(invoke("plans", "--rules", "linkedin-2026", "--json"))["plans"]
