@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from test_cli import Account, error_of, invoke, ok_json, small_rulebook, write_rules
 
-from inmailctl import store
 from inmailctl.cli.base import _complete_rules
 
 DAY = "2026-12-01"
