@@ -664,3 +664,38 @@ def test_forget_someone_unknown_or_on_a_failing_disk_changes_nothing(
     failed(invoke("forget", "Ada", "--state", state, "--json"), 3, "io-error")
     monkeypatch.undo()
     assert files(tmp_path) == before
+
+
+def test_forget_matches_every_spelling_and_takes_the_profile_and_the_name_in_others_answers(tmp_path: Path) -> None:
+    """A privacy request forgets the person as the other commands know them: any spelling of the name,
+    the profile URL too, and the name where another entry's stored answer quotes it ("did you mean");
+    namesakes stay apart, each under a pseudonym of their own."""
+    state = tmp_path / "state.toml"
+    ok("init", "--plan", "recruiter-lite", "--rules", "linkedin-2026", "--state", state, "--today", DAY0)
+
+    def send(*args: str) -> None:
+        ok("send", *args, "--subject", "A role at Acme", "--state", state, "--today", DAY0)
+
+    send("John Smith", "--profile", "https://www.linkedin.com/in/john-smith-acme/")
+    send("John Smith", "--profile", "linkedin.com/in/jsmith-berlin")
+    send("José Núñez", "--id", "a1")
+    send("Jose Nunez", "--id", "a2")  # someone else to the tool, with a "did you mean 'José Núñez'?" warning
+    files_before = {p.name for p in tmp_path.iterdir()}
+    answer = ok("forget", "john  SMITH", "--state", state)
+    assert answer["entries"] == 2 and len(set(answer["pseudonyms"])) == 2  # two namesakes, two pseudonyms
+    answer = ok("forget", "josé núñez", "--state", state)
+    assert answer["entries"] == 1
+    for path in tmp_path.iterdir():
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            decoded = text.encode().decode("unicode_escape", "replace") if path.suffix == ".journal" else text
+            for trace in ("John Smith", "john-smith-acme", "jsmith-berlin", "José Núñez", "Jos\\u00e9"):
+                assert trace not in text and trace not in decoded, (path.name, trace)
+    def others(names: set[str]) -> set[str]:
+        return {name for name in names if not name.endswith(".journal")}
+
+    after = {p.name for p in tmp_path.iterdir()}
+    assert others(after) == others(files_before) and len(after - others(after)) == 1  # one journal, rewritten
+    assert ok("verify", "--deep", "--state", state, "--today", DAY0)["ok"] is True
+    balance = ok("balance", "--state", state, "--today", DAY0)
+    assert balance["total"] == 26

@@ -380,7 +380,10 @@ def verify(
 
 @commands.command(rich_help_panel="Account")
 def forget(
-    recipient: Annotated[str, typer.Argument(help="The person to forget, as recorded.", show_default=False)],
+    recipient: Annotated[str, typer.Argument(help="The person to forget, by name.", show_default=False)],
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Their profile URL or member id: only that member of the name.")
+    ] = None,
     state: StateOpt = None,
     seat: SeatOpt = None,
     rules: RulesOpt = None,
@@ -391,9 +394,12 @@ def forget(
 ) -> None:
     """Replace a person's name with a pseudonym everywhere in the state and its journal (a privacy request).
 
-    Every entry stays, so balances, statistics and `verify` are unchanged; the name is gone from the
-    snapshot and the journal in one commit. A journal kept aside or a `.bak` is not changed: the
-    answer lists them.
+    RECIPIENT is matched as every command matches it (spacing, case and Unicode form aside): everyone
+    recorded under that name is forgotten, each under a pseudonym of their own, unless --profile names
+    one member. Their profile goes too, and their name leaves every other entry's text. Every entry
+    stays, so balances, statistics and `verify` are unchanged; the name is gone from the snapshot and
+    the journal in one commit. Once forgotten, a person is someone new to the per-recipient limit and
+    to follow-ups. A journal kept aside or a `.bak` is not changed: the answer lists them.
 
     \b
     Example:
@@ -407,12 +413,17 @@ def forget(
     store.require(ctx.state)
     with store.locked(ctx.state):
         stored = store.load(ctx.state)
-        pseudonym = f"forgotten-{os.urandom(4).hex()}"
-        entries, changed = forgotten(store.read_journal(stored), recipient, pseudonym)
+        names: list[str] = []
+
+        def pseudonym() -> str:
+            names.append(f"forgotten-{os.urandom(4).hex()}")
+            return names[-1]
+
+        entries, changed = forgotten(store.read_journal(stored), recipient, profile, pseudonym)
         if not changed:
             raise BadInput(f"no entry names {recipient!r}; nothing was changed", "unknown-recipient")
         store.rewrite(stored, entries)
-    answer = {"pseudonym": pseudonym, "entries": changed,
+    answer = {"pseudonym": names[0], "pseudonyms": names, "entries": changed,
               "not_changed": [str(path) for path in store.others_beside(ctx.state)]}
     _emit(ctx, answer, "forgotten")
 

@@ -3,8 +3,10 @@ name replaced by a pseudonym for a privacy request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from . import identity
 from .ledger import Entry
 
 # Where an entry's free text may name the person it is addressed to.
@@ -46,31 +48,57 @@ def _figures(answer: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def forget(entries: list[Entry], recipient: str, pseudonym: str) -> tuple[list[Entry], int]:
-    """`entries` with `recipient` replaced by `pseudonym` wherever it names them: as an entry's or a
-    stored answer's recipient, and inside the free text and warnings of what was addressed to them.
-    Also how many entries changed."""
+def forget(
+    entries: list[Entry], recipient: str, profile: str | None, pseudonym: Callable[[], str]
+) -> tuple[list[Entry], int]:
+    """`entries` with a person replaced by a pseudonym wherever they are named, and how many entries
+    named them. The person is whoever `recipient` (and `profile`, if given) is to the other commands:
+    with a profile, that one member; by name alone, everyone recorded under that name's key, however
+    it was spelled, each namesake under a pseudonym of their own so that no two people merge. Their
+    profile becomes a member id of the pseudonym, and every spelling of their name is replaced in
+    every entry's free text and stored answer, other people's included (a "did you mean" warning)."""
+    wanted = identity.key(recipient, profile)
+    by_name = profile is None
+    pseudonyms: dict[str, str] = {}  # the person's key -> their pseudonym
+    spellings: set[str] = set()
+    for entry in entries:
+        named = entry.data.get("recipient")
+        if not isinstance(named, str):
+            continue
+        key = identity.key_of(entry.data)
+        if key == wanted or (by_name and identity.name_key(named) == wanted):
+            if key not in pseudonyms:
+                pseudonyms[key] = pseudonym()
+            spellings.add(named)
     changed = 0
     result = []
     for entry in entries:
-        if entry.data.get("recipient") != recipient:
-            result.append(entry)
-            continue
-        data = {**entry.data, "recipient": pseudonym}
-        for name in _FREE_TEXT:
-            if isinstance(data.get(name), str):
-                data[name] = data[name].replace(recipient, pseudonym)
-        if isinstance(data.get("answer"), dict):
-            data["answer"] = _forget_answer(data["answer"], recipient, pseudonym)
-        result.append(entry._replace(data=data))
-        changed += 1
+        data = entry.data
+        whose = identity.key_of(data) if isinstance(data.get("recipient"), str) else ""
+        if whose in pseudonyms:
+            changed += 1
+            data = {**data, "recipient": pseudonyms[whose]}
+            if "profile" in data:
+                data["profile"] = f"{identity.MEMBER}{pseudonyms[whose]}"
+        data = _scrubbed(data, spellings, pseudonyms.get(whose, "someone forgotten"))
+        result.append(entry if data == entry.data else entry._replace(data=data))
     return result, changed
 
 
-def _forget_answer(answer: dict[str, Any], recipient: str, pseudonym: str) -> dict[str, Any]:
-    answer = dict(answer)
-    if answer.get("recipient") == recipient:
-        answer["recipient"] = pseudonym
-    if isinstance(answer.get("warnings"), list):
-        answer["warnings"] = [w.replace(recipient, pseudonym) if isinstance(w, str) else w for w in answer["warnings"]]
-    return answer
+def _scrubbed(value: Any, spellings: set[str], pseudonym: str) -> Any:
+    """`value` with every spelling of a forgotten name replaced, in its text and its tables' text
+    (longest spelling first, so that no part of a longer one is left)."""
+    if isinstance(value, str):
+        for spelling in sorted(spellings, key=len, reverse=True):
+            value = value.replace(spelling, pseudonym)
+        return value
+    if isinstance(value, dict):
+        return {name: inner if name in _KEEP else _scrubbed(inner, spellings, pseudonym)
+                for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(inner, spellings, pseudonym) for inner in value]
+    return value
+
+
+# Fields no person's name is in (and that a replacement could corrupt): the journal's own bookkeeping.
+_KEEP = frozenset({"rules", "request", "id", "date", "kind"})
