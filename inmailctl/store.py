@@ -453,6 +453,7 @@ def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) ->
 def _commit_new(path: Path, lines: bytes, state: Book | Team, force: bool) -> list[Path]:
     """A new journal holding `lines`, and a snapshot of `state` naming it, in place of any state at `path`."""
     _may_replace(path, force)
+    replaced = _named_journal(path)
     journal = f"{path.name}.{_token()}.journal"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -466,9 +467,19 @@ def _commit_new(path: Path, lines: bytes, state: Book | Team, force: bool) -> li
     except OSError as error:
         _remove_quietly(path.parent / journal)
         raise _io_failure(path, error) from None
-    kept = _tidy(path, keep=journal)
+    kept = _tidy(path, keep=journal, committed=replaced)
     _remove_quietly(path.parent / (path.name + ".bak"))  # the replaced state's pre-migration backup
     return kept
+
+
+def _named_journal(path: Path) -> str | None:
+    """The journal the state at `path` names, if it can be read: a committed history, however short."""
+    try:
+        with open(path, "rb") as handle:
+            named = tomllib.load(handle).get("journal")
+    except (OSError, ValueError):
+        return None
+    return named if isinstance(named, str) else None
 
 
 def _may_replace(path: Path, force: bool) -> None:
@@ -676,15 +687,16 @@ def _journals_beside(path: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
-def _tidy(path: Path, keep: str) -> list[Path]:
+def _tidy(path: Path, keep: str, committed: str | None = None) -> list[Path]:
     """Clear what a killed or replaced run left, by the snapshot just read under the lock (which the
     caller holds): temporary files go, and so does a journal holding no more than an opening (an
     `init` killed before its snapshot); any other journal the snapshot does not name is the only copy
-    of some history, so it is kept aside as `<journal>.orphan`, for `inmailctl recover`. Returns
+    of some history, so it is kept aside as `<journal>.orphan`, for `inmailctl recover`. So is the
+    `committed` journal of a state just replaced, however short: its opening paid for a plan. Returns
     where journals were kept."""
     kept = []
     for leftover in _leftovers(path, keep):
-        if leftover.name.endswith(".tmp") or not _holds_history(leftover):
+        if leftover.name.endswith(".tmp") or (leftover.name != committed and not _holds_history(leftover)):
             _remove_quietly(leftover)
             continue
         aside = leftover.with_name(leftover.name + ORPHAN)

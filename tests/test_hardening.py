@@ -93,7 +93,9 @@ def test_init_keeps_an_orphaned_journal_aside_and_says_where(state: Path) -> Non
     assert kept.read_bytes() == history and not journal.exists()
     answer = ok("recover", "--journal", kept, "--force", "--state", state)
     assert answer["journal"] != str(kept) and kept.read_bytes() == history  # copied, never changed
-    assert answer["kept_journals"] == []  # the recruiter state's journal held only its opening
+    # The replaced recruiter state's journal holds only its opening, but that opening paid for a plan.
+    assert [Path(p).name for p in answer["kept_journals"]] != [] and all(
+        p.endswith(".journal.orphan") for p in answer["kept_journals"])
     assert _seen(state) == before
     assert ok("verify", "--state", state, "--today", "2026-01-07")["ok"] is True
 
@@ -699,3 +701,16 @@ def test_forget_matches_every_spelling_and_takes_the_profile_and_the_name_in_oth
     assert ok("verify", "--deep", "--state", state, "--today", DAY0)["ok"] is True
     balance = ok("balance", "--state", state, "--today", DAY0)
     assert balance["total"] == 26
+
+
+def test_init_force_keeps_the_replaced_states_journal_however_short(tmp_path: Path) -> None:
+    """A state with nothing but its opening is still a committed history (its plan was paid for): a
+    replacing init keeps its journal aside, as it keeps a longer one."""
+    state = tmp_path / "state.toml"
+    ok("init", "--plan", "premium", "--state", state, "--today", DAY0)
+    first = next(tmp_path.glob("state.toml.*.journal"))
+    opening = first.read_bytes()
+    answer = ok("init", "--plan", "recruiter", "--force", "--state", state, "--today", DAY0)
+    kept = tmp_path / (first.name + ".orphan")
+    assert answer["kept_journals"] == [str(kept)] and kept.read_bytes() == opening
+    assert len(list(tmp_path.glob("state.toml.*.journal"))) == 1  # the new state's own
