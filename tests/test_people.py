@@ -611,3 +611,25 @@ def test_stats_all_counts_each_seats_follow_ups_and_open_profile_messages(tmp_pa
     figures = {row["seat"]: (row["follow_ups"], row["open_profile"], row["open_profile_replied"])
                for row in [*summary["seats"], summary["total"]]}
     assert figures == {"main": (1, 0, 0), "ana": (0, 1, 1), "total": (1, 1, 1)}
+
+
+def test_a_name_and_a_profile_for_what_may_be_one_member_are_warned_about(tmp_path: Path) -> None:
+    """A name and a profile are two keys, so one member named both ways counts as two people: each send
+    that meets the other kind of key says so, for a limit or an unavailable mark not to be missed."""
+    state = tmp_path / "state.toml"
+    common = ["--state", state, "--json"]
+    ok_json(invoke("init", "--plan", "recruiter-lite", "--rules", "linkedin-2026", *common, "--today", "2026-11-10"))
+
+    def warnings(*args: str, today: str = "2026-11-11") -> list[str]:
+        answer = ok_json(invoke("send", *args, "--subject", "A role at Acme", *common, "--today", today))
+        return list(answer["warnings"])
+
+    assert warnings("Ada Lovelace", today="2026-11-10") == []
+    [said] = warnings("Ada Lovelace", "--profile", "linkedin.com/in/ada")
+    assert "without --profile" in said and "Ada Lovelace" in said
+    ok_json(invoke("unavailable", "Grace Hopper", *common, "--today", "2026-11-11"))
+    [said] = warnings("Grace Hopper", "--profile", "https://www.linkedin.com/in/grace/")
+    assert "marked InMail Unavailable by name" in said
+    assert warnings("Mia Jones", "--profile", "linkedin.com/in/mia") == []
+    [said] = warnings("mia jones", today="2026-11-12")  # and no second "did you mean" about the same person
+    assert "--profile linkedin.com/in/mia" in said

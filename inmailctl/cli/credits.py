@@ -174,8 +174,10 @@ def send(
             raise typer.Exit(0)
         notes = _message_warnings(book, recipient, subject, body, strict)
         cautions = [advice.follow_up_warning(book, recipient, who)]
-        if profile is None:
-            cautions.append(advice.Known(book).did_you_mean(recipient, who))
+        names = advice.Known(book)
+        cautions.append(names.by_name_and_profile(recipient, who))
+        if profile is None and cautions[-1] is None:  # one warning about who this is is enough
+            cautions.append(names.did_you_mean(recipient, who))
         entry = account.send(book, ctx.today, recipient, subject, profile, follow_up, open_profile)
         notes += [caution for caution in cautions if caution]
         warnings = notes + list(advice.risk(book, ctx.today).reasons)
@@ -351,8 +353,9 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
                     results.append(result)
                     continue
                 who = account.who(row.recipient, row.profile)
-                cautions = [advice.follow_up_warning(book, row.recipient, who)]
-                if row.profile is None:
+                cautions = [advice.follow_up_warning(book, row.recipient, who),
+                            names.by_name_and_profile(row.recipient, who)]
+                if row.profile is None and cautions[-1] is None:  # one warning about who this is is enough
                     cautions.append(names.did_you_mean(row.recipient, who))
                 if any(cautions):
                     notes[row.line] = notes[row.line] + [caution for caution in cautions if caution]

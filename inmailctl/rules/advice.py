@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .identity import fold, is_profile_key, name_parts, signature
+from .identity import fold, is_profile_key, name_key, name_parts, signature
 from .ledger import ROLLOVER, Book, Entry, Sent
 from .rulebook import AFTER_REPLY, ANNUAL, BILLING_DAY, NEW_CREDIT, Advice, Rulebook, money, per
 
@@ -159,6 +159,7 @@ class Known:
         self.index: dict[str, list[tuple[str, str]]] | None = None
         self.lookups = 0
         self.last: tuple[str, tuple[str, ...]] = ("", ())  # the name last looked up, and its signature
+        self.profiled: dict[str, str] | None = None  # a name's key -> a profile it was sent to under
 
     def names(self) -> list[tuple[str, str]]:
         """Each known name as it is shown, with the text to match it by."""
@@ -175,6 +176,33 @@ class Known:
         assert self.index is not None
         for word in set(mark):
             self.index.setdefault(word, []).append((shown, name))
+
+    def by_name_and_profile(self, recipient: str, key: str) -> str | None:
+        """A warning when `recipient` is known by another kind of key: sent to (or marked unavailable)
+        by name while this InMail gives a profile, or the other way round. The two count as two people
+        unless they are named the same way, so the person is told before a limit or a mark is missed."""
+        book, name = self.book, name_key(recipient)
+        if key in book.recent or key in book.unavailable:
+            return None
+        said = recipient.strip()
+        if is_profile_key(key):
+            if name in book.unavailable:
+                return (f"{said!r} is marked InMail Unavailable by name; if this profile is the same member, "
+                        "do not send (the mark counts only for InMails without --profile)")
+            if name in book.recent:
+                return (f"{said!r} got an InMail without --profile; if this is the same member, the per-recipient "
+                        "limit counts the two apart: name them the same way every time")
+            return None
+        if self.profiled is None:
+            self.profiled = {}
+            for profile, sends in book.recent.items():
+                if is_profile_key(profile):
+                    self.profiled.setdefault(name_key(sends[-1].recipient), profile)
+        known = self.profiled.get(name)
+        if known is None:
+            return None
+        return (f"{said!r} got an InMail with --profile {known}; if this is the same member, give that "
+                "--profile again, or the per-recipient limit counts the two apart")
 
     def did_you_mean(self, recipient: str, key: str) -> str | None:
         """A warning when `recipient` is someone new whose name differs from a known recipient's only by
