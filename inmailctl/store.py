@@ -490,6 +490,8 @@ def _may_replace(path: Path, force: bool) -> None:
         return
     except OSError as error:
         raise FileProblem(f"{path}: cannot read the state: {error.strerror or error}", "state-invalid") from None
+    if not stat.S_ISREG(info.st_mode):  # a directory or a device is no state to replace, forced or not
+        _check_regular(path, info, "state")
     if not force:
         raise FileProblem(
             f"{path}: a state already exists; pass --force to replace it (its journal is kept aside)", "state-exists"

@@ -714,3 +714,12 @@ def test_init_force_keeps_the_replaced_states_journal_however_short(tmp_path: Pa
     kept = tmp_path / (first.name + ".orphan")
     assert answer["kept_journals"] == [str(kept)] and kept.read_bytes() == opening
     assert len(list(tmp_path.glob("state.toml.*.journal"))) == 1  # the new state's own
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]], ids=["plain", "forced"])
+def test_init_on_a_directory_says_it_is_not_a_state(tmp_path: Path, force: list[str]) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    message = failed(invoke("init", "--plan", "premium", *force, "--state", folder, "--today", DAY0, "--json"),
+                     3, "state-invalid")
+    assert "not a regular file" in message and "already exists" not in message
