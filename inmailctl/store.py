@@ -256,16 +256,16 @@ def _committed(stored: Stored) -> bytes:
 
 def read_journal(stored: Stored) -> list[Entry]:
     """Every committed entry, oldest first."""
-    return _parse(_committed(stored), stored.journal_path)
+    return [entry for entry, _ in _entries(_committed(stored), stored.journal_path)]
 
 
-def _journal_lines(stored: Stored) -> Iterator[tuple[Entry, int]]:
-    """Each committed entry, oldest first, with the length of its line in bytes."""
-    for number, line in enumerate(_committed(stored).splitlines(keepends=True), start=1):
+def _entries(data: bytes, source: Path) -> Iterator[tuple[Entry, int]]:
+    """Each entry of journal bytes read from `source`, oldest first, with the length of its line."""
+    for number, line in enumerate(data.splitlines(keepends=True), start=1):
         try:
             yield Entry.from_json(json.loads(line)), len(line)
         except (ValueError, KeyError, TypeError):
-            raise FileProblem(f"{stored.journal_path}: line {number}: not a ledger entry", "state-invalid") from None
+            raise FileProblem(f"{source}: line {number}: not a ledger entry", "state-invalid") from None
 
 
 def replay(entries: list[Entry], source: Path) -> Team:
@@ -276,16 +276,6 @@ def replay(entries: list[Entry], source: Path) -> Team:
         return Team.replay(entries)
     except (KeyError, ValueError, TypeError) as error:
         raise FileProblem(f"{source}: cannot be replayed ({error})", "state-invalid") from None
-
-
-def _parse(data: bytes, source: Path) -> list[Entry]:
-    entries = []
-    for number, line in enumerate(data.splitlines(), start=1):
-        try:
-            entries.append(Entry.from_json(json.loads(line)))
-        except (ValueError, KeyError, TypeError):
-            raise FileProblem(f"{source}: line {number}: not a ledger entry", "state-invalid") from None
-    return entries
 
 
 # A keyed entry serialises its key right before its request fingerprint; JSON escapes every quote inside
@@ -521,7 +511,7 @@ def recover(path: Path, source: Path | None, force: bool) -> tuple[Team, int, Pa
     except OSError as error:
         raise FileProblem(f"{source}: cannot read the journal: {error.strerror or error}", "journal-missing") from None
     good = data[: data.rfind(b"\n") + 1]  # a last line without its newline is a save cut off: never committed
-    entries = _parse(good, source)
+    entries = [entry for entry, _ in _entries(good, source)]
     team = replay(entries, source)
     if source.parent.resolve() == path.parent.resolve() and _journal_name(path).fullmatch(source.name):
         try:
@@ -774,7 +764,7 @@ def as_it_stood(stored: Stored, today: date, option: str = "--today") -> Stored:
     its journal ends there too. Dates only move forward, so those entries are the journal's first lines."""
     entries: list[Entry] = []
     length = 0
-    for entry, size in _journal_lines(stored):
+    for entry, size in _entries(_committed(stored), stored.journal_path):
         if entry.date > today:
             break
         entries.append(entry)
