@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from .rules.advice import subscription_paid
+from .rules.advice import subscription_payment
 from .rules.ledger import BLOCK_OF_ENTRY, Entry
 from .rules.rulebook import Rulebook, money, money_text
 from .text import shown
@@ -45,9 +45,9 @@ def ledger(entries: Iterable[Entry], rules: Rulebook, holder: Callable[[Entry], 
         return f"{money_text(money(amount))} {currency}"
 
     def subscription(entry: Entry, billing: str, note: str) -> None:
-        """What the subscription charges on `entry` (see `subscription_paid`), when it is paid."""
+        """What the subscription charges on `entry` (see `subscription_payment`), when it is paid."""
         plan = rules.plan(entry.data["plan"])
-        price = subscription_paid(entry, rules, billing)
+        price, _ = subscription_payment(entry, rules, billing)
         if price:
             move(entry, f"subscription: {_text(plan.name)}, {billing} billing{note}",
                  ("expenses:inmail:subscription", cash(str(price))), ("assets:cash", cash(str(-price))))

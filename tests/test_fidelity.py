@@ -288,7 +288,7 @@ def test_the_core_charges_a_term_at_its_start() -> None:
     rules = back_rules(0)
     book, entries = account.open_account(rules, "back", date(2028, 2, 29))
     entries += account.advance(book, date(2029, 3, 1))
-    charged = [(e.date.isoformat(), advice.subscription_paid(e, rules, "annual")) for e in entries
+    charged = [(e.date.isoformat(), advice.subscription_payment(e, rules, "annual")[0]) for e in entries
                if e.kind == "allowance"]
     assert [c for c in charged if c[1]] == [("2028-02-29", money("120.00")), ("2029-02-28", money("120.00"))]
     assert isinstance(entries[0], Entry)

@@ -376,12 +376,11 @@ def statistics(
     """Sent, answered and money spent per calendar month, from the whole ledger (or one seat's part).
 
     A reply counts in the month of the InMail it answers; money counts when it is paid: a subscription
-    at the start of each term (see `subscription_paid`), and a pack's price when bought. With
+    at the start of each term (see `subscription_payment`), and a pack's price when bought. With
     `accrued_through` (a YYYY-MM month) a subscription's money is spread evenly over the months it pays
     for instead, up to that month: a year paid up front counts a twelfth in each of its months.
     """
     months: dict[str, list[Any]] = {}
-    sent_month: dict[str, list[str]] = {}  # recipient -> months of their InMails, oldest first
 
     def row(month: str) -> list[Any]:
         return months.setdefault(month, [0, 0, 0, money(0), 0])
@@ -393,17 +392,15 @@ def statistics(
             billing = d.get("billing", ANNUAL)
         elif entry.kind == "send":
             row(month)[0] += 1
-            sent_month.setdefault(d["recipient"], []).append(month)
         elif entry.kind == "reply":
             answered = row(d.get("sent", entry.date.isoformat())[:7])
             answered[1] += 1
             answered[2] += bool(d.get("declined"))
         elif entry.kind in ("allowance", "bill", "share"):
-            paid = subscription_paid(entry, rules, billing)
+            paid, covered = subscription_payment(entry, rules, billing)
             if accrued_through is None or not paid:
                 row(month)[3] += paid
                 continue
-            covered = _months_paid(entry, rules, billing)
             for later in range(covered):
                 spread = _month_after(month, later)
                 if spread <= accrued_through:
@@ -415,25 +412,20 @@ def statistics(
     return [Month(m, *figures[:3], money(figures[3]), figures[4]) for m, figures in sorted(months.items())]
 
 
-def subscription_paid(entry: Entry, rules: Rulebook, billing: str) -> Decimal:
-    """The subscription money an entry pays, on plan `d["plan"]` billed `billing`: a cycle's allowance
-    on a plan renewed on its billing day (for each seat of a pool), a month-start plan's `bill`, or a
-    seat's `share` of its pool (see `Team.paid_by`); each charges a whole term at the term's start."""
+def subscription_payment(entry: Entry, rules: Rulebook, billing: str) -> tuple[Decimal, int]:
+    """The subscription money an entry pays, on plan `d["plan"]` billed `billing`, and the months it
+    pays for: a cycle's allowance on a plan renewed on its billing day (for each seat of a pool), a
+    month-start plan's `bill`, or a seat's `share` of its pool (see `Team.paid_by`). Each charges a
+    whole term at the term's start; a seat joining a pool mid-term pays the months left of it."""
     d = entry.data
     plan = rules.plan(d["plan"]).under(billing)
-    if entry.kind == "allowance":
-        return plan.charge(d["cycle"]) * d.get("seats", 1) if plan.renews_on == BILLING_DAY else money(0)
+    cycle = int(d.get("cycle", 0))
     if entry.kind == "share" and d.get("joining"):
-        return plan.joining_charge(d.get("cycle", 0))
-    return plan.charge(d.get("cycle", 0))
-
-
-def _months_paid(entry: Entry, rules: Rulebook, billing: str) -> int:
-    """How many months the subscription money an entry pays covers (see `subscription_paid`)."""
-    plan = rules.plan(entry.data["plan"]).under(billing)
-    if entry.kind == "share" and entry.data.get("joining"):
-        return plan.term - int(entry.data.get("cycle", 0)) % plan.term
-    return plan.term
+        return plan.joining_charge(cycle), plan.term - cycle % plan.term
+    if entry.kind == "allowance":
+        paid = plan.charge(cycle) * d.get("seats", 1) if plan.renews_on == BILLING_DAY else money(0)
+        return paid, plan.term
+    return plan.charge(cycle), plan.term
 
 
 def _month_after(month: str, months: int) -> str:
