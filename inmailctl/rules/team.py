@@ -290,8 +290,7 @@ def record_reply(
     An answer noted late (`on` before today) is recorded on its own day when nothing was recorded
     since: the renewals due up to that day come first and the rest after it, so the credit it returns
     rolls over or expires exactly as if it had been recorded that day (the entry names the day it was
-    noted). Otherwise it is recorded today
-    and its credit goes where `account.credit_back_block` says.
+    noted). Otherwise it is recorded today and its credit goes where `account.credit_back_block` says.
     """
     if on is not None and team.clock <= on < today:
         before = team.advance(on)
