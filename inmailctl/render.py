@@ -306,8 +306,17 @@ def reconciled(answer: dict[str, Any]) -> None:
 
 
 def _kept(answer: dict[str, Any]) -> None:
-    for journal in answer.get("kept_journals", []):
-        out.print(f"Kept an earlier state's journal as {journal}; `inmailctl recover --journal` rebuilds it.")
+    for journal in answer.get("kept_journals", answer.get("kept", [])):
+        if journal.startswith(("postgresql://", "postgres://")):
+            out.print(f"Kept the replaced ledger as {journal}; it reads like any state.")
+        else:
+            out.print(f"Kept an earlier state's journal as {journal}; `inmailctl recover --journal` rebuilds it.")
+
+
+def copied(answer: dict[str, Any]) -> None:
+    out.print(f"Copied {answer['source']} to {answer['target']}: {answer['entries']} entries, up to "
+              f"{answer['clock']}; {answer['total']} credits spendable.")
+    _kept(answer)
 
 
 def recovered(answer: dict[str, Any]) -> None:

@@ -17,13 +17,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .rules import snapshot
 from .rules.errors import BadInput, FileProblem
 from .rules.ledger import Book, Entry, Key, Sent
 from .rules.rulebook import Rulebook, parse_rulebook
 from .rules.team import OWNER, Team
+
+if TYPE_CHECKING:
+    from .server import Appender as ServerAppender
+    from .server import Held, Server
+
+# Where a state lives: a file, or a ledger on a PostgreSQL server (`inmailctl.server`, imported only
+# when a state is a URL). Each public function below takes either and hands a server's to that module.
+Location: TypeAlias = "Path | Server"
 
 # The rulebooks shipped in the package, by name: `--rules NAME` picks one, and `seed` is the default.
 RULEBOOKS = Path(__file__).parent / "data"
@@ -94,9 +102,10 @@ def _check_regular(path: Path, info: os.stat_result, what: str, hard_links: bool
         )
 
 
-def require(path: Path) -> None:
-    """Refuse a missing state before taking its lock, so a failed command creates nothing."""
-    if not path.exists():
+def require(path: Location) -> None:
+    """Refuse a missing state before taking its lock, so a failed command creates nothing. (A server's
+    ledger is looked for under its lock.)"""
+    if isinstance(path, Path) and not path.exists():
         raise _no_state(path)
 
 
@@ -188,14 +197,26 @@ class Stored:
         """The owner seat as the rules see it (a single account's whole state)."""
         return self.team.view(self.team.owner)
 
+    def ending_at(self, team: Team, journal_bytes: int) -> Stored:
+        """The same state as it stood when its journal was `journal_bytes` long."""
+        return Stored(self.path, team, self.journal, journal_bytes, self.written_in)
+
+
+State: TypeAlias = "Stored | Held"  # a state as read, from a file or a server
+Journal: TypeAlias = "Appender | ServerAppender"  # its journal writer (see `appender`)
+
 
 def _journal_name(path: Path) -> re.Pattern[str]:
     """The names of the journals of the state at `path` (random eight hex digits each)."""
     return re.compile(rf"{re.escape(path.name)}\.[0-9a-f]{{8}}\.journal")
 
 
-def load(path: Path) -> Stored:
+def load(path: Location) -> State:
     """Read and validate the snapshot; the journal is opened and checked for length, never parsed."""
+    if not isinstance(path, Path):
+        from .server import load as load_ledger
+
+        return load_ledger(path)
     stored = _open(path)
     if stored is None:  # perhaps replaced (`init --force`) since its snapshot was read: read it again
         stored = _open(path)
@@ -241,7 +262,11 @@ def _open(path: Path) -> Stored | None:
     return Stored(path, team, journal, journal_bytes, written_in, fd)
 
 
-def _committed(stored: Stored) -> bytes:
+def _committed(stored: State) -> bytes:
+    if not isinstance(stored, Stored):
+        from .server import committed
+
+        return committed(stored)
     try:
         if stored.fd is not None:
             os.lseek(stored.fd, 0, os.SEEK_SET)
@@ -254,12 +279,12 @@ def _committed(stored: Stored) -> bytes:
         ) from None
 
 
-def read_journal(stored: Stored) -> list[Entry]:
+def read_journal(stored: State) -> list[Entry]:
     """Every committed entry, oldest first."""
     return [entry for entry, _ in _entries(_committed(stored), stored.journal_path)]
 
 
-def _entries(data: bytes, source: Path) -> Iterator[tuple[Entry, int]]:
+def _entries(data: bytes, source: object) -> Iterator[tuple[Entry, int]]:
     """Each entry of journal bytes read from `source`, oldest first, with the length of its line."""
     for number, line in enumerate(data.splitlines(keepends=True), start=1):
         try:
@@ -268,7 +293,7 @@ def _entries(data: bytes, source: Path) -> Iterator[tuple[Entry, int]]:
             raise FileProblem(f"{source}: line {number}: not a ledger entry", "state-invalid") from None
 
 
-def replay(entries: list[Entry], source: Path) -> Team:
+def replay(entries: list[Entry], source: object) -> Team:
     """The state that the journal at `source`, holding `entries`, rebuilds."""
     if not entries or entries[0].kind != "open":
         raise FileProblem(f"{source}: the journal does not start with an account", "state-invalid")
@@ -283,12 +308,18 @@ def replay(entries: list[Entry], source: Path) -> Team:
 _KEYED = re.compile(rb'"id":("(?:[^"\\]|\\.)*"),"request":')
 
 
-def find_keys(stored: Stored, keys: set[str]) -> dict[str, Key]:
+def find_keys(stored: State, keys: set[str]) -> dict[str, Key]:
     """The first use of each of `keys` among the committed entries: one pass over the journal, no parse
-    of entries that carry no key. Keys are kept for the life of the state."""
+    of entries that carry no key (a server looks them up by its index). Keys are kept for the life of
+    the state."""
     if not keys:
         return {}
-    data = _committed(stored)
+    if isinstance(stored, Stored):
+        data = _committed(stored)
+    else:
+        from . import server
+
+        data = b"".join(line + b"\n" for line in server.find_keys(stored, keys))
     found: dict[str, Key] = {}
     for match in _KEYED.finditer(data):
         key = json.loads(match.group(1))
@@ -304,11 +335,11 @@ def find_keys(stored: Stored, keys: set[str]) -> dict[str, Key]:
     return found
 
 
-def find_key(stored: Stored, key: str) -> Key | None:
+def find_key(stored: State, key: str) -> Key | None:
     return find_keys(stored, {key}).get(key)
 
 
-def find_latest_send(stored: Stored, key: str, by: date | None = None, seat: str | None = None) -> Sent | None:
+def find_latest_send(stored: State, key: str, by: date | None = None, seat: str | None = None) -> Sent | None:
     """The latest InMail from `seat` (default: the owner) to the recipient `key` in the whole journal
     (sent on or before `by`, if given), with whether it has had a reply (recorded on any day: an answer
     noted late is dated when it was noted)."""
@@ -342,8 +373,14 @@ def lock_timeout() -> float:
 
 
 @contextmanager
-def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
-    """Hold the state's sidecar lock across a whole read, decide, write."""
+def locked(path: Location, create_directory: bool = False) -> Iterator[None]:
+    """Hold the state's sidecar lock (a server: its writer's transaction) across a whole read, decide, write."""
+    if not isinstance(path, Path):
+        from .server import locked as ledger_locked
+
+        with ledger_locked(path):
+            yield
+        return
     from filelock import FileLock, Timeout
 
     lock_path = path.parent / (path.name + ".lock")
@@ -376,11 +413,20 @@ def locked(path: Path, create_directory: bool = False) -> Iterator[None]:
         lock.release()
 
 
-def save(stored: Stored, state: Book | Team, entries: list[Entry]) -> None:
+def save(stored: State, state: Book | Team, entries: list[Entry]) -> None:
     """Commit `entries` (already applied to `state`): append them to the journal, then replace the snapshot."""
-    with Appender(stored) as journal:
+    with appender(stored) as journal:
         journal.write(entries)
         journal.commit(state)
+
+
+def appender(stored: State) -> Journal:
+    """The journal writer of a state read under its lock (see `Appender`)."""
+    if isinstance(stored, Stored):
+        return Appender(stored)
+    from .server import Appender as LedgerAppender
+
+    return LedgerAppender(stored)
 
 
 class Appender:
@@ -403,7 +449,7 @@ class Appender:
             os.lseek(self.fd, self.stored.journal_bytes, os.SEEK_SET)
 
     def write(self, entries: list[Entry]) -> None:
-        lines = _lines(entries)
+        lines = journal_lines(entries)
         try:
             self._open()
             _write_all(self.fd, lines)
@@ -433,11 +479,19 @@ class Appender:
             os.close(self.fd)
 
 
-def create(path: Path, state: Book | Team, entries: list[Entry], force: bool) -> list[Path]:
+def create(path: Location, state: Book | Team, entries: list[Entry], force: bool) -> list[Location]:
     """Write a new state and journal; over an existing state only with `force`. The journals of any
-    earlier state are kept aside (see `_tidy`); the list says where."""
-    lines = _lines(entries)
-    return _commit_new(path, lines, state, force)
+    earlier state are kept aside (see `_tidy`; a server keeps the ledger aside); the list says where."""
+    return create_from(path, state, journal_lines(entries), force)
+
+
+def create_from(path: Location, state: Book | Team, lines: bytes, force: bool) -> list[Location]:
+    """As `create`, from journal lines as they stand in a journal. The caller holds the lock."""
+    if not isinstance(path, Path):
+        from .server import create as create_ledger
+
+        return list(create_ledger(path, state, lines, force))
+    return list(_commit_new(path, lines, state, force))
 
 
 def _commit_new(path: Path, lines: bytes, state: Book | Team, force: bool) -> list[Path]:
@@ -489,10 +543,15 @@ def _may_replace(path: Path, force: bool) -> None:
     _check_regular(path, info, "state")
 
 
-def recover(path: Path, source: Path | None, force: bool) -> tuple[Team, int, Path, list[Path]]:
+def recover(path: Location, source: Path | None, force: bool) -> tuple[Team, int, Location, list[Location]]:
     """Rebuild the state at `path` from a journal by replaying it: the state, its entries' count, the
     journal it now names, and where earlier journals were kept aside. A journal of this state is
-    adopted where it lies; any other file is copied, and never changed."""
+    adopted where it lies; any other file is copied, and never changed. (A server's ledger is rebuilt
+    from its own journal, one kept aside, or a journal file.)"""
+    if not isinstance(path, Path):
+        from .server import recover as recover_ledger
+
+        return recover_ledger(path, source, force)
     _may_replace(path, force)
     if source is None:
         found = _journals_beside(path)
@@ -503,6 +562,20 @@ def recover(path: Path, source: Path | None, force: bool) -> tuple[Team, int, Pa
                 "journal-missing",
             )
         source = found[0]
+    good, entries, team = read_journal_file(source)
+    if source.parent.resolve() == path.parent.resolve() and _journal_name(path).fullmatch(source.name):
+        try:
+            _replace(path, snapshot.to_dict(team, source.name, len(good)))
+        except OSError as error:
+            raise _io_failure(path, error) from None
+        return team, len(entries), source, list(_tidy(path, keep=source.name))
+    kept = _commit_new(path, good, team, force=True)
+    return team, len(entries), path.parent / _read_snapshot(path)[2], list(kept)
+
+
+def read_journal_file(source: Path) -> tuple[bytes, list[Entry], Team]:
+    """A journal file's committed lines, their entries and the state they replay to. A last line without
+    its newline is a save cut off: never committed, so left out."""
     try:
         fd = os.open(source, _READ_NOW)
         with os.fdopen(fd, "rb") as handle:
@@ -510,30 +583,40 @@ def recover(path: Path, source: Path | None, force: bool) -> tuple[Team, int, Pa
             data = handle.read()
     except OSError as error:
         raise FileProblem(f"{source}: cannot read the journal: {error.strerror or error}", "journal-missing") from None
-    good = data[: data.rfind(b"\n") + 1]  # a last line without its newline is a save cut off: never committed
+    good = data[: data.rfind(b"\n") + 1]
     entries = [entry for entry, _ in _entries(good, source)]
-    team = replay(entries, source)
-    if source.parent.resolve() == path.parent.resolve() and _journal_name(path).fullmatch(source.name):
-        try:
-            _replace(path, snapshot.to_dict(team, source.name, len(good)))
-        except OSError as error:
-            raise _io_failure(path, error) from None
-        return team, len(entries), source, _tidy(path, keep=source.name)
-    kept = _commit_new(path, good, team, force=True)
-    return team, len(entries), load(path).journal_path, kept
+    return good, entries, replay(entries, source)
 
 
-def _lines(entries: list[Entry]) -> bytes:
+def copy(source: Location, target: Location, force: bool) -> tuple[State, list[Location]]:
+    """Copy the state at `source` (its committed journal, byte for byte, and its snapshot) to `target`,
+    a file or a server either way; over an existing state only with `force`, keeping its history aside.
+    Returns the source as read and where history was kept aside."""
+    if str(source) == str(target) and type(source) is type(target):
+        raise BadInput(f"{target}: the source and the target are the same state", "bad-input")
+    held = load(source)
+    lines = _committed(held)
+    with locked(target, create_directory=True):
+        kept = create_from(target, held.team, lines, force)
+    return held, kept
+
+
+def journal_lines(entries: list[Entry]) -> bytes:
     """Entries as journal lines: compact JSON, one a line."""
     return b"".join(json.dumps(e.to_json(), separators=(",", ":")).encode() + b"\n" for e in entries)
 
 
-def rewrite(stored: Stored, entries: list[Entry]) -> Team:
+def rewrite(stored: State, entries: list[Entry]) -> Team:
     """Replace the state's journal by one holding `entries` (its history, rewritten) and the snapshot by
     their replay, in one commit (the snapshot's replace); the old journal is then removed, as the new
     one holds all it held. The caller holds the lock. Returns the replayed state."""
     team = replay(entries, stored.journal_path)
-    lines = _lines(entries)
+    if not isinstance(stored, Stored):
+        from .server import rewrite as rewrite_ledger
+
+        rewrite_ledger(stored, entries, team)
+        return team
+    lines = journal_lines(entries)
     journal = stored.path.parent / f"{stored.path.name}.{_token()}.journal"
     try:
         fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -550,11 +633,16 @@ def rewrite(stored: Stored, entries: list[Entry]) -> Team:
     return team
 
 
-def others_beside(path: Path) -> list[Path]:
-    """Files beside the state that may hold its history too: journals kept aside, the pre-migration backup."""
+def others_beside(path: Location) -> list[Location]:
+    """Files beside the state that may hold its history too: journals kept aside, the pre-migration backup
+    (on a server: the ledgers kept aside)."""
+    if not isinstance(path, Path):
+        from .server import kept_aside
+
+        return list(kept_aside(path))
     journals = [p for p in _journals_beside(path) if p.name.endswith(ORPHAN)]
     backup = path.parent / (path.name + ".bak")
-    return journals + ([backup] if backup.exists() else [])
+    return [*journals, *([backup] if backup.exists() else [])]
 
 
 def _token() -> str:
@@ -582,14 +670,14 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _replace(path: Path, data: dict[str, Any]) -> None:
-    _replace_bytes(path, _toml(data).encode())
+    _replace_bytes(path, snapshot_toml(data).encode())
 
 
 # The snapshot's arrays of lines: the parts that grow with an account's volume.
 _LINES = ("blocks", "daily", "recent")
 
 
-def _toml(data: dict[str, Any]) -> str:
+def snapshot_toml(data: dict[str, Any]) -> str:
     """The snapshot as TOML, its arrays of lines written as literal strings, which tomllib reads
     several times faster than basic strings."""
     import tomli_w
@@ -709,11 +797,12 @@ def _holds_history(journal: Path) -> bool:
     return not kinds <= {"open", "allowance"}
 
 
-def tidy_if_idle(stored: Stored) -> None:
+def tidy_if_idle(stored: State) -> None:
     """Let a read-only command remove what a killed run left too: temporary files only, and only when
     no writer holds the lock (a running writer's temporary file is not a leftover). Journals are never
-    a reader's to judge: its snapshot may be stale by now. Costs one directory listing when all is tidy."""
-    if not _leftovers(stored.path, stored.journal, journals=False):
+    a reader's to judge: its snapshot may be stale by now. Costs one directory listing when all is tidy.
+    A server leaves nothing behind."""
+    if not isinstance(stored, Stored) or not _leftovers(stored.path, stored.journal, journals=False):
         return
     from filelock import FileLock, Timeout
 
@@ -749,7 +838,7 @@ def _io_failure(path: Path, error: OSError) -> FileProblem:
     )
 
 
-def check_today(state: Book | Team, today: date, path: Path, option: str = "--today") -> None:
+def check_today(state: Book | Team, today: date, path: object, option: str = "--today") -> None:
     """Refuse a date before the state's newest entry: the ledger only moves forward. (`option` is how
     the date was given: the flag or its environment variable.)"""
     if today < state.clock:
@@ -759,7 +848,7 @@ def check_today(state: Book | Team, today: date, path: Path, option: str = "--to
         )
 
 
-def as_it_stood(stored: Stored, today: date, option: str = "--today") -> Stored:
+def as_it_stood(stored: State, today: date, option: str = "--today") -> State:
     """The state as it stood at the end of `today`, replayed from the journal's entries up to that day;
     its journal ends there too. Dates only move forward, so those entries are the journal's first lines."""
     entries: list[Entry] = []
@@ -772,4 +861,4 @@ def as_it_stood(stored: Stored, today: date, option: str = "--today") -> Stored:
     if not entries:
         raise BadInput(f"{option} {today} is before {stored.path} was created; nothing was recorded then",
                        "date-in-past")
-    return Stored(stored.path, replay(entries, stored.journal_path), stored.journal, length, stored.written_in)
+    return stored.ending_at(replay(entries, stored.journal_path), length)

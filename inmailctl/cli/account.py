@@ -457,17 +457,18 @@ def where(
         return names.get(found.name, "default") if found is not None else "default"
 
     stored = None
-    if ctx.state.exists():
-        try:
-            stored = store.load(ctx.state)
-        except InmailError:
-            stored = None
+    try:
+        exists = ctx.state.exists()
+        stored = store.load(ctx.state) if exists else None
+    except InmailError:  # a server down or a state unreadable: `where` still says where it looked
+        exists = isinstance(ctx.state, Path) and ctx.state.exists()
     answer = {
         "state": str(ctx.state),
         "state_from": source("state"),
-        "state_exists": ctx.state.exists(),
+        "state_exists": exists,
         "journal": str(stored.journal_path) if stored else None,
-        "lock": str(ctx.state.parent / (ctx.state.name + ".lock")),
+        "lock": str(ctx.state.parent / (ctx.state.name + ".lock")) if isinstance(ctx.state, Path)
+        else f"{ctx.state} (its row, while a command writes)",
         **_seat_in_use(ctx.seat, source("seat"), stored),
         "state_rules": _state_rules(stored, ctx.rules),
         "rules": str(ctx.rules) if ctx.rules else "built-in",
@@ -485,7 +486,7 @@ def where(
 RULES_READ_BY = ("init", "plans", "compare", "simulate-month --plan", "check without a state")
 
 
-def _seat_in_use(seat: str | None, given_by: str, stored: store.Stored | None) -> dict[str, Any]:
+def _seat_in_use(seat: str | None, given_by: str, stored: "store.State | None") -> dict[str, Any]:
     """The seat a command would act on and what chose it: a flag, the environment, or the state's
     only seat; none while a team state leaves the choice open."""
     active = stored.team.active if stored else []
@@ -496,7 +497,7 @@ def _seat_in_use(seat: str | None, given_by: str, stored: store.Stored | None) -
     return {"seat": None, "seat_from": None, "seats": active}
 
 
-def _state_rules(stored: store.Stored | None, rules: str | None) -> dict[str, Any] | None:
+def _state_rules(stored: "store.State | None", rules: str | None) -> dict[str, Any] | None:
     """The rulebook the state holds (stored by init): its plans, its currency, and whether it is the one
     --rules names or a built-in one (by name)."""
     if stored is None:

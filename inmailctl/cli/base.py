@@ -160,6 +160,7 @@ COMMAND_MODULES = {
         ("buy", "send", "reply", "unavailable", "grant", "reconcile", "transfer", "check", "followups"), "credits"
     ),
     **dict.fromkeys(("simulate-month", "compare"), "planning"),
+    "store": "storage",
 }
 
 
@@ -213,9 +214,9 @@ def _completion_rules() -> Any:
     return store.load_rulebook(None)
 
 
-def _completion_state() -> store.Stored | None:
+def _completion_state() -> "store.State | None":
     """The state in use (INMAILCTL_STATE or the default), if there is one."""
-    state = _state_path(Path(os.environ["INMAILCTL_STATE"]) if os.environ.get("INMAILCTL_STATE") else None)
+    state = _state_path(os.environ.get("INMAILCTL_STATE") or None)
     return store.load(state) if state.exists() else None
 
 
@@ -235,7 +236,9 @@ def _from_env(flag: str, variable: str, help: str, **extra: Any) -> Any:
 
 # Options every command takes, after the command name.
 StateOpt = Annotated[
-    Path | None, _from_env("--state", "INMAILCTL_STATE", "State file [default: state.toml in the user data dir].")
+    str | None,
+    _from_env("--state", "INMAILCTL_STATE", "State file, or a postgresql:// URL (?ledger=NAME) of a team's server "
+              "[default: state.toml in the user data dir]."),
 ]
 
 
@@ -345,7 +348,7 @@ class Context:
     __slots__ = ("state", "rules", "today", "format", "quiet", "color", "seat", "raw_csv", "catch_up")
 
     def __init__(
-        self, state: Path, rules: str | None, today: date, format: str, quiet: bool, color: bool,
+        self, state: "store.Location", rules: str | None, today: date, format: str, quiet: bool, color: bool,
         seat: str | None = None, raw_csv: bool = False, catch_up: bool = False,
     ) -> None:
         self.state, self.rules, self.today = state, rules, today
@@ -361,7 +364,7 @@ class Context:
     @classmethod
     def of(
         cls,
-        state: Path | None,
+        state: str | None,
         rules: str | None,
         today: str | None,
         json: bool,
@@ -390,13 +393,18 @@ def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) ->
     return picked
 
 
-def _state_path(state: Path | None) -> Path:
+def _state_path(state: str | None) -> "store.Location":
     """The state file by its real path: a symbolic link stands for the file it points to, whose journal
-    and lock lie beside it, so every way of naming one state takes the same lock."""
+    and lock lie beside it, so every way of naming one state takes the same lock. A postgresql:// URL
+    names a ledger on a server instead."""
     if state is None:
         from platformdirs import user_data_path
 
-        state = user_data_path("inmailctl") / "state.toml"
+        return Path(os.path.realpath(user_data_path("inmailctl") / "state.toml"))
+    if state.startswith(("postgresql://", "postgres://")):
+        from inmailctl.server import Server
+
+        return Server(state)
     return Path(os.path.realpath(state))
 
 
@@ -466,7 +474,7 @@ class Loaded:
 
     __slots__ = ("stored", "seat", "book", "catch_up")
 
-    def __init__(self, stored: store.Stored, seat: str, book: Book, catch_up: list[Entry]) -> None:
+    def __init__(self, stored: "store.State", seat: str, book: Book, catch_up: list[Entry]) -> None:
         self.stored, self.seat = stored, seat
         self.book = book  # the seat as the rules see it; changing it changes the state's team
         self.catch_up = catch_up  # the renewals and expiries that bringing the state up to today produced
@@ -478,7 +486,7 @@ class Loaded:
 
 def _load(
     ctx: Context, writing: bool = False, every: bool = False, advance: bool = True,
-    stored: store.Stored | None = None, journal: store.Appender | None = None,
+    stored: "store.State | None" = None, journal: "store.Journal | None" = None,
 ) -> Loaded:
     """The state (as `stored`, if read already) brought up to today in memory (a read-only command never
     writes it), with its seat: the one --seat names, or the state's only one. A command about `every`
@@ -494,7 +502,7 @@ def _load(
     if writing:
         check_jump(stored.team.clock, ctx.today, ctx.catch_up)
     store.tidy_if_idle(stored)
-    team, catch_up = stored.team, []
+    team, catch_up = stored.team, list[Entry]()
     for day in jump_steps(team.clock, ctx.today) if advance else ():
         entries = team.advance(day)
         if journal is not None and day != ctx.today:
@@ -518,7 +526,7 @@ class Change:
 
     __slots__ = ("stored", "book", "entries", "seat", "catch_up", "after")
 
-    def __init__(self, stored: store.Stored, book: Book, entries: list[Entry], seat: str,
+    def __init__(self, stored: "store.State", book: Book, entries: list[Entry], seat: str,
                  catch_up: list[Entry] | None = None) -> None:
         self.stored, self.book, self.entries, self.seat = stored, book, entries, seat
         self.catch_up = catch_up or []  # renewals and expiries due before the command's entries ...
@@ -555,7 +563,7 @@ def _change(ctx: Context, dry_run: bool = False, every: bool = False, advance: b
     store.require(ctx.state)
     with store.locked(ctx.state):
         stored = store.load(ctx.state)
-        with store.Appender(stored) as journal:
+        with store.appender(stored) as journal:
             loaded = _load(ctx, writing=True, every=every, advance=advance, stored=stored, journal=journal)
             change = Change(loaded.stored, loaded.book, [], loaded.seat, loaded.catch_up)
             yield change

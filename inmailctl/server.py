@@ -1,0 +1,543 @@
+"""Ledgers on a PostgreSQL server: the same journal and snapshot as a state file, in three tables.
+
+A `postgresql://` state names a database and a ledger in it (`?ledger=NAME`, default `default`); one
+database holds any number of ledgers. The design is the file's:
+
+- `inmailctl_entries` is the journal: one row per entry, its exact JSON line and `pos`, the journal's
+  length in bytes once the line is appended (as if the ledger were a journal file). Rows are only ever
+  appended, but for `forget`, which rewrites a ledger's history in one commit.
+- `inmailctl_ledgers` holds one row per ledger: its snapshot (the state file's TOML text) and the
+  journal position it covers. Commands read the snapshot; a writer locks the row (`SELECT ... FOR
+  UPDATE`), appends its entries and updates the snapshot in one transaction, so a writer killed or
+  cut off at any point commits nothing. Readers take no lock: one repeatable-read transaction each.
+- `inmailctl_schema` records the numbered migrations applied; a database migrated by a newer
+  inmailctl is refused, as a newer state file is.
+
+An `--id` key is unique per ledger (a constraint), so no race can use one twice. The driver (psycopg 3)
+is imported only here, and this module only when a state is a URL: a file state's start-up never pays
+for it. Connections follow libpq's conventions (PGPASSWORD, ~/.pgpass, PGSSLMODE, `sslmode=` in the
+URL); the password is never shown: `str(server)` is the URL without it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from .rules import snapshot
+from .rules.errors import BadInput, FileProblem
+from .rules.ledger import Book, Entry
+from .rules.team import Team
+
+if TYPE_CHECKING:
+    import psycopg
+
+SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_LEDGER = "default"
+ASIDE = "~"  # a ledger kept aside when another replaced it: NAME~XXXXXXXX
+_LEDGER_NAME = re.compile(r"[A-Za-z0-9._-]{1,60}(?:~[0-9a-f]{8})?")
+
+# MIGRATIONS[n] brings the database's tables from schema n - 1 to schema n; SCHEMA is the newest.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE inmailctl_ledgers (
+            name text PRIMARY KEY,
+            snapshot text NOT NULL,
+            position bigint NOT NULL,
+            created timestamptz NOT NULL DEFAULT now()
+        )""",
+        """CREATE TABLE inmailctl_entries (
+            ledger text NOT NULL REFERENCES inmailctl_ledgers (name) ON UPDATE CASCADE,
+            pos bigint NOT NULL,
+            line text NOT NULL,
+            key text,
+            PRIMARY KEY (ledger, pos),
+            UNIQUE (ledger, key)
+        )""",
+    ),
+}
+SCHEMA = max(MIGRATIONS)
+
+
+def is_url(text: str) -> bool:
+    return text.startswith(SCHEMES)
+
+
+class Server:
+    """A ledger on a server, as a `--state` URL names it; `str()` is the URL without any password."""
+
+    __slots__ = ("conninfo", "ledger", "shown", "host", "secrets", "session")
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        ledgers = [value for key, value in query if key == "ledger"]
+        self.ledger = ledgers[-1] if ledgers else DEFAULT_LEDGER
+        rest = [(key, value) for key, value in query if key != "ledger"]
+        self.conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
+        self.secrets = [s for s in (parts.password and unquote(parts.password), parts.password) if s]
+        self.secrets += [value for key, value in rest if key == "password" and value]
+        user = f"{parts.username}@" if parts.username else ""
+        port = f":{parts.port}" if _port(parts) else ""
+        hostname = parts.hostname or ""
+        host = f"[{hostname}]" if ":" in hostname else hostname
+        shown_query = urlencode([(k, v) for k, v in rest if k != "password"] + [("ledger", self.ledger)])
+        self.shown = urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, shown_query, ""))
+        given = dict(rest).get("host") or hostname or os.environ.get("PGHOST") or "the local socket"
+        self.host = f"{given}{port}"
+        # While a writer holds this ledger: its connection, inside the transaction that locked the row.
+        self.session: psycopg.Connection[Any] | None = None
+        if not _LEDGER_NAME.fullmatch(self.ledger):
+            raise BadInput(
+                f"{self}: ledger names are 1 to 60 letters, digits, '.', '_' or '-', not {self.ledger!r}",
+                "bad-state",
+            )
+
+    def __str__(self) -> str:
+        return self.shown
+
+    def named(self, ledger: str) -> Server:
+        """The same database, another ledger."""
+        parts = urlsplit(self.conninfo)
+        query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("ledger", ledger)])
+        return Server(urlunsplit(parts._replace(query=query)))
+
+    def exists(self) -> bool:
+        with _talking(self) as connection:
+            if not _schema(connection, self):
+                return False
+            row = connection.execute("SELECT 1 FROM inmailctl_ledgers WHERE name = %s", (self.ledger,)).fetchone()
+            return row is not None
+
+    def scrub(self, text: str) -> str:
+        """`text` with any password of this URL taken out."""
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _port(parts: Any) -> int | None:
+    try:
+        return parts.port  # type: ignore[no-any-return]
+    except ValueError:
+        return None
+
+
+class Held:
+    """A ledger as read from the server: the state file's `Stored`, with the connection it was read on
+    (a reader's repeatable-read transaction, or a writer's locked one)."""
+
+    __slots__ = ("path", "team", "journal", "journal_bytes", "written_in", "connection", "owned")
+
+    def __init__(
+        self, path: Server, team: Team, journal_bytes: int, written_in: int,
+        connection: psycopg.Connection[Any], owned: bool,
+    ) -> None:
+        self.path, self.team, self.journal = path, team, path.ledger
+        self.journal_bytes, self.written_in = journal_bytes, written_in
+        self.connection = connection
+        self.owned = owned  # a reader's own connection, closed with it
+
+    def __del__(self) -> None:
+        if getattr(self, "owned", False):
+            self.connection.close()
+
+    @property
+    def journal_path(self) -> Server:
+        return self.path
+
+    @property
+    def book(self) -> Book:
+        return self.team.view(self.team.owner)
+
+    def ending_at(self, team: Team, journal_bytes: int) -> Held:
+        """The same ledger as it stood when its journal was `journal_bytes` long."""
+        held = Held(self.path, team, journal_bytes, self.written_in, self.connection, self.owned)
+        self.owned = False  # the connection now closes with the new one
+        return held
+
+
+def driver() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise FileProblem(
+            "a postgresql:// state needs the PostgreSQL driver: pip install 'inmailctl[postgres]'", "driver-missing"
+        ) from None
+    return psycopg
+
+
+def connect(server: Server) -> psycopg.Connection[Any]:
+    """A connection by libpq's rules, or exit 3 naming the host and what to check."""
+    psycopg = driver()
+    options: dict[str, Any] = {"application_name": "inmailctl"}
+    if "connect_timeout" not in server.conninfo and "PGCONNECT_TIMEOUT" not in os.environ:
+        options["connect_timeout"] = 10
+    try:
+        return psycopg.connect(server.conninfo, **options)  # type: ignore[no-any-return]
+    except psycopg.Error as error:
+        reason = server.scrub(_first_line(error))
+        raise FileProblem(
+            f"{server}: cannot reach the PostgreSQL server at {server.host} ({reason}); check that it is running "
+            "and that this user may log in (the URL's user, PGPASSWORD or ~/.pgpass, sslmode)",
+            "server-unreachable",
+        ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+@contextmanager
+def _talking(server: Server, connection: psycopg.Connection[Any] | None = None) -> Iterator[psycopg.Connection[Any]]:
+    """A connection (`connection`, or a new one closed afterwards), with the server's failures turned into
+    the tool's errors: a lost connection, a lock not granted in time, a privilege the role lacks."""
+    psycopg = driver()
+    own = connection is None
+    if connection is None:
+        connection = connect(server)
+    try:
+        yield connection
+    except psycopg.Error as error:
+        raise _problem(server, error) from None
+    finally:
+        if own:
+            connection.close()
+
+
+def _problem(server: Server, error: Any) -> FileProblem:
+    from psycopg import errors
+
+    reason = server.scrub(_first_line(error))
+    if isinstance(error, errors.LockNotAvailable):
+        return FileProblem(
+            f"{server}: another inmailctl holds the ledger and did not let go in time; retry, or raise "
+            "INMAILCTL_LOCK_TIMEOUT", "lock-timeout",
+        )
+    if isinstance(error, errors.InsufficientPrivilege):
+        return FileProblem(
+            f"{server}: the server refused ({reason}); this role lacks a GRANT that this command needs "
+            "(see the README's team server section)", "server-refused",
+        )
+    if isinstance(error, errors.UniqueViolation) and "inmailctl_ledgers_pkey" in str(error):
+        return FileProblem(f"{server}: a state already exists; pass --force to replace it (its history is kept "
+                           "aside)", "state-exists")
+    if isinstance(error, errors.OperationalError | errors.InterfaceError):
+        return FileProblem(
+            f"{server}: lost the connection to the server at {server.host} ({reason}); nothing was saved, retry",
+            "server-unreachable",
+        )
+    return FileProblem(f"{server}: the server refused the command ({reason})", "state-invalid")
+
+
+def _schema(connection: psycopg.Connection[Any], server: Server) -> int:
+    """The schema the database's tables are in (0: none yet); newer than this inmailctl knows is refused."""
+    if connection.execute("SELECT to_regclass('inmailctl_schema') IS NOT NULL").fetchone() == (False,):
+        return 0
+    row = connection.execute("SELECT max(version) FROM inmailctl_schema").fetchone()
+    found = int(row[0]) if row and row[0] is not None else 0
+    if found > SCHEMA:
+        raise FileProblem(
+            f"{server}: the database's tables are in schema {found}, newer than this inmailctl knows ({SCHEMA}); "
+            "upgrade inmailctl", "state-invalid",
+        )
+    return found
+
+
+def migrate(connection: psycopg.Connection[Any], server: Server) -> None:
+    """Bring the tables to SCHEMA, inside the caller's transaction; one migrator at a time."""
+    connection.execute("SELECT pg_advisory_xact_lock(hashtext('inmailctl schema'))")
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS inmailctl_schema (version integer PRIMARY KEY, applied timestamptz NOT NULL "
+        "DEFAULT now())"
+    )
+    for version in range(_schema(connection, server) + 1, SCHEMA + 1):
+        for statement in MIGRATIONS[version]:
+            connection.execute(statement)
+        connection.execute("INSERT INTO inmailctl_schema (version) VALUES (%s)", (version,))
+
+
+def _no_ledger(server: Server) -> FileProblem:
+    return FileProblem(
+        f"{server}: no ledger named {server.ledger!r} in this database; create it with "
+        "`inmailctl init --plan PLAN` (or copy a state there with `inmailctl store copy`)",
+        "state-missing",
+    )
+
+
+@contextmanager
+def locked(server: Server) -> Iterator[None]:
+    """A writer's connection for the whole command: its transaction locks the ledger's row when the
+    state is read (`load`) and commits when the state is saved; leaving without a commit undoes all."""
+    connection = connect(server)
+    server.session = connection
+    try:
+        with _talking(server, connection):
+            _lock_timeout(connection)
+        yield
+    finally:
+        server.session = None
+        connection.close()
+
+
+def _lock_timeout(connection: psycopg.Connection[Any]) -> None:
+    from .store import lock_timeout
+
+    milliseconds = max(1, round(lock_timeout() * 1000))
+    connection.execute("SELECT set_config('lock_timeout', %s, false)", (f"{milliseconds}ms",))
+
+
+def load(server: Server) -> Held:
+    """The ledger's snapshot: under its row lock for a writer, in a repeatable-read snapshot for a reader."""
+    from .store import migrate as migrate_snapshot
+
+    writing = server.session is not None
+    connection = server.session if server.session is not None else connect(server)
+    if not writing:
+        connection.isolation_level = driver().IsolationLevel.REPEATABLE_READ
+        connection.read_only = True
+    try:
+        with _talking(server, connection):
+            if not _schema(connection, server):
+                raise _no_ledger(server)
+            lock = " FOR UPDATE" if writing else ""
+            row = connection.execute(
+                f"SELECT snapshot, position FROM inmailctl_ledgers WHERE name = %s{lock}", (server.ledger,)
+            ).fetchone()
+        if row is None:
+            raise _no_ledger(server)
+        import tomllib
+
+        try:
+            data = tomllib.loads(row[0])
+        except tomllib.TOMLDecodeError as error:
+            raise FileProblem(f"{server}: the snapshot is not valid TOML: {error}", "state-invalid") from None
+        data, written_in = migrate_snapshot(data, str(server))
+        team, _, journal_bytes = snapshot.read(data, str(server))
+        if journal_bytes != row[1]:
+            raise FileProblem(
+                f"{server}: the snapshot covers {journal_bytes} bytes of journal but the ledger records {row[1]}; "
+                "rebuild it with `inmailctl recover --force`", "state-invalid",
+            )
+    except BaseException:
+        if not writing:
+            connection.close()
+        raise
+    return Held(server, team, journal_bytes, written_in, connection, owned=not writing)
+
+
+def committed(held: Held) -> bytes:
+    """The ledger's committed journal, as the bytes of a journal file."""
+    with _talking(held.path, held.connection) as connection:
+        row = connection.execute(
+            "SELECT string_agg(line, E'\\n' ORDER BY pos) FROM inmailctl_entries WHERE ledger = %s AND pos <= %s",
+            (held.path.ledger, held.journal_bytes),
+        ).fetchone()
+    text = row[0] if row else None
+    return (text + "\n").encode() if text else b""
+
+
+def find_keys(held: Held, keys: set[str]) -> list[bytes]:
+    """The journal lines that first used each of `keys`."""
+    with _talking(held.path, held.connection) as connection:
+        rows = connection.execute(
+            "SELECT line FROM inmailctl_entries WHERE ledger = %s AND key = ANY(%s) AND pos <= %s",
+            (held.path.ledger, sorted(keys), held.journal_bytes),
+        ).fetchall()
+    return [row[0].encode() for row in rows]
+
+
+def _rows(ledger: str, start: int, lines: bytes) -> Iterator[tuple[str, int, str, str | None]]:
+    """Journal lines as rows: the ledger, the journal's length once the line is in, the line, its key."""
+    position = start
+    for line in lines.splitlines(keepends=True):
+        position += len(line)
+        text = line[:-1].decode()
+        yield ledger, position, text, _key(text)
+
+
+_KEYED = re.compile(r'"id":("(?:[^"\\]|\\.)*"),"request":')
+
+
+def _key(line: str) -> str | None:
+    """The `--id` key of a journal line, if it has one (see `store.find_keys`)."""
+    if '"request":' not in line:
+        return None
+    match = _KEYED.search(line)
+    if match is None:
+        return None
+    key = json.loads(match.group(1))
+    return key if isinstance(key, str) else None
+
+
+def _append(connection: psycopg.Connection[Any], ledger: str, start: int, lines: bytes) -> None:
+    with connection.cursor() as cursor, cursor.copy(
+        "COPY inmailctl_entries (ledger, pos, line, key) FROM STDIN"
+    ) as copy:
+        for row in _rows(ledger, start, lines):
+            copy.write_row(row)
+
+
+def _snapshot_text(state: Book | Team, ledger: str, journal_bytes: int, schema: int) -> str:
+    from .store import snapshot_toml
+
+    return snapshot_toml(snapshot.to_dict(state.pruned(), ledger, journal_bytes, schema))
+
+
+class Appender:
+    """The server's journal writer, as `store.Appender` is the file's: entries go into the writer's
+    transaction as they come, and `commit` makes them the state with the snapshot; leaving without a
+    commit rolls them back."""
+
+    def __init__(self, held: Held) -> None:
+        self.held, self.written, self.committed = held, 0, False
+
+    def __enter__(self) -> Appender:
+        return self
+
+    def write(self, entries: list[Entry]) -> None:
+        from .store import journal_lines
+
+        lines = journal_lines(entries)
+        held = self.held
+        with _talking(held.path, held.connection) as connection:
+            _append(connection, held.path.ledger, held.journal_bytes + self.written, lines)
+        self.written += len(lines)
+
+    def commit(self, state: Book | Team) -> None:
+        held = self.held
+        position = held.journal_bytes + self.written
+        text = _snapshot_text(state, held.path.ledger, position, held.written_in)
+        with _talking(held.path, held.connection) as connection:
+            connection.execute(
+                "UPDATE inmailctl_ledgers SET snapshot = %s, position = %s WHERE name = %s",
+                (text, position, held.path.ledger),
+            )
+            connection.commit()
+        self.committed = True
+
+    def __exit__(self, *_: object) -> None:
+        if not self.committed:
+            try:
+                self.held.connection.rollback()
+            except Exception:  # the connection is gone: the server rolls back on its own
+                pass
+
+
+def create(server: Server, state: Book | Team, lines: bytes, force: bool) -> list[Server]:
+    """A new ledger holding the journal `lines` and the snapshot of `state`, in place of any ledger of
+    that name only with `force`; the replaced one is kept aside (renamed NAME~XXXXXXXX), never deleted.
+    Returns where ledgers were kept. The caller holds `locked(server)`."""
+    connection = server.session
+    assert connection is not None
+    with _talking(server, connection):
+        migrate(connection, server)
+        kept = []
+        found = connection.execute(
+            "SELECT 1 FROM inmailctl_ledgers WHERE name = %s FOR UPDATE", (server.ledger,)
+        ).fetchone()
+        if found is not None:
+            if not force:
+                raise FileProblem(
+                    f"{server}: a state already exists; pass --force to replace it (its history is kept aside)",
+                    "state-exists",
+                )
+            aside = f"{server.ledger}{ASIDE}{os.urandom(4).hex()}"
+            connection.execute("UPDATE inmailctl_ledgers SET name = %s WHERE name = %s", (aside, server.ledger))
+            kept.append(server.named(aside))
+        connection.execute(
+            "INSERT INTO inmailctl_ledgers (name, snapshot, position) VALUES (%s, %s, %s)",
+            (server.ledger, _snapshot_text(state, server.ledger, len(lines), snapshot.SINGLE_SCHEMA), len(lines)),
+        )
+        _append(connection, server.ledger, 0, lines)
+        connection.commit()
+    return kept
+
+
+def rewrite(held: Held, entries: list[Entry], team: Team) -> None:
+    """Replace the ledger's journal by `entries` and its snapshot by `team`, their replay, in one commit.
+    The caller holds the lock."""
+    from .store import journal_lines
+
+    lines = journal_lines(entries)
+    ledger = held.path.ledger
+    with _talking(held.path, held.connection) as connection:
+        connection.execute("DELETE FROM inmailctl_entries WHERE ledger = %s", (ledger,))
+        _append(connection, ledger, 0, lines)
+        connection.execute(
+            "UPDATE inmailctl_ledgers SET snapshot = %s, position = %s WHERE name = %s",
+            (_snapshot_text(team, ledger, len(lines), held.written_in), len(lines), ledger),
+        )
+        connection.commit()
+
+
+def kept_aside(server: Server) -> list[Server]:
+    """The ledgers kept aside when others replaced this one, newest first."""
+    with _talking(server) as connection:
+        if not _schema(connection, server):
+            return []
+        rows = connection.execute(
+            "SELECT name FROM inmailctl_ledgers WHERE name LIKE %s ORDER BY created DESC",
+            (server.ledger.replace("_", "\\_") + ASIDE + "%",),
+        ).fetchall()
+    return [server.named(row[0]) for row in rows]
+
+
+def recover(
+    server: Server, source: Path | None, force: bool
+) -> tuple[Team, int, Server | Path, list[Server | Path]]:
+    """Rebuild the ledger by replaying a journal: a journal file (`source`), else the ledger's own journal
+    (with `force`: its snapshot is replaced), else the one ledger kept aside under its name. As a file's
+    `recover`: the state, its entries' count, where the journal came from, and what was kept aside."""
+    from .store import _entries, read_journal_file, replay
+
+    connection = server.session
+    assert connection is not None
+    if source is not None:
+        lines, entries, team = read_journal_file(source)
+        return team, len(entries), source, list(create(server, team, lines, force))
+    with _talking(server, connection):
+        migrate(connection, server)
+        exists = connection.execute(
+            "SELECT 1 FROM inmailctl_ledgers WHERE name = %s FOR UPDATE", (server.ledger,)
+        ).fetchone() is not None
+    if exists and not force:
+        raise FileProblem(
+            f"{server}: a state already exists; pass --force to rebuild its snapshot from its journal", "state-exists"
+        )
+    origin = server
+    if not exists:
+        kept = kept_aside(server)
+        if len(kept) != 1:
+            names = ", ".join(k.ledger for k in kept) or "none"
+            raise FileProblem(
+                f"{server}: found {len(kept)} ledgers kept aside for {server.ledger!r} ({names}); name a journal "
+                "file with --journal, or copy one with `inmailctl store copy`", "journal-missing",
+            )
+        origin = kept[0]
+    with _talking(server, connection):
+        row = connection.execute(
+            "SELECT string_agg(line, E'\\n' ORDER BY pos) FROM inmailctl_entries WHERE ledger = %s",
+            (origin.ledger,),
+        ).fetchone()
+    lines = (row[0] + "\n").encode() if row and row[0] else b""
+    entries = [entry for entry, _ in _entries(lines, origin)]
+    team = replay(entries, origin)
+    if not exists:
+        create(server, team, lines, force=False)
+        return team, len(entries), origin, []
+    with _talking(server, connection):
+        connection.execute(
+            "UPDATE inmailctl_ledgers SET snapshot = %s, position = %s WHERE name = %s",
+            (_snapshot_text(team, server.ledger, len(lines), snapshot.STATE_SCHEMA if team.is_team
+                            else snapshot.SINGLE_SCHEMA), len(lines), server.ledger),
+        )
+        connection.commit()
+    return team, len(entries), origin, []

@@ -1,0 +1,506 @@
+"""The state on a PostgreSQL server: the same answers as a file, concurrency, kills, GRANTs and copies.
+
+Each test works on a ledger of its own in a database this run creates and drops (see tests/servers.py).
+The command contract itself runs on both stores in tests/test_cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from processes import run
+from servers import dump, execute, in_database, ledger_url
+from typer.testing import CliRunner, Result
+
+from inmailctl.cli import app
+
+RUNNER = CliRunner()
+DAY = "2026-01-05"
+ENV = {"NO_COLOR": "1", "COLUMNS": "200"}
+
+
+def invoke(*args: Any, env: dict[str, str | None] | None = None) -> Result:
+    return RUNNER.invoke(app, [str(a) for a in args], env={**ENV, **(env or {})}, prog_name="inmailctl")
+
+
+def ok(*args: Any) -> Any:
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+    return json.loads(result.stdout)
+
+
+def failed(result: Result, exit_code: int, code: str) -> str:
+    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1, result.stderr
+    error = json.loads(result.stderr)["error"]
+    assert error["code"] == code, error
+    return str(error["message"])
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "inmailctl", *args], capture_output=True, text=True,
+                          env={**os.environ, **ENV, **(env or {})}, timeout=120)
+
+
+# 1. The same answers as a file ---------------------------------------------------------------------
+
+SCRIPT: list[tuple[str, ...]] = [
+    ("init", "--plan", "premium", "--today", DAY),
+    ("buy", "10", "--today", "2026-01-06", "--id", "pack-1"),
+    ("buy", "10", "--today", "2026-01-06", "--id", "pack-1"),
+    ("send", "Ada Lovelace", "--subject", "Your engine notes", "--today", "2026-01-07", "--id", "ada"),
+    ("send", "Ada Lovelace", "--subject", "Your engine notes", "--today", "2026-01-07", "--id", "ada"),
+    ("send", "Grace Hopper", "--subject", "Compilers", "--profile", "linkedin.com/in/grace", "--today", "2026-01-08"),
+    ("reply", "Ada Lovelace", "--today", "2026-01-09"),
+    ("unavailable", "Alan Turing", "--today", "2026-01-09"),
+    ("send", "Alan Turing", "--subject", "Hello", "--today", "2026-01-10"),
+    ("seat", "add", "ana", "--plan", "premium", "--today", "2026-01-10"),
+    ("send", "Joan Clarke", "--subject", "Codes", "--seat", "ana", "--today", "2026-01-11"),
+    ("balance", "--all", "--today", "2026-02-20"),
+    ("balance", "--seat", "ana", "--today", "2026-02-20"),
+    ("history", "--today", "2026-02-20"),
+    ("history", "--today", "2026-01-08"),
+    ("stats", "--today", "2026-02-20"),
+    ("check", "Ada Lovelace", "--today", "2026-02-20"),
+    ("followups", "--today", "2026-02-20"),
+    ("simulate-month", "--sends", "40", "--today", "2026-02-20"),
+    ("verify", "--deep", "--today", "2026-02-20"),
+    ("forget", "Grace Hopper", "--today", "2026-02-20"),
+    ("switch", "--plan", "premium-business", "--today", "2026-02-21"),
+    ("history", "--today", "2026-03-01"),
+    ("verify", "--deep", "--today", "2026-03-01"),
+    ("init", "--plan", "premium", "--today", DAY),
+]
+
+
+def _answer(result: Result) -> tuple[int, Any]:
+    """A command's exit code and JSON answer (or error), with what names the state and pseudonyms left out."""
+    text = result.stdout if result.exit_code == 0 else result.stderr
+    answer = json.loads(re.sub(r"forgotten-[0-9a-f]{8}", "forgotten", text))
+    if isinstance(answer, dict):
+        for key in ("state", "kept_journals", "pseudonym", "pseudonyms", "not_changed"):
+            answer.pop(key, None)
+        if "error" in answer:
+            answer["error"].pop("message")
+    return result.exit_code, answer
+
+
+def test_every_command_answers_on_a_server_as_on_a_file(tmp_path: Path, ledger: str) -> None:
+    state = tmp_path / "state.toml"
+    for command in SCRIPT:
+        on_file = invoke(*command, "--state", state, "--json")
+        on_server = invoke(*command, "--state", ledger, "--json")
+        assert _answer(on_server) == _answer(on_file), command
+    file_history = ok("history", "--state", state, "--today", "2026-03-01")
+    server_history = ok("history", "--state", ledger, "--today", "2026-03-01")
+    assert len(server_history["entries"]) == len(file_history["entries"]) > 10
+
+
+def test_a_ledger_is_refused_until_it_is_created(ledger: str) -> None:
+    message = failed(invoke("balance", "--state", ledger, "--json"), 3, "state-missing")
+    assert "init --plan" in message and ledger.rsplit("=", 1)[1] in message
+    assert dump(ledger) == {} or dump(ledger)["ledgers"] == []
+
+
+def test_ledgers_in_one_database_are_apart(database: str) -> None:
+    one, two = ledger_url(database), ledger_url(database)
+    ok("init", "--plan", "premium", "--state", one, "--today", DAY)
+    ok("init", "--plan", "recruiter-lite", "--state", two, "--today", DAY)
+    ok("buy", "10", "--state", one, "--today", DAY)
+    assert ok("balance", "--state", one, "--today", DAY)["total"] == 15
+    assert ok("balance", "--state", two, "--today", DAY)["plan"] == "recruiter-lite"
+    assert ok("balance", "--state", two, "--today", DAY)["total"] == 25
+
+
+def test_init_force_keeps_the_replaced_ledger_aside(ledger: str) -> None:
+    ok("init", "--plan", "premium", "--state", ledger, "--today", DAY)
+    ok("buy", "10", "--state", ledger, "--today", DAY)
+    answer = ok("init", "--plan", "premium", "--state", ledger, "--today", DAY, "--force")
+    [kept] = answer["kept_journals"]
+    assert kept.startswith(ledger + "~")
+    assert ok("balance", "--state", ledger, "--today", DAY)["total"] == 5
+    assert ok("balance", "--state", kept, "--today", DAY)["total"] == 15, "the replaced history is whole"
+    assert ok("verify", "--state", kept, "--today", DAY)["ok"]
+
+
+@contextmanager
+def own_database(database: str, suffix: str) -> Iterator[str]:
+    """A database of one test's own, beside the run's (for tests of the tables themselves); its URL."""
+    name = f"{database.rsplit('/', 1)[1]}_{suffix}"
+    execute(in_database("postgres"), f'CREATE DATABASE "{name}"')
+    try:
+        yield in_database(name)
+    finally:
+        execute(in_database("postgres"), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_newer_schema_is_refused(database: str) -> None:
+    with own_database(database, "newer") as base:
+        url = f"{base}?ledger=main"
+        ok("init", "--plan", "premium", "--state", url, "--today", DAY)
+        execute(url, "INSERT INTO inmailctl_schema (version) VALUES (99)")
+        before = dump(url)
+        for command in (("balance",), ("buy", "10"), ("init", "--plan", "premium", "--force")):
+            message = failed(invoke(*command, "--state", url, "--today", DAY, "--json"), 3, "state-invalid")
+            assert "schema 99" in message and "upgrade inmailctl" in message
+        assert dump(url) == before
+
+
+def test_recover_rebuilds_a_damaged_snapshot_from_the_ledgers_journal(ledger: str) -> None:
+    ok("init", "--plan", "premium", "--state", ledger, "--today", DAY)
+    ok("buy", "10", "--state", ledger, "--today", DAY)
+    name = ledger.rsplit("=", 1)[1]
+    execute(ledger, "UPDATE inmailctl_ledgers SET position = position - 1 WHERE name = %s", name)
+    failed(invoke("balance", "--state", ledger, "--today", DAY, "--json"), 3, "state-invalid")
+    failed(invoke("recover", "--state", ledger, "--json"), 3, "state-exists")
+    answer = ok("recover", "--state", ledger, "--force")
+    assert answer["entries"] == 3 and answer["total"] == 15
+    assert ok("verify", "--state", ledger, "--today", DAY)["ok"]
+
+
+# 2. Connections, passwords and the driver ----------------------------------------------------------
+
+
+def test_a_server_that_is_down_is_exit_3_naming_the_host_never_the_password() -> None:
+    url = "postgresql://ana:s3cret-pw@127.0.0.1:1/team?ledger=main"
+    for command in (("balance",), ("send", "Ada", "--subject", "Hi"), ("init", "--plan", "premium")):
+        message = failed(invoke(*command, "--state", url, "--today", DAY, "--json"), 3, "server-unreachable")
+        assert "127.0.0.1:1" in message and "check that it is running" in message
+        assert "s3cret" not in message
+    result = invoke("balance", "--state", url, "--today", DAY)
+    assert result.exit_code == 3 and "s3cret" not in result.stderr + result.stdout
+    shown = invoke("where", "--state", url, "--json")
+    assert shown.exit_code == 0 and "s3cret" not in shown.stdout + shown.stderr
+    assert json.loads(shown.stdout)["state"] == "postgresql://ana@127.0.0.1:1/team?ledger=main"
+
+
+def test_a_password_given_on_the_url_is_used_and_never_shown(database: str) -> None:
+    url = ledger_url(database).replace("postgresql://postgres@", "postgresql://postgres:pw-XYZ@")
+    assert "pw-XYZ" in url
+    for command in (("init", "--plan", "premium"), ("balance",), ("where",), ("verify",)):
+        result = invoke(*command, "--state", url, "--today", DAY, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert "pw-XYZ" not in result.stdout + result.stderr
+
+
+def test_a_bad_ledger_name_is_a_usage_error() -> None:
+    message = failed(invoke("balance", "--state", "postgresql://h/db?ledger=a;b", "--json"), 2, "bad-state")
+    assert "ledger names" in message
+
+
+def test_a_file_command_never_imports_the_driver(tmp_path: Path) -> None:
+    state = tmp_path / "state.toml"
+    probe = (
+        "import sys; from inmailctl.cli import app\n"
+        f"for args in (['init', '--plan', 'premium'], ['send', 'Ada', '--subject', 'Hi'], ['balance', '--json']):\n"
+        f"    app(args + ['--state', {str(state)!r}, '--today', '{DAY}'], standalone_mode=False)\n"
+        "print('psycopg' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_url_without_the_driver_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now raises ImportError
+    message = failed(invoke("balance", "--state", "postgresql://h/db", "--json"), 3, "driver-missing")
+    assert "inmailctl[postgres]" in message
+
+
+# 3. Concurrency: the row lock ----------------------------------------------------------------------
+
+POD_PLAN = """
+[plans.pod]
+name = "Pod (contract)"
+monthly_credits = 3
+price = "30.00"
+daily_limit = 50
+can_send = true
+packs = true
+rollover_cap = 3
+rollover_valid_days = 90
+credit_back_days = 30
+pool = "contract"
+"""
+
+
+def _race(commands: list[list[str]]) -> list[tuple[int, str]]:
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "inmailctl", *c], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env={**os.environ, **ENV})
+        for c in commands
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    return [(p.returncode, error) for p, error in zip(procs, errors, strict=True)]
+
+
+def test_16_racing_sends_spend_5_pooled_credits_exactly_once(tmp_path: Path, ledger: str) -> None:
+    from inmailctl import store
+
+    rules = tmp_path / "pod.toml"
+    rules.write_text(store.BUILTIN_RULES.read_text() + POD_PLAN)
+    day = "2026-03-02"
+    common = ["--state", ledger, "--today", day, "--json"]
+    ok("init", "--plan", "premium", "--rules", rules, *common[:-1])
+    ok("seat", "add", "ana", "--plan", "pod", *common[:-1])
+    ok("seat", "add", "bob", "--plan", "pod", *common[:-1])
+    ok("send", "warm up", "--subject", "A role for you", "--seat", "ana", *common[:-1])
+    assert ok("balance", "--all", *common[:-1])["pools"][0]["credits"] == 5
+    results = _race([["send", f"member {n}", "--subject", "A role", "--seat", ("ana", "bob")[n % 2], *common]
+                     for n in range(16)])
+    assert sorted(code for code, _ in results) == [0] * 5 + [4] * 11, results
+    assert {json.loads(err)["error"]["code"] for code, err in results if code == 4} == {"no-credits"}
+    after = ok("balance", "--all", *common[:-1])
+    assert after["pools"][0]["credits"] == 0
+    history = ok("history", *common[:-1])["entries"]
+    assert sum(1 for e in history if e["kind"] == "send") == 6
+    assert ok("verify", "--deep", *common[:-1])["ok"]
+
+
+def test_24_concurrent_buys_all_land(ledger: str) -> None:
+    common = ["--state", ledger, "--today", DAY, "--json"]
+    ok("init", "--plan", "premium", *common[:-1])
+    results = _race([["buy", "10", "--id", f"buy-{n}", *common] for n in range(24)])
+    assert [code for code, _ in results] == [0] * 24, results
+    assert ok("balance", *common[:-1])["total"] == 5 + 24 * 10
+    assert sum(1 for e in ok("history", *common[:-1])["entries"] if e["kind"] == "purchase") == 24
+    assert ok("verify", "--deep", *common[:-1])["ok"]
+
+
+def test_a_lock_held_too_long_is_a_lock_timeout(ledger: str) -> None:
+    ok("init", "--plan", "premium", "--state", ledger, "--today", DAY)
+    import psycopg
+
+    name = ledger.rsplit("=", 1)[1]
+    base = ledger.split("?")[0]
+    with psycopg.connect(base) as holder:
+        holder.execute("SELECT 1 FROM inmailctl_ledgers WHERE name = %s FOR UPDATE", (name,))
+        before = dump(ledger)
+        result = invoke("buy", "10", "--state", ledger, "--today", DAY, "--json", env={"INMAILCTL_LOCK_TIMEOUT": "0.2"})
+        failed(result, 3, "lock-timeout")
+        assert ok("balance", "--state", ledger, "--today", DAY)["total"] == 5, "readers take no lock"
+    assert dump(ledger) == before
+
+
+# 4. Kills and lost connections ---------------------------------------------------------------------
+
+
+def _paused_writer(signal_file: Path, args: list[str], then_commit: bool = False) -> int:
+    """Fork a child that runs the CLI with `args` and, at its commit (its entries written, nothing committed),
+    writes `signal_file` and waits; unless `then_commit`, forever. The child's pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            import psycopg
+
+            real = psycopg.Connection.commit
+
+            def paused(self: Any) -> None:
+                signal_file.write_text(str(self.info.backend_pid))
+                time.sleep(2 if then_commit else 120)
+                real(self)
+
+            psycopg.Connection.commit = paused  # type: ignore[method-assign]
+            with open(os.devnull, "w") as sink:
+                sys.stdout = sys.stderr = sink
+                code = int(app(args, standalone_mode=False))
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _wait_for(path: Path, pid: int, args: object = None) -> str:
+    for _ in range(3000):
+        if path.exists() and path.read_text():
+            return path.read_text()
+        done, status = os.waitpid(pid, os.WNOHANG)
+        code = os.waitstatus_to_exitcode(status) if done else None
+        assert done == 0, f"the writer ended (exit {code}) before it reached its commit: {args}"
+        time.sleep(0.01)
+    raise AssertionError("the writer never reached its commit")
+
+
+WRITERS = [
+    ["buy", "10"],
+    ["send", "{n}", "--subject", "A role"],
+    ["grant", "2", "--reason", "goodwill"],
+    ["seat", "add", "s{n}", "--plan", "premium"],
+    ["reply", "r{n}"],
+    ["unavailable", "u{n}"],
+    ["send", "o{n}", "--subject", "Open", "--open-profile"],
+    ["buy", "10", "--id", "k{n}"],
+]
+
+
+def test_200_writers_killed_mid_transaction_lose_nothing_committed(tmp_path: Path, ledger: str) -> None:
+    """Each round (a day later than the last) commits one send, then SIGKILLs a writer of another kind at
+    its commit: after every kill the ledger holds every committed entry and none of the killed one's,
+    and it verifies."""
+    start = date(2026, 1, 5)
+    ok("init", "--plan", "recruiter-lite", "--state", ledger, "--today", start.isoformat())
+    for n in range(200):
+        common = ["--state", ledger, "--today", (start + timedelta(days=n)).isoformat()]
+        if n % 10 == 0:
+            ok("buy", "10", *common)  # credits for the sends to come
+        assert run("send", f"r{n}", "--subject", "A role", *common) == 0
+        committed = ok("history", *common)["entries"]
+        flag = tmp_path / f"at-commit-{n}"
+        args = [a.replace("{n}", str(n)) for a in WRITERS[n % len(WRITERS)]] + common
+        pid = _paused_writer(flag, args)
+        _wait_for(flag, pid, args)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        assert ok("history", *common)["entries"] == committed, (n, args)
+        if n % 20 == 19:
+            assert ok("verify", *common)["ok"]
+    assert ok("verify", "--deep", "--state", ledger, "--today", (start + timedelta(days=199)).isoformat())["ok"]
+
+
+def test_a_writer_whose_connection_is_cut_mid_command_exits_3_and_changes_nothing(
+    tmp_path: Path, ledger: str
+) -> None:
+    common = ["--state", ledger, "--today", DAY]
+    ok("init", "--plan", "premium", *common)
+    before = dump(ledger)
+    flag, out = tmp_path / "at-commit", tmp_path / "stderr"
+    pid = os.fork()
+    if pid == 0:  # the writer: its commit waits 2 s, in which the server cuts it off
+        code = 99
+        try:
+            import psycopg
+
+            real = psycopg.Connection.commit
+
+            def paused(self: Any) -> None:
+                flag.write_text(str(self.info.backend_pid))
+                time.sleep(2)
+                real(self)
+
+            psycopg.Connection.commit = paused  # type: ignore[method-assign]
+            with open(out, "w") as sink:
+                sys.stdout = sys.stderr = sink
+                code = int(app(["buy", "10", "--json", *common], standalone_mode=False))
+        finally:
+            os._exit(code)
+    backend = int(_wait_for(flag, pid))
+    assert execute(ledger, "SELECT pg_terminate_backend(%s)", backend) == [(True,)]
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 3
+    error = json.loads(out.read_text())["error"]
+    assert error["code"] == "server-unreachable" and "nothing was saved" in error["message"]
+    assert dump(ledger) == before
+    assert ok("verify", *common)["ok"]
+
+
+# 5. store copy -------------------------------------------------------------------------------------
+
+
+def _team(state: str | Path) -> None:
+    common = ["--state", state, "--today", DAY]
+    ok("init", "--plan", "premium", *common)
+    ok("seat", "add", "ana", "--plan", "premium", *common)
+    ok("buy", "10", "--id", "first", "--seat", "main", *common)
+    ok("send", "Ada Lovelace", "--subject", "Hi", "--seat", "ana", "--id", "ada", *common)
+    ok("reply", "Ada Lovelace", "--seat", "ana", "--today", "2026-01-09", "--state", state)
+
+
+def test_store_copy_moves_a_state_between_a_file_and_servers_unchanged(tmp_path: Path, database: str) -> None:
+    file_state, back = tmp_path / "team.toml", tmp_path / "back" / "team.toml"
+    one, two = ledger_url(database), ledger_url(database)
+    _team(file_state)
+    history = ok("history", "--seat", "ana", "--state", file_state, "--today", "2026-02-01")
+    for source, target in ((file_state, one), (one, two), (two, back)):
+        answer = ok("store", "copy", source, target)
+        verified = ok("verify", "--deep", "--state", target, "--today", "2026-02-01")
+        assert answer["entries"] == verified["entries"] == 7 and verified["ok"]
+        assert ok("history", "--seat", "ana", "--state", target, "--today", "2026-02-01") == history
+    journal = next(back.parent.glob("team.toml.*.journal")).read_bytes()
+    assert journal == next(tmp_path.glob("team.toml.*.journal")).read_bytes(), "the journal's bytes are kept"
+    # An --id used before the copy is still known after it.
+    again = ok("buy", "10", "--id", "first", "--seat", "main", "--state", two, "--today", "2026-02-01")
+    assert ok("history", "--seat", "ana", "--state", two, "--today", "2026-02-01") == history, again
+
+
+def test_store_copy_refuses_to_overwrite_without_force(tmp_path: Path, ledger: str) -> None:
+    file_state = tmp_path / "state.toml"
+    _team(file_state)
+    ok("init", "--plan", "recruiter-lite", "--state", ledger, "--today", DAY)
+    before = dump(ledger)
+    failed(invoke("store", "copy", file_state, ledger, "--json"), 3, "state-exists")
+    assert dump(ledger) == before
+    answer = ok("store", "copy", file_state, ledger, "--force")
+    [kept] = answer["kept"]
+    assert ok("balance", "--state", kept, "--today", DAY)["plan"] == "recruiter-lite"
+    files = sorted(p.name for p in tmp_path.iterdir())
+    failed(invoke("store", "copy", ledger, file_state, "--json"), 3, "state-exists")
+    assert sorted(p.name for p in tmp_path.iterdir()) == files
+
+
+# 6. The roles a team needs -------------------------------------------------------------------------
+
+
+def test_the_documented_grants_let_each_role_do_its_job_and_no_more(database: str) -> None:
+    """The lead owns the tables; a recruiter's role may send, reply and read; a read-only role may read."""
+    with own_database(database, "roles") as team_database:
+        _roles(team_database)
+
+
+def _roles(database: str) -> None:
+    suffix = os.urandom(3).hex()
+    lead, recruiter, reader = (f"inmailctl_{who}_{suffix}" for who in ("lead", "recruiter", "reader"))
+    name = database.rsplit("/", 1)[1]
+    try:
+        for role in (lead, recruiter, reader):
+            execute(database, f'CREATE ROLE "{role}" LOGIN')
+        execute(database, f'GRANT CREATE ON DATABASE "{name}" TO "{lead}"')
+        execute(database, f'GRANT CREATE ON SCHEMA public TO "{lead}"')
+
+        def as_(role: str) -> str:
+            return database.replace("postgresql://postgres@", f"postgresql://{role}@") + "?ledger=team"
+
+        common = ["--today", DAY]
+        ok("init", "--plan", "premium", "--state", as_(lead), *common)
+        ok("seat", "add", "ana", "--plan", "premium", "--state", as_(lead), *common)
+        grants = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+        statements = _grants_in_readme(grants, recruiter, reader)
+        for statement in statements:
+            execute(as_(lead), statement)
+        ok("send", "Ada", "--subject", "Hi", "--seat", "ana", "--state", as_(recruiter), *common)
+        ok("reply", "Ada", "--seat", "ana", "--state", as_(recruiter), *common)
+        ok("buy", "10", "--seat", "ana", "--state", as_(recruiter), *common)
+        for command in (("balance", "--all"), ("history",), ("stats", "--all"), ("verify", "--deep"), ("where",)):
+            ok(*command, "--state", as_(reader), *common)
+        before = dump(as_(lead))
+        failed(invoke("send", "Bo", "--subject", "Hi", "--state", as_(reader), *common, "--json"), 3, "server-refused")
+        failed(invoke("forget", "Ada", "--state", as_(recruiter), *common, "--json"), 3, "server-refused")
+        failed(invoke("init", "--plan", "premium", "--force", "--state", as_(recruiter), *common, "--json"), 3,
+               "server-refused")
+        assert dump(as_(lead)) == before
+    finally:
+        execute(database, "DROP TABLE IF EXISTS inmailctl_entries, inmailctl_ledgers, inmailctl_schema")
+        for role in (lead, recruiter, reader):
+            execute(database, f'REVOKE ALL ON DATABASE "{name}" FROM "{role}"')
+            execute(database, f'REVOKE ALL ON SCHEMA public FROM "{role}"')
+            execute(database, f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _grants_in_readme(readme: str, recruiter: str, reader: str) -> list[str]:
+    """The README's GRANT statements for the recruiter and read-only roles, with this test's role names."""
+    lines = [line.strip() for line in readme.splitlines() if line.strip().startswith("GRANT ")]
+    statements = [line.rstrip(";").replace("recruiter", f'"{recruiter}"').replace("reader", f'"{reader}"')
+                  for line in lines if " TO recruiter" in line or " TO reader" in line]
+    assert len(statements) >= 2, "the README documents the roles' GRANTs"
+    return statements
