@@ -466,9 +466,7 @@ def where(
         "state": str(ctx.state),
         "state_from": source("state"),
         "state_exists": exists,
-        "journal": str(stored.journal_path) if stored else None,
-        "lock": str(ctx.state.parent / (ctx.state.name + ".lock")) if isinstance(ctx.state, Path)
-        else f"{ctx.state} (its row, while a command writes)",
+        **_journal_and_lock(ctx.state, stored),
         **_seat_in_use(ctx.seat, source("seat"), stored),
         "state_rules": _state_rules(stored, ctx.rules),
         "rules": str(ctx.rules) if ctx.rules else "built-in",
@@ -480,6 +478,16 @@ def where(
         "today_from": source("today"),
     }
     _emit(ctx, answer, "where")
+
+
+def _journal_and_lock(state: "store.Location", stored: "store.State | None") -> dict[str, Any]:
+    """Where the state's journal and its writers' lock are: files beside it, or a server's table and row."""
+    if isinstance(state, Path):
+        return {"journal": str(stored.journal_path) if stored else None,
+                "lock": str(state.parent / (state.name + ".lock"))}
+    ledger = f"ledger {state.ledger!r}"
+    return {"journal": f"table inmailctl_entries ({ledger})" if stored else None,
+            "lock": f"its row in inmailctl_ledgers ({ledger})"}
 
 
 # The commands that read --rules (INMAILCTL_RULES); every other one uses the state's own copy.
