@@ -14,7 +14,8 @@ from inmailctl.rules.ledger import Entry
 from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
 from inmailctl.rules.team import OWNER, Team, open_team
 
-from .base import (
+from .boundary import commands
+from .options import (
     READ_FORMATS,
     AllOpt,
     BillingOpt,
@@ -31,14 +32,11 @@ from .base import (
     SeatOpt,
     StateOpt,
     TodayOpt,
-    _balance,
-    _billing,
-    _change,
-    _complete_plans,
-    _emit,
-    _load,
-    commands,
+    check_billing,
+    complete_plans,
 )
+from .output import balance_answer, emit
+from .session import changing, load
 
 
 @commands.command(rich_help_panel="Account")
@@ -87,13 +85,13 @@ def plans(
         "packs": [{"credits": p.credits, "price": money_text(p.price)} for p in rulebook.packs],
         "pack_valid_months": rulebook.pack_valid_months,
     }
-    _emit(ctx, answer, "plans", answer["plans"], PLAN_COLUMNS)
+    emit(ctx, answer, "plans", answer["plans"], PLAN_COLUMNS)
 
 
 @commands.command(rich_help_panel="Account")
 def init(
     plan: Annotated[
-        str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).", autocompletion=_complete_plans)
+        str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).", autocompletion=complete_plans)
     ],
     billing: BillingOpt = ANNUAL,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
@@ -115,14 +113,14 @@ def init(
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     rulebook = store.load_rulebook(ctx.rules)
-    team, entries = open_team(rulebook, plan, ctx.today, _billing(billing), ctx.seat or OWNER)
+    team, entries = open_team(rulebook, plan, ctx.today, check_billing(billing), ctx.seat or OWNER)
     with store.locked(ctx.state, create_directory=True):
         kept = store.create(ctx.state, team, entries, force)
-    answer = _balance(team.view(team.owner), ctx.today)
+    answer = balance_answer(team.view(team.owner), ctx.today)
     answer["state"] = str(ctx.state)
     answer["rulebook"] = store.rulebook_file(ctx.rules)[1]
     answer["kept_journals"] = [str(path) for path in kept]
-    _emit(ctx, answer, "balance")
+    emit(ctx, answer, "balance")
 
 
 @commands.command(rich_help_panel="Account")
@@ -160,13 +158,13 @@ def recover(
         "total": team.spendable_total(),
         "kept_journals": [str(path) for path in kept],
     }
-    _emit(ctx, answer, "recovered")
+    emit(ctx, answer, "recovered")
 
 
 @commands.command(rich_help_panel="Account")
 def switch(
     plan: Annotated[
-        str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=_complete_plans)
+        str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=complete_plans)
     ],
     dry_run: DryRunOpt = False,
     catch_up: CatchUpOpt = False,
@@ -187,14 +185,14 @@ def switch(
       inmailctl switch sales-navigator-professional --dry-run
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    with _change(ctx, dry_run) as change:
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         previous = book.plan_id
         changes = account.switch(book, ctx.today, plan)
         entries.extend(changes)
         forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
-        answer = {**_balance(book, ctx.today), "previous": previous, "forfeited": forfeited, "dry_run": dry_run}
-    _emit(ctx, answer, "balance")
+        answer = {**balance_answer(book, ctx.today), "previous": previous, "forfeited": forfeited, "dry_run": dry_run}
+    emit(ctx, answer, "balance")
 
 
 @commands.command(rich_help_panel="Account")
@@ -220,14 +218,14 @@ def cancel(
       inmailctl cancel --dry-run
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    with _change(ctx, dry_run) as change:
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         changes = account.cancel(book, ctx.today)
         entries.extend(changes)
         forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
-        answer = {**_balance(book, ctx.today), "already_cancelled": not changes, "forfeited": forfeited,
+        answer = {**balance_answer(book, ctx.today), "already_cancelled": not changes, "forfeited": forfeited,
                   "dry_run": dry_run}
-    _emit(ctx, answer, "balance")
+    emit(ctx, answer, "balance")
 
 
 @commands.command(rich_help_panel="Account")
@@ -255,16 +253,16 @@ def balance(
     if every:
         from .team import TEAM_BALANCE_COLUMNS, team_balance
 
-        answer = team_balance(_load(ctx, every=True).team, ctx.today)
-        _emit(ctx, answer, "team_balance", [*answer["seats"], answer["total"]], TEAM_BALANCE_COLUMNS)
+        answer = team_balance(load(ctx, every=True).team, ctx.today)
+        emit(ctx, answer, "team_balance", [*answer["seats"], answer["total"]], TEAM_BALANCE_COLUMNS)
         return
-    loaded = _load(ctx)
-    answer = _balance(loaded.book, ctx.today)
+    loaded = load(ctx)
+    answer = balance_answer(loaded.book, ctx.today)
     if loaded.team.is_team:
         from .team import seat_figures
 
         answer.update(seat_figures(loaded.team, loaded.seat))
-    _emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
+    emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
 
 
 @commands.command(rich_help_panel="Account")
@@ -289,7 +287,7 @@ def history(
     ctx = Context.of(
         state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger"), seat=seat,
         raw_csv=raw_csv)
-    loaded = _load(ctx, every=ctx.seat is None)
+    loaded = load(ctx, every=ctx.seat is None)
     team = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up
     if ctx.seat is not None:
@@ -305,7 +303,7 @@ def history(
     owner = team.owner if team.is_team else None
     rows = [_public(entry, owner) for entry in entries]
     extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
-    _emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
+    emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
 
 
 def _holder(team: Team) -> Callable[[Entry], str]:
@@ -375,7 +373,7 @@ def verify(
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise FileProblem(f"{stored.journal_path}: {problems[0]}{more}", "state-invalid")
     answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total(), "deep": deep}
-    _emit(ctx, answer, "verified")
+    emit(ctx, answer, "verified")
 
 
 @commands.command(rich_help_panel="Account")
@@ -425,7 +423,7 @@ def forget(
         store.rewrite(stored, entries)
     answer = {"pseudonym": names[0], "pseudonyms": names, "entries": changed,
               "not_changed": [str(path) for path in store.others_beside(ctx.state)]}
-    _emit(ctx, answer, "forgotten")
+    emit(ctx, answer, "forgotten")
 
 
 @commands.command(rich_help_panel="Account")
@@ -478,7 +476,7 @@ def where(
         "today": ctx.today.isoformat(),
         "today_from": source("today"),
     }
-    _emit(ctx, answer, "where")
+    emit(ctx, answer, "where")
 
 
 # The commands that read --rules (INMAILCTL_RULES); every other one uses the state's own copy.
@@ -544,14 +542,14 @@ def stats(
     """
     ctx = Context.of(
         state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
-    loaded = _load(ctx, every=every)
+    loaded = load(ctx, every=every)
     crew = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up
     if every:
         from .team import TEAM_STATS_COLUMNS, team_statistics
 
         summary = team_statistics(crew, entries, _accrued_through(ctx, accrued))
-        _emit(ctx, summary, "team_statistics", [*summary["seats"], summary["total"]], TEAM_STATS_COLUMNS)
+        emit(ctx, summary, "team_statistics", [*summary["seats"], summary["total"]], TEAM_STATS_COLUMNS)
         return
     if crew.is_team:
         entries = crew.paid_by(entries, loaded.seat)
@@ -565,7 +563,7 @@ def stats(
     answer = {"currency": crew.rules.currency, "accrued": accrued, "months": rows, "total": overall}
     columns = ("month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply",
                *advice.OUTREACH_COLUMNS)
-    _emit(ctx, answer, "statistics", rows + [overall], columns)
+    emit(ctx, answer, "statistics", rows + [overall], columns)
 
 
 def _accrued_through(ctx: Context, accrued: bool) -> str | None:

@@ -13,8 +13,8 @@ from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInp
 from inmailctl.rules.ledger import Book, Entry
 from inmailctl.rules.team import record_reply
 
-from .base import (
-    PROGRESS_ROWS,
+from .boundary import commands
+from .options import (
     READ_FORMATS,
     CatchUpOpt,
     Context,
@@ -31,15 +31,11 @@ from .base import (
     StateOpt,
     StrictOpt,
     TodayOpt,
-    _change,
-    _complete_packs,
-    _date_option,
-    _emit,
-    _load,
-    _progress,
-    _request,
-    commands,
+    complete_packs,
+    date_option,
 )
+from .output import PROGRESS_ROWS, emit, progress
+from .session import changing, fingerprint, load
 
 
 @commands.command(rich_help_panel="Credits")
@@ -50,7 +46,7 @@ def buy(
             help="Pack size: one of the rulebook's sizes.",
             show_default=False,
             metavar="CREDITS",
-            autocompletion=_complete_packs,
+            autocompletion=complete_packs,
         ),
     ],
     key: IdOpt = None,
@@ -71,12 +67,12 @@ def buy(
       inmailctl buy 25 --id invoice-2026-11
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    request = _request("buy", credits=credits)
-    with _change(ctx, dry_run) as change:
+    request = fingerprint("buy", credits=credits)
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         known = change.key(key, request)
         if known is not None:
-            _emit(ctx, known, "bought")
+            emit(ctx, known, "bought")
             raise typer.Exit(0)
         entry = account.buy(book, ctx.today, credits)
         answer = {
@@ -87,7 +83,7 @@ def buy(
         if key is not None:
             entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
-    _emit(ctx, answer, "bought")
+    emit(ctx, answer, "bought")
 
 
 ProfileOpt = Annotated[
@@ -165,12 +161,12 @@ def send(
     who = account.who(recipient, profile)
     extra: dict[str, Any] = {"profile": who} if profile is not None else {}
     extra.update({name: True for name, given in (("follow_up", follow_up), ("open_profile", open_profile)) if given})
-    request = _request("send", recipient=recipient, subject=subject, body=body or "", **extra)
-    with _change(ctx, dry_run) as change:
+    request = fingerprint("send", recipient=recipient, subject=subject, body=body or "", **extra)
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         known = change.key(key, request)
         if known is not None:
-            _emit(ctx, known, "sent")
+            emit(ctx, known, "sent")
             raise typer.Exit(0)
         notes = _message_warnings(book, recipient, subject, body, strict)
         cautions = [advice.follow_up_warning(book, recipient, who)]
@@ -185,7 +181,7 @@ def send(
         if key is not None:
             entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
-    _emit(ctx, answer, "sent")
+    emit(ctx, answer, "sent")
 
 
 def _sent(book: Book, entry: Entry, warnings: list[str], dry_run: bool) -> dict[str, Any]:
@@ -239,7 +235,7 @@ def _row(line: int, values: dict[str, str], profile: str | None, open_profile: b
     extra: dict[str, Any] = {"profile": profile} if profile is not None else {}
     if open_profile:
         extra["open_profile"] = True
-    request = _request("send", recipient=recipient, subject=subject, body=body, **extra)
+    request = fingerprint("send", recipient=recipient, subject=subject, body=body, **extra)
     return Row(line, recipient, subject, body, values.get("id", ""), profile, open_profile, request)
 
 
@@ -314,7 +310,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
     results: list[dict[str, Any]] = []
     refused: Counter[str] = Counter()
     sent = repeated = 0
-    with _change(ctx, dry_run) as change:
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         notes: dict[int, list[str]] = {}
         for row in rows:  # every message is checked before anything is sent
@@ -341,7 +337,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
         _refuse_rows(path, problems)
         done = set(known)
         names = advice.Known(book)
-        with _progress(ctx, len(rows), PROGRESS_ROWS, "sending") as bar:
+        with progress(ctx, len(rows), PROGRESS_ROWS, "sending") as bar:
             for row in rows:
                 bar.advance()
                 result: dict[str, Any] = {
@@ -384,7 +380,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
             "warnings": list(advice.risk(book, ctx.today).reasons),
             "dry_run": dry_run,
         }
-    _emit(ctx, answer, "sent_csv")
+    emit(ctx, answer, "sent_csv")
     if refused:
         raise typer.Exit(4)
 
@@ -426,8 +422,8 @@ def reply(
     if declined and accepted:
         raise BadInput("--accepted and --declined contradict each other; give one")
     who = account.who(recipient, profile)
-    answered = _date_option(on, "--on") if on is not None else None
-    with _change(ctx, advance=False) as change:
+    answered = date_option(on, "--on") if on is not None else None
+    with changing(ctx, advance=False) as change:
         earlier = None
         remembered = change.book.recent.get(who, [])
         day = answered or ctx.today
@@ -445,7 +441,7 @@ def reply(
         "returned": bool(entry and entry.data["returned"]),
         "total": change.book.spendable_total(),
     }
-    _emit(ctx, answer, "replied")
+    emit(ctx, answer, "replied")
 
 
 @commands.command(rich_help_panel="Credits")
@@ -469,13 +465,13 @@ def unavailable(
       inmailctl unavailable "Grace Hopper"
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    with _change(ctx) as change:
+    with changing(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.mark_unavailable(book, ctx.today, recipient, not remove, profile)
         if entry is not None:
             entries.append(entry)
     answer = {"recipient": recipient.strip(), "unavailable": not remove, "changed": entry is not None}
-    _emit(ctx, answer, "marked")
+    emit(ctx, answer, "marked")
 
 
 @commands.command(rich_help_panel="Credits")
@@ -501,7 +497,7 @@ def grant(
       inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    with _change(ctx) as change:
+    with changing(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.grant(book, ctx.today, credits, reason, valid_days)
         entries.append(entry)
@@ -510,7 +506,7 @@ def grant(
         "reason": reason,
         "total": book.spendable_total(),
     }
-    _emit(ctx, answer, "granted")
+    emit(ctx, answer, "granted")
 
 
 @commands.command(rich_help_panel="Credits")
@@ -544,12 +540,12 @@ def reconcile(
       inmailctl reconcile --seen 27 --reason "InMail counter on linkedin.com" --dry-run
     """
     ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
-    request = _request("reconcile", seen=seen, reason=reason or "")
-    with _change(ctx, dry_run) as change:
+    request = fingerprint("reconcile", seen=seen, reason=reason or "")
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         known = change.key(key, request)
         if known is not None:
-            _emit(ctx, known, "reconciled")
+            emit(ctx, known, "reconciled")
             raise typer.Exit(0)
         held = book.spendable_total()
         entry = account.reconcile(book, ctx.today, seen, reason)
@@ -564,7 +560,7 @@ def reconcile(
         }
         if entry is not None:
             entries.append(account.with_key(entry, key, request, answer) if key is not None else entry)
-    _emit(ctx, answer, "reconciled")
+    emit(ctx, answer, "reconciled")
     if dry_run and seen != held:
         raise Refusal(
             f"LinkedIn shows {seen} credits but the ledger holds {held} ({seen - held:+d}); "
@@ -606,7 +602,7 @@ def _instead_of_transfer(ctx: Context, to: str) -> str:
     """What the account `to` can do instead of receiving credits: buy a pack if it is a seat whose plan
     may, else wait for its credits to renew (or move to a plan that may buy)."""
     try:
-        crew = _load(ctx, every=True).team if ctx.state.exists() else None
+        crew = load(ctx, every=True).team if ctx.state.exists() else None
     except InmailError:  # a transfer is refused whatever the state holds: the advice is all that is lost
         crew = None
     if crew is None or to not in crew.active:
@@ -654,7 +650,7 @@ def check(
         "ok": not problems,
         "problems": [{"code": p.code, "message": p.message, "refused": p.hard or strict} for p in problems],
     }
-    _emit(ctx, answer, "checked")
+    emit(ctx, answer, "checked")
     if any(p.hard for p in problems) or (strict and problems):
         raise typer.Exit(2)
 
@@ -693,7 +689,7 @@ def followups(
     for name, value in (("--limit", limit), ("--older-than", older_than)):
         if value is not None and value < 0:
             raise BadInput(f"{name} must be 0 or more, not {value}")
-    book = _load(ctx).book
+    book = load(ctx).book
     knobs = book.rules.advice
     due = advice.follow_ups(book, ctx.today)
     if due_only:
@@ -719,4 +715,4 @@ def followups(
     if book.plan.follow_up is not None:  # the plan's own follow-up rule, when its rulebook gives one
         answer.update(plan=book.plan_id, rule=book.plan.follow_up)
     columns = ("recipient", "sent", "days", "follow_ups", "inmail_on", "profile")
-    _emit(ctx, answer, "followups", answer["due"], columns)
+    emit(ctx, answer, "followups", answer["due"], columns)

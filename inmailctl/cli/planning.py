@@ -13,8 +13,8 @@ from inmailctl.rules.errors import BadInput, FileProblem, GateFailed
 from inmailctl.rules.ledger import Book
 from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, is_digits, money_text, per
 
-from .base import (
-    PROGRESS_TRIALS,
+from .boundary import commands
+from .options import (
     READ_FORMATS,
     AllOpt,
     CatchUpOpt,
@@ -29,15 +29,12 @@ from .base import (
     SeatOpt,
     StateOpt,
     TodayOpt,
-    _billing,
-    _change,
-    _complete_packs,
-    _complete_plans,
-    _emit,
-    _load,
-    _progress,
-    commands,
+    check_billing,
+    complete_packs,
+    complete_plans,
 )
+from .output import PROGRESS_TRIALS, emit, progress
+from .session import changing, load
 
 
 @commands.command("simulate-month", rich_help_panel="Planning")
@@ -50,7 +47,7 @@ def simulate_month(
     ] = 0.0,
     auto_buy: Annotated[
         int | None,
-        typer.Option("--auto-buy", help="Buy this pack whenever credits run out.", autocompletion=_complete_packs),
+        typer.Option("--auto-buy", help="Buy this pack whenever credits run out.", autocompletion=complete_packs),
     ] = None,
     trials: Annotated[int, typer.Option("--trials", help="Runs to draw; >1 adds p10/p50/p90.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same result.")] = 0,
@@ -60,7 +57,7 @@ def simulate_month(
     plan: Annotated[
         str | None,
         typer.Option(
-            "--plan", help="Start from a fresh account on this plan, not the state.", autocompletion=_complete_plans
+            "--plan", help="Start from a fresh account on this plan, not the state.", autocompletion=complete_plans
         ),
     ] = None,
     follow_up: Annotated[
@@ -120,7 +117,7 @@ def simulate_month(
 
     def project(book: Book) -> tuple[dict[str, Any], Any, GateFailed | None]:
         """Run the trials on copies of `book`: the report, the first run, and the gate's verdict."""
-        with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
+        with progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
             outcomes = simulate.trials(book, ctx.today, sending, seed, trials, bar.advance)
         answer = _simulation(outcomes[0])
         return answer, outcomes[0], _judge(answer, outcomes, gate)
@@ -128,9 +125,9 @@ def simulate_month(
     if plan is not None:
         answer, _, failed = project(account.open_account(store.load_rulebook(ctx.rules), plan, ctx.today)[0])
     elif not save:
-        answer, _, failed = project(_load(ctx).book)
+        answer, _, failed = project(load(ctx).book)
     else:
-        with _change(ctx) as change:  # the lock is held from the first read to the save
+        with changing(ctx) as change:  # the lock is held from the first read to the save
             if len(change.stored.team.seats) > 1 or change.book.pooled:
                 raise BadInput("--save is for a sandbox state of one seat with credits of its own (it moves the "
                                "state's clock to the window's end); plan a team or a contract with --all")
@@ -140,7 +137,7 @@ def simulate_month(
                     change.book.apply(entry)
                 change.entries.extend(first.entries)
                 answer["saved"] = len(first.entries)
-    _emit(ctx, answer, "simulation", answer["days"], ("date", "sent", "total"))
+    emit(ctx, answer, "simulation", answer["days"], ("date", "sent", "total"))
     if failed is not None:
         raise failed
 
@@ -148,14 +145,14 @@ def simulate_month(
 def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int, gate: Decimal | None) -> None:
     from inmailctl.rules import simulate
 
-    loaded = _load(ctx, every=True)
+    loaded = load(ctx, every=True)
     try:
         data = store.read_toml(path, "sending plans", "bad-input")
     except FileProblem as problem:  # the file is input to this command, like a campaign CSV
         raise BadInput(problem.message) from None
     plans = simulate.sending_plans(data, str(path), months, loaded.team)
     simulate.check_work(sum(simulate.work(loaded.team.view(name), plan, trials, True) for name, plan in plans.items()))
-    with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
+    with progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
         outcomes = []
         for trial in range(trials):
             bar.advance()
@@ -189,7 +186,7 @@ def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int
     failed = _judge(answer, outcomes, gate, whose="the team's ")
     columns = ("seat", "wanted", "sent", "packs_bought", "pack_cost", "subscription_cost", "total_cost", "expired",
                "responses", "ending_total")
-    _emit(ctx, answer, "team_simulation", [*seats, total], columns)
+    emit(ctx, answer, "team_simulation", [*seats, total], columns)
     if failed is not None:
         raise failed
 
@@ -302,7 +299,7 @@ def compare(
 
     ctx = Context.of(
         state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
-    billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
+    billings = BILLINGS if billing == "both" else (check_billing(billing, (*BILLINGS, "both")),)
     if seats is not None or ";" in need:
         if allow_switch:
             raise BadInput("--allow-switch plans one seat's sequence of plans; leave out --seats (or the `;`)")
@@ -335,7 +332,7 @@ def compare(
         answer["schedule"] = min(feasible, key=lambda f: Decimal(f["total_cost"])) if feasible else schedules[0]
     columns = ("id", "billing", "committed_months", "feasible", "reason", "subscription_cost", "pack_cost",
                "total_cost", "cost_per_inmail", "cost_per_reply")
-    _emit(ctx, answer, "comparison", [{k: row[k] for k in columns} for row in rows], columns)
+    emit(ctx, answer, "comparison", [{k: row[k] for k in columns} for row in rows], columns)
 
 
 MAX_SEATS = 1000
@@ -397,7 +394,7 @@ def _emit_team_comparison(
     }
     columns = ("id", "billing", "committed_months", "pooled", "feasible", "reason", "separate_cost", "pooled_cost",
                "pooling_saves", "total_cost", "cost_per_inmail", "cost_per_reply")
-    _emit(ctx, answer, "team_comparison", [{k: row[k] for k in columns} for row in rows], columns)
+    emit(ctx, answer, "team_comparison", [{k: row[k] for k in columns} for row in rows], columns)
 
 
 def _priced(c: Any, billing: str, needs: list[int], rate: float | None) -> dict[str, Any]:
@@ -435,7 +432,7 @@ def _response_rate(ctx: Context, given: str | None) -> tuple[float | None, str |
         if not 0.0 <= rate <= 1.0:
             raise BadInput(f"--response-rate must be a share from 0 to 1, or `state`, not {given!r}")
         return rate, "option"
-    answered, asked = advice.response_sample(_load(ctx).book, ctx.today)
+    answered, asked = advice.response_sample(load(ctx).book, ctx.today)
     if not asked:
         raise BadInput(
             f"{ctx.state} has no InMail old enough to measure a response rate yet; give --response-rate R"

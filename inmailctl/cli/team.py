@@ -10,7 +10,8 @@ from inmailctl.rules.errors import BadInput
 from inmailctl.rules.rulebook import ANNUAL, is_digits, money_text
 from inmailctl.rules.team import Team
 
-from .base import (
+from .boundary import commands
+from .options import (
     READ_FORMATS,
     BillingOpt,
     CatchUpOpt,
@@ -26,14 +27,11 @@ from .base import (
     SeatOpt,
     StateOpt,
     TodayOpt,
-    _balance,
-    _billing,
-    _change,
-    _complete_plans,
-    _emit,
-    _load,
-    commands,
+    check_billing,
+    complete_plans,
 )
+from .output import balance_answer, emit
+from .session import changing, load
 
 ACTIONS = ("add", "list", "remove", "limit")
 
@@ -47,7 +45,7 @@ def seat(
         typer.Argument(help="For limit: InMails a billing cycle, or `none`.", metavar="[LIMIT]", show_default=False),
     ] = None,
     plan: Annotated[
-        str | None, typer.Option("--plan", help="For add: the seat's plan.", autocompletion=_complete_plans)
+        str | None, typer.Option("--plan", help="For add: the seat's plan.", autocompletion=complete_plans)
     ] = None,
     billing: BillingOpt = ANNUAL,
     dry_run: DryRunOpt = False,
@@ -86,9 +84,9 @@ def seat(
     if action == "list":
         if name is not None:
             raise BadInput("`seat list` takes no NAME; it lists every seat")
-        loaded = _load(ctx, every=True)
+        loaded = load(ctx, every=True)
         rows = [_seat_row(loaded.team, n) for n in loaded.team.seats]
-        _emit(ctx, {"today": ctx.today.isoformat(), "seats": rows}, "seats", rows, SEAT_COLUMNS)
+        emit(ctx, {"today": ctx.today.isoformat(), "seats": rows}, "seats", rows, SEAT_COLUMNS)
         return
     if name is None:
         raise BadInput(f"`seat {action}` needs the seat's NAME")
@@ -96,11 +94,11 @@ def seat(
         raise BadInput(f"`seat {action}` takes one NAME, not {limit!r} after it")
     if action == "add" and plan is None:
         raise BadInput("`seat add` needs the seat's plan: --plan ID (see `inmailctl plans`)")
-    with _change(ctx, dry_run, every=True) as change:
+    with changing(ctx, dry_run, every=True) as change:
         crew = change.stored.team
         if action == "add":
-            change.entries.extend(team.add_seat(crew, ctx.today, name, plan or "", _billing(billing)))
-            answer = {**_balance(crew.view(name), ctx.today), **seat_figures(crew, name)}
+            change.entries.extend(team.add_seat(crew, ctx.today, name, plan or "", check_billing(billing)))
+            answer = {**balance_answer(crew.view(name), ctx.today), **seat_figures(crew, name)}
         elif action == "remove":
             removed = team.remove_seat(crew, ctx.today, name)
             change.entries.extend(removed)
@@ -113,7 +111,7 @@ def seat(
                 change.entries.append(entry)
             answer = {**seat_figures(crew, name), "changed": entry is not None}
         answer.update(action=action, dry_run=dry_run)
-    _emit(ctx, answer, "seat_changed")
+    emit(ctx, answer, "seat_changed")
 
 
 SEAT_COLUMNS = ("seat", "plan", "pool", "billing", "limit", "sent_this_cycle", "removed_on")
