@@ -14,52 +14,28 @@ from inmailctl.rules.ledger import Entry
 from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
 from inmailctl.rules.team import OWNER, Team, open_team
 
-from .boundary import commands
 from .options import (
     READ_FORMATS,
     AllOpt,
     BillingOpt,
-    CatchUpOpt,
     Context,
-    CsvOpt,
     DryRunOpt,
-    FormatOpt,
-    JsonOpt,
-    NoColorOpt,
-    QuietOpt,
-    RawCsvOpt,
-    RulesOpt,
-    SeatOpt,
-    StateOpt,
-    TodayOpt,
     check_billing,
+    command,
     complete_plans,
 )
 from .output import balance_answer, emit
 from .session import changing, load
 
 
-@commands.command(rich_help_panel="Account")
-def plans(
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-) -> None:
+@command("Account", reads=True)
+def plans(ctx: Context) -> None:
     """List the rulebook's plans: monthly credits, price and daily limit.
 
     \b
     Example:
       inmailctl plans --rules sample_configs/linkedin-2026.toml
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     rulebook = store.load_rulebook(ctx.rules)
     answer: dict[str, Any] = {
         "rulebook": store.rulebook_file(ctx.rules)[1],
@@ -88,20 +64,14 @@ def plans(
     emit(ctx, answer, "plans", answer["plans"], PLAN_COLUMNS)
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def init(
+    ctx: Context,
     plan: Annotated[
         str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).", autocompletion=complete_plans)
     ],
     billing: BillingOpt = ANNUAL,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Create a state on a plan; its billing cycle starts today and renews on this day of the month.
 
@@ -111,7 +81,6 @@ def init(
     Example:
       inmailctl init --plan premium --today 2026-01-31
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     rulebook = store.load_rulebook(ctx.rules)
     team, entries = open_team(rulebook, plan, ctx.today, check_billing(billing), ctx.seat or OWNER)
     with store.locked(ctx.state, create_directory=True):
@@ -123,20 +92,14 @@ def init(
     emit(ctx, answer, "balance")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def recover(
+    ctx: Context,
     journal: Annotated[
         Path | None,
         typer.Option("--journal", help="The journal to rebuild from [default: the one journal beside the state]."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state (its journal is kept).")] = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Rebuild a lost or damaged state file from its journal, by replaying every entry.
 
@@ -147,7 +110,6 @@ def recover(
     Example:
       inmailctl recover --journal state.toml.3f2a9c1e.journal.orphan
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with store.locked(ctx.state, create_directory=True):
         team, count, source, kept = store.recover(ctx.state, journal, force)
     answer = {
@@ -161,20 +123,13 @@ def recover(
     emit(ctx, answer, "recovered")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account", catch_up=True)
 def switch(
+    ctx: Context,
     plan: Annotated[
         str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=complete_plans)
     ],
     dry_run: DryRunOpt = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Upgrade or downgrade now: the current allowance is forfeited and a new cycle starts today.
 
@@ -184,7 +139,6 @@ def switch(
     Example:
       inmailctl switch sales-navigator-professional --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         previous = book.plan_id
@@ -195,17 +149,10 @@ def switch(
     emit(ctx, answer, "balance")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account", catch_up=True)
 def cancel(
+    ctx: Context,
     dry_run: DryRunOpt = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Cancel at the end of the billing cycle: no refund; credits stay usable until the renewal date.
 
@@ -217,7 +164,6 @@ def cancel(
     Example:
       inmailctl cancel --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         changes = account.cancel(book, ctx.today)
@@ -228,19 +174,10 @@ def cancel(
     emit(ctx, answer, "balance")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account", reads=True)
 def balance(
+    ctx: Context,
     every: AllOpt = False,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Show live credit blocks, the spendable total and today's sends against the daily limit.
 
@@ -248,8 +185,6 @@ def balance(
     Example:
       inmailctl balance --json | jq .total
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     if every:
         from .team import TEAM_BALANCE_COLUMNS, team_balance
 
@@ -265,28 +200,14 @@ def balance(
     emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
 
 
-@commands.command(rich_help_panel="Account")
-def history(
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-) -> None:
+@command("Account", reads=True, formats=(*READ_FORMATS, "ledger"))
+def history(ctx: Context) -> None:
     """List the ledger's entries, oldest first: renewals, sends, purchases, replies, expiries.
 
     \b
     Example:
       inmailctl history --csv > inmail.csv
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger"), seat=seat,
-        raw_csv=raw_csv)
     loaded = load(ctx, every=ctx.seat is None)
     team = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up
@@ -340,18 +261,12 @@ PLAN_COLUMNS = ("id", "name", "monthly_credits", "price", "daily_limit", "can_se
 HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "block_kind", "usable_until")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def verify(
+    ctx: Context,
     deep: Annotated[
         bool, typer.Option("--deep", help="Also check each stored --id answer against its entry.")
     ] = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Replay the whole journal and check that it rebuilds the state file exactly (exit 3 if not).
 
@@ -359,7 +274,6 @@ def verify(
     Example:
       inmailctl verify --state team.toml
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     stored = store.load(ctx.state)
     entries = store.read_journal(stored)
     rebuilt = store.replay(entries, stored.journal_path)
@@ -376,19 +290,13 @@ def verify(
     emit(ctx, answer, "verified")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def forget(
+    ctx: Context,
     recipient: Annotated[str, typer.Argument(help="The person to forget, by name.", show_default=False)],
     profile: Annotated[
         str | None, typer.Option("--profile", help="Their profile URL or member id: only that member of the name.")
     ] = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Replace a person's name with a pseudonym everywhere in the state and its journal (a privacy request).
 
@@ -407,7 +315,6 @@ def forget(
 
     from inmailctl.rules.audit import forget as forgotten
 
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     store.require(ctx.state)
     with store.locked(ctx.state):
         stored = store.load(ctx.state)
@@ -426,16 +333,10 @@ def forget(
     emit(ctx, answer, "forgotten")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def where(
+    ctx: Context,
     context: typer.Context,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Show the files, seat, rulebooks and date in use, and where each came from.
 
@@ -447,7 +348,6 @@ def where(
     Example:
       INMAILCTL_STATE=team.toml inmailctl where
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
 
     def source(name: str) -> str:
         found = context.get_parameter_source(name)
@@ -512,22 +412,13 @@ def _rulebook_or_none(rules: str) -> Any:
         return None
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account", reads=True)
 def stats(
+    ctx: Context,
     every: AllOpt = False,
     accrued: Annotated[
         bool, typer.Option("--accrued", help="Spread each subscription payment over the months it pays for.")
     ] = False,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Show InMails sent, answered, the response rate and the cost per reply, by month and overall.
 
@@ -540,8 +431,6 @@ def stats(
     Example:
       inmailctl stats --csv > response-rates.csv
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     loaded = load(ctx, every=every)
     crew = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up

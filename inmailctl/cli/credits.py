@@ -13,24 +13,12 @@ from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInp
 from inmailctl.rules.ledger import Book, Entry
 from inmailctl.rules.team import record_reply
 
-from .boundary import commands
 from .options import (
-    READ_FORMATS,
-    CatchUpOpt,
     Context,
-    CsvOpt,
     DryRunOpt,
-    FormatOpt,
     IdOpt,
-    JsonOpt,
-    NoColorOpt,
-    QuietOpt,
-    RawCsvOpt,
-    RulesOpt,
-    SeatOpt,
-    StateOpt,
     StrictOpt,
-    TodayOpt,
+    command,
     complete_packs,
     date_option,
 )
@@ -38,8 +26,9 @@ from .output import PROGRESS_ROWS, emit, progress
 from .session import changing, fingerprint, load
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def buy(
+    ctx: Context,
     credits: Annotated[
         int,
         typer.Argument(
@@ -51,14 +40,6 @@ def buy(
     ],
     key: IdOpt = None,
     dry_run: DryRunOpt = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Buy one pack of exactly CREDITS credits; packs add to the allowance and expire after 12 months.
 
@@ -66,7 +47,6 @@ def buy(
     Example:
       inmailctl buy 25 --id invoice-2026-11
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     request = fingerprint("buy", credits=credits)
     with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
@@ -95,8 +75,9 @@ ProfileOpt = Annotated[
 ]
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def send(
+    ctx: Context,
     recipient: Annotated[
         str | None,
         typer.Argument(help="Who the InMail goes to: the member's name.", show_default=False, metavar="RECIPIENT"),
@@ -120,14 +101,6 @@ def send(
     key: IdOpt = None,
     strict: StrictOpt = False,
     dry_run: DryRunOpt = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Spend one credit on one InMail, from the block that expires first.
 
@@ -146,7 +119,6 @@ def send(
       inmailctl send "Ada Lovelace" --profile linkedin.com/in/ada --subject "Engines, again" --follow-up
       inmailctl send --from-csv campaign.csv --dry-run --json
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     if from_csv is not None:
         if recipient is not None or subject is not None or body is not None or key is not None or profile is not None:
             raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
@@ -385,8 +357,9 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
         raise typer.Exit(4)
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def reply(
+    ctx: Context,
     recipient: Annotated[str, typer.Argument(help="Who answered.", show_default=False)],
     profile: ProfileOpt = None,
     on: Annotated[
@@ -396,14 +369,6 @@ def reply(
         bool, typer.Option("--declined", help="They declined: it still counts as an answer and returns the credit.")
     ] = False,
     accepted: Annotated[bool, typer.Option("--accepted", help="They accepted or wrote back (the default).")] = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Record that RECIPIENT answered their latest InMail; on plans with credit back, the credit returns.
 
@@ -418,7 +383,6 @@ def reply(
       inmailctl reply "Ada Lovelace"
       inmailctl reply "Grace Hopper" --declined --on 2026-03-02
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     if declined and accepted:
         raise BadInput("--accepted and --declined contradict each other; give one")
     who = account.who(recipient, profile)
@@ -444,19 +408,12 @@ def reply(
     emit(ctx, answer, "replied")
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def unavailable(
+    ctx: Context,
     recipient: Annotated[str, typer.Argument(help="The member.", show_default=False)],
     profile: ProfileOpt = None,
     remove: Annotated[bool, typer.Option("--remove", help="Clear the mark instead.")] = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Mark a member as "InMail Unavailable" so sends to them are refused (or clear it with --remove).
 
@@ -464,7 +421,6 @@ def unavailable(
     Example:
       inmailctl unavailable "Grace Hopper"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with changing(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.mark_unavailable(book, ctx.today, recipient, not remove, profile)
@@ -474,21 +430,14 @@ def unavailable(
     emit(ctx, answer, "marked")
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def grant(
+    ctx: Context,
     credits: Annotated[int, typer.Argument(help="How many bonus credits.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Where they came from (promotion, referral).")],
     valid_days: Annotated[int, typer.Option("--valid-days", help="Days they stay usable, today included.")] = (
         account.DEFAULT_GRANT_DAYS
     ),
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Add bonus credits from a promotion or a referral, usable for --valid-days days from today.
 
@@ -496,7 +445,6 @@ def grant(
     Example:
       inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     with changing(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.grant(book, ctx.today, credits, reason, valid_days)
@@ -509,8 +457,9 @@ def grant(
     emit(ctx, answer, "granted")
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits")
 def reconcile(
+    ctx: Context,
     seen: Annotated[
         int,
         typer.Option("--seen", help="The credits LinkedIn shows (for a seat on a contract, the contract's).",
@@ -519,13 +468,6 @@ def reconcile(
     reason: Annotated[str | None, typer.Option("--reason", help="Why the counts differ, kept with the entry.")] = None,
     key: IdOpt = None,
     dry_run: DryRunOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Make the ledger hold what LinkedIn shows: record the difference, if any, as an adjustment.
 
@@ -539,7 +481,6 @@ def reconcile(
     Example:
       inmailctl reconcile --seen 27 --reason "InMail counter on linkedin.com" --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     request = fingerprint("reconcile", seen=seen, reason=reason or "")
     with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
@@ -569,17 +510,11 @@ def reconcile(
         )
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits")
 def transfer(
+    ctx: Context,
     credits: Annotated[int, typer.Argument(help="Credits to move.", show_default=False, metavar="CREDITS")],
     to: Annotated[str, typer.Option("--to", help="The account that would receive them.")],
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Refuse, always: InMail credits cannot be shared or transferred between accounts (exit 4).
 
@@ -590,7 +525,6 @@ def transfer(
     Example:
       inmailctl transfer 10 --to colleague
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     raise Refusal(
         f"credits cannot be shared or transferred between accounts, so {credits} cannot go to {to!r}; "
         f"{_instead_of_transfer(ctx, to)}",
@@ -616,20 +550,14 @@ def _instead_of_transfer(ctx: Context, to: str) -> str:
     return f"its plan '{book.plan_id}' cannot buy packs: {whose} credits renew on {book.next_renewal}{switch}"
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits")
 def check(
+    ctx: Context,
     recipient: Annotated[str, typer.Argument(help="Who the InMail would go to.", show_default=False)],
     subject: Annotated[str, typer.Option("--subject", help="The subject line.")],
     body: Annotated[str | None, typer.Option("--body", help="The message text.")] = None,
     profile: ProfileOpt = None,
     strict: StrictOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Check an InMail before spending a credit on it: subject, length, personal touch, a clear ask.
 
@@ -640,7 +568,6 @@ def check(
     Example:
       inmailctl check "Ada Lovelace" --subject "Your notes on the engine" --body "Ada, could we talk?"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     # Like send, the state's own rulebook; without a state, --rules (or the built-in one).
     account.who(recipient, profile)
     knobs = (store.load(ctx.state).team.rules if ctx.state.exists() else store.load_rulebook(ctx.rules)).advice
@@ -655,23 +582,14 @@ def check(
         raise typer.Exit(2)
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", reads=True)
 def followups(
+    ctx: Context,
     limit: Annotated[int | None, typer.Option("--limit", help="Show at most N, the longest waiting first.")] = None,
     due_only: Annotated[bool, typer.Option("--due", help="Only those that can be sent today.")] = False,
     older_than: Annotated[
         int | None, typer.Option("--older-than", help="Only InMails sent more than DAYS days ago.", metavar="DAYS")
     ] = None,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """List unanswered InMails that may get a follow-up, and the day the plan lets each be sent.
 
@@ -683,9 +601,6 @@ def followups(
     Example:
       inmailctl followups --due --limit 20 --json | jq -r '.due[].recipient'
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv
-    )
     for name, value in (("--limit", limit), ("--older-than", older_than)):
         if value is not None and value < 0:
             raise BadInput(f"{name} must be 0 or more, not {value}")

@@ -1,9 +1,10 @@
 """The options commands share, their completion, and `Context`: the options resolved."""
 
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,6 +12,11 @@ from inmailctl import store
 from inmailctl.rules.dates import FIRST_DAY, LAST_DAY, parse_date
 from inmailctl.rules.errors import BadInput, InmailError
 from inmailctl.rules.rulebook import BILLINGS
+
+from .boundary import commands
+
+if TYPE_CHECKING:
+    from inspect import Signature
 
 
 def complete_plans(incomplete: str) -> list[str]:
@@ -185,21 +191,22 @@ class Context:
     @classmethod
     def of(
         cls,
-        state: Path | None,
-        rules: str | None,
-        today: str | None,
-        json: bool,
+        formats: tuple[str, ...],
+        state: Path | None = None,
+        seat: str | None = None,
+        rules: str | None = None,
+        today: str | None = None,
+        json: bool = False,
         quiet: bool = False,
         no_color: bool = False,
-        csv: bool = False,
-        fmt: str | None = None,
-        formats: tuple[str, ...] = ("table", "json"),
-        seat: str | None = None,
+        csv_: bool = False,
         raw_csv: bool = False,
+        fmt: str | None = None,
         catch_up: bool = False,
     ) -> "Context":
+        """The options as given (by their parameters' names), for a command that prints `formats`."""
         return cls(
-            state_path(state), rules, _today(today), _format(json, csv or raw_csv, fmt, formats), quiet,
+            state_path(state), rules, _today(today), _format(json, csv_ or raw_csv, fmt, formats), quiet,
             not no_color, seat, raw_csv, catch_up,
         )
 
@@ -261,3 +268,77 @@ def given_as(parameter: str, flag: str) -> str:
         if option is not None and isinstance(option.envvar, str):
             return option.envvar
     return flag
+
+
+# The options every command takes after its own, as (parameter, type, default), in the order --help lists them.
+COMMON_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("state", StateOpt, None), ("seat", SeatOpt, None), ("rules", RulesOpt, None), ("today", TodayOpt, None),
+    ("json", JsonOpt, False), ("quiet", QuietOpt, False), ("no_color", NoColorOpt, False),
+)
+
+
+# What `command(reads=True)` adds before them: the output formats of a command that only reads ...
+READ_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("csv_", CsvOpt, False), ("raw_csv", RawCsvOpt, False), ("fmt", FormatOpt, None),
+)
+
+
+# ... and `command(catch_up=True)`: leave for a write to bring the state up to a date years ahead.
+CATCH_UP_OPTIONS: tuple[tuple[str, Any, Any], ...] = (("catch_up", CatchUpOpt, False),)
+
+
+def command(
+    panel: str | None = None,
+    name: str | None = None,
+    *,
+    reads: bool = False,
+    formats: tuple[str, ...] | None = None,
+    catch_up: bool = False,
+    group: typer.Typer = commands,
+) -> Callable[[Callable[..., None]], "Command"]:
+    """Register a command in `group` (listed under `panel` in --help) whose function takes a ready
+    `Context` first, then its own parameters; the shared options are added after those.
+
+    With `reads`, the command also takes --csv, --raw-csv and --format, and prints tables, JSON or CSV
+    (or `formats`, when given); with `catch_up`, it takes --catch-up.
+    """
+    shared = (READ_OPTIONS if reads else ()) + (CATCH_UP_OPTIONS if catch_up else ()) + COMMON_OPTIONS
+    printed = formats or (READ_FORMATS if reads else ("table", "json"))
+
+    def register(body: Callable[..., None]) -> Command:
+        return group.command(name, rich_help_panel=panel)(Command(body, shared, printed))
+
+    return register
+
+
+class Command:
+    """A command's function with the shared options added: what Typer registers, reads and calls.
+
+    Typer reads a command's options from its function's signature. This one's is the function's own
+    (less its `Context`) followed by the shared options, and is worked out only when Typer asks for it:
+    for the one command being run, not for every command its module defines.
+    """
+
+    def __init__(self, body: Callable[..., None], shared: tuple[tuple[str, Any, Any], ...],
+                 formats: tuple[str, ...]) -> None:
+        self.body, self.shared, self.formats = body, shared, formats
+        # What Typer, --help and the tests read from a command's function.
+        self.__name__, self.__doc__, self.__module__ = body.__name__, body.__doc__, body.__module__
+        self.__annotations__ = body.__annotations__
+        self.__wrapped__ = body
+        self._signature: Signature | None = None
+
+    @property
+    def __signature__(self) -> "Signature":
+        if self._signature is None:
+            from inspect import Parameter, signature
+
+            own = signature(self.body)
+            added = [Parameter(name, Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+                     for name, kind, default in self.shared]
+            self._signature = own.replace(parameters=[*list(own.parameters.values())[1:], *added])
+        return self._signature
+
+    def __call__(self, **values: Any) -> None:
+        context = Context.of(self.formats, **{name: values.pop(name) for name, _, _ in self.shared})
+        self.body(context, **values)

@@ -13,23 +13,11 @@ from inmailctl.rules.errors import BadInput, FileProblem, GateFailed
 from inmailctl.rules.ledger import Book
 from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, is_digits, money_text, per
 
-from .boundary import commands
 from .options import (
-    READ_FORMATS,
     AllOpt,
-    CatchUpOpt,
     Context,
-    CsvOpt,
-    FormatOpt,
-    JsonOpt,
-    NoColorOpt,
-    QuietOpt,
-    RawCsvOpt,
-    RulesOpt,
-    SeatOpt,
-    StateOpt,
-    TodayOpt,
     check_billing,
+    command,
     complete_packs,
     complete_plans,
 )
@@ -37,8 +25,9 @@ from .output import PROGRESS_TRIALS, emit, progress
 from .session import changing, load
 
 
-@commands.command("simulate-month", rich_help_panel="Planning")
+@command("Planning", "simulate-month", reads=True, catch_up=True)
 def simulate_month(
+    ctx: Context,
     per_day: Annotated[int, typer.Option("--per-day", help="InMails wanted each working day (Mon-Fri).")] = 0,
     weekends: Annotated[bool, typer.Option("--weekends", help="Send on Saturdays and Sundays too.")] = False,
     months: Annotated[int, typer.Option("--months", help="Months to project, from today.")] = 1,
@@ -69,17 +58,6 @@ def simulate_month(
         Path | None,
         typer.Option("--plans", help="With --all: a TOML file of each seat's sending plan ([seats.NAME] tables)."),
     ] = None,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Project the coming month(s) under a sending plan: sends, refusals, packs, cost, expiries.
 
@@ -97,9 +75,6 @@ def simulate_month(
     """
     from inmailctl.rules import simulate
 
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv,
-        catch_up=catch_up)
     if not 1 <= trials <= MAX_TRIALS:
         raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
@@ -245,8 +220,9 @@ def _amount(text: str, option: str) -> Any:
     return value  # exact: 29.9851 is a limit that 29.99 exceeds
 
 
-@commands.command(rich_help_panel="Planning")
+@command("Planning", reads=True)
 def compare(
+    ctx: Context,
     need: Annotated[
         str, typer.Option("--need", help="InMails needed a month: N, or one per month as N,N,...")
     ],
@@ -267,16 +243,6 @@ def compare(
         int | None,
         typer.Option("--seats", help="Price a team of this many seats, each needing --need."),
     ] = None,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Price a monthly InMail need on every plan: subscription plus the cheapest packs, best first.
 
@@ -297,8 +263,6 @@ def compare(
     """
     from inmailctl.rules.compare import compare as price_plans
 
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     billings = BILLINGS if billing == "both" else (check_billing(billing, (*BILLINGS, "both")),)
     if seats is not None or ";" in need:
         if allow_switch:

@@ -78,8 +78,8 @@ def seat(
         raise BadInput(f"ACTION must be one of {', '.join(ACTIONS)}, not {action!r}")
     formats = READ_FORMATS if action == "list" else ("table", "json")
     ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat, raw_csv=raw_csv,
-        catch_up=catch_up,
+        formats, state=state, seat=seat, rules=rules, today=today, json=json, quiet=quiet, no_color=no_color,
+        csv_=csv_, raw_csv=raw_csv, fmt=fmt, catch_up=catch_up,
     )
     if action == "list":
         if name is not None:
