@@ -3,18 +3,26 @@
 import json
 import sys
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from inmailctl.rules import advice
 from inmailctl.rules.ledger import Book
 
 from .options import Context
 
+# The views of `render` that draw an answer, by name, so that a name it lacks is a type error.
+View = Literal[
+    "plans", "balance", "seat_changed", "seats", "team_balance", "bought", "sent", "sent_csv", "replied",
+    "marked", "granted", "reconciled", "recovered", "verified", "forgotten", "history", "simulation",
+    "comparison", "team_simulation", "team_comparison", "checked", "followups", "statistics", "team_statistics",
+    "where",
+]
+
 
 def emit(
     ctx: Context,
     answer: dict[str, Any],
-    show: str,
+    show: View,
     rows: list[dict[str, Any]] | None = None,
     columns: tuple[str, ...] = (),
 ) -> None:
