@@ -1,8 +1,13 @@
-"""The command line's own parts: the names of render's views that `emit` takes, and the options the
-command decorator adds."""
+"""The command line's own parts: the names of render's views that `emit` takes, the options the
+command decorator adds, and the actions of `seat`."""
 
 import inspect
+import re
 import typing
+from pathlib import Path
+
+import pytest
+from test_cli import error_of, invoke, ok_json
 
 from inmailctl import render
 from inmailctl.cli.options import COMMON_OPTIONS, Context, command
@@ -40,3 +45,26 @@ def test_the_decorator_adds_the_shared_options_after_the_commands_own() -> None:
     ctx = seen[0]
     assert (ctx.format, ctx.catch_up, ctx.seat, ctx.today.isoformat(), ctx.color) == (
         "csv", True, "ana", "2026-01-05", False)
+
+
+SEAT_ACTIONS = [("add", "--plan", "--csv"), ("list", "--csv", "--plan"), ("remove", "--dry-run", "--csv"),
+                ("limit", "--dry-run", "--plan")]
+
+
+@pytest.mark.parametrize(("action", "has", "lacks"), SEAT_ACTIONS, ids=[a for a, _, _ in SEAT_ACTIONS])
+def test_each_seat_action_has_a_help_of_its_own(action: str, has: str, lacks: str) -> None:
+    text = invoke("seat", action, "--help").stdout
+    assert text.startswith(f"Usage: inmailctl seat {action} "), text
+    listed = set(re.findall(r"^\s+(?:-\w, )?(--[a-z-]+)", text, re.M))
+    assert {has, "--state", "--json", "--help"} <= listed and lacks not in listed, text
+    assert "inmailctl seat " + action in text.split("Example:")[1], text
+
+
+def test_seat_takes_its_options_before_the_action_too(tmp_path: Path) -> None:
+    """`seat --json list`, as when seat was one command: options before the ACTION are the action's."""
+    common = ["--state", tmp_path / "team.toml", "--today", "2026-01-05"]
+    ok_json(invoke("init", "--plan", "premium", *common, "--json"))
+    added = ok_json(invoke("seat", "--json", *common, "add", "ana", "--plan", "premium"))
+    assert (added["seat"], added["action"]) == ("ana", "add")
+    assert [row["seat"] for row in ok_json(invoke("seat", *common, "--json", "list"))["seats"]] == ["main", "ana"]
+    assert "ACTION must be one of add, list, remove, limit" in error_of(invoke("seat", "--json", "rename"), 2)

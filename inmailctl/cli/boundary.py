@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from typer._click.exceptions import ClickException  # typer 0.28 vendors click
 from typer.core import TyperGroup
+from typer.models import TyperInfo
 
 from inmailctl import __version__
 from inmailctl.rules.errors import BadInput, InmailError
@@ -45,9 +46,15 @@ class Boundary(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
-            self.commands[cmd_name] = typer.main.get_command_from_info(
-                _info(cmd_name), pretty_exceptions_short=True, rich_markup_mode=None
-            )
+            info = _info(cmd_name)
+            if isinstance(info, TyperInfo):  # a group of commands, such as `seat ACTION`
+                self.commands[cmd_name] = typer.main.get_group_from_info(
+                    info, pretty_exceptions_short=True, rich_markup_mode=None, suggest_commands=False
+                )
+            else:
+                self.commands[cmd_name] = typer.main.get_command_from_info(
+                    info, pretty_exceptions_short=True, rich_markup_mode=None
+                )
         return self.commands.get(cmd_name)
 
     # A reader that went away (`| head`) ends the help or the command here, before click's own handler
@@ -161,14 +168,17 @@ def _info(name: str) -> Any:
     import importlib
 
     importlib.import_module(f"{__package__}.{COMMAND_MODULES[name]}")
-    return next(info for info in commands.registered_commands if _command_name(info) == name)
+    return next(
+        info for info in (*commands.registered_commands, *commands.registered_groups) if _command_name(info) == name
+    )
 
 
 def _command_name(info: Any) -> str:
     return str(info.name or info.callback.__name__.replace("_", "-"))
 
 
-# The commands, registered here and turned into parsers one at a time by `Boundary.get_command`.
+# The commands (and groups of them), registered here and turned into parsers one at a time by
+# `Boundary.get_command`.
 commands = typer.Typer()
 
 
