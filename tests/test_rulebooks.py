@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from test_cli import Account, error_of, invoke, ok_json, small_rulebook, write_rules
 
-from inmailctl.cli.base import _complete_rules
+from inmailctl.cli.options import complete_rules
 
 DAY = "2026-12-01"
 
@@ -67,9 +67,9 @@ def test_completion_offers_the_names_then_matching_files(tmp_path: Path, monkeyp
     monkeypatch.chdir(tmp_path)
     (tmp_path / "linked.toml").write_text("")
     (tmp_path / "other.toml").write_text("")
-    assert _complete_rules("") == ["seed", "linkedin-2026", "linked.toml", "other.toml"]
-    assert _complete_rules("lin") == ["linkedin-2026", "linked.toml"]
-    assert _complete_rules("s") == ["seed"]
+    assert complete_rules("") == ["seed", "linkedin-2026", "linked.toml", "other.toml"]
+    assert complete_rules("lin") == ["linkedin-2026", "linked.toml"]
+    assert complete_rules("s") == ["seed"]
 
 
 def test_a_bad_cancel_value_is_refused_naming_its_key(acct: Account, tmp_path: Path) -> None:

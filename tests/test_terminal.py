@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 import tomli_w
+from typer.models import TyperInfo
 from typer.testing import CliRunner, Result
 
 import inmailctl
@@ -38,6 +39,7 @@ from inmailctl.cli import COMMAND_MODULES, app, commands
 from inmailctl.cli import account as _account_commands  # noqa: F401  (registers every command)
 from inmailctl.cli import credits as _credit_commands  # noqa: F401
 from inmailctl.cli import planning as _planning_commands  # noqa: F401
+from inmailctl.cli import team as _team_commands  # noqa: F401
 
 RUNNER = CliRunner()
 CLEAN_ENV: dict[str, str | None] = {
@@ -827,13 +829,23 @@ def command_name(info: Any) -> str:
     return str(info.name or info.callback.__name__.replace("_", "-"))
 
 
+def registered() -> list[Any]:
+    """Every command and group of commands (`seat ACTION`), as registered."""
+    return [*commands.registered_commands, *commands.registered_groups]
+
+
+def function_of(info: Any) -> Any:
+    """The function whose docstring is a command's (or a group's) --help."""
+    return info.typer_instance.registered_callback.callback if isinstance(info, TyperInfo) else info.callback
+
+
 def command_names() -> list[str]:
-    return [command_name(info) for info in commands.registered_commands]
+    return [command_name(info) for info in registered()]
 
 
 def test_every_command_is_listed_with_the_module_that_defines_it() -> None:
     """Commands load lazily, module by module: the map the boundary loads them by must be complete."""
-    defined = {command_name(info): info.callback.__module__.rsplit(".", 1)[1] for info in commands.registered_commands}
+    defined = {command_name(info): function_of(info).__module__.rsplit(".", 1)[1] for info in registered()}
     assert defined == COMMAND_MODULES
 
 
@@ -867,8 +879,8 @@ EXAMPLE_LINE = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S+\s+)*inmailctl\s")
 
 @pytest.mark.parametrize("name", command_names())
 def test_every_command_has_a_purpose_and_an_example(name: str) -> None:
-    info = next(i for i in commands.registered_commands if command_name(i) == name)
-    doc = (getattr(info.callback, "__doc__", None) or "").strip()
+    info = next(i for i in registered() if command_name(i) == name)
+    doc = (getattr(function_of(info), "__doc__", None) or "").strip()
     purpose = doc.split("\n\n")[0]
     assert purpose and "\n" not in purpose, f"{name}: the purpose should be one line: {purpose!r}"
     assert purpose.endswith(".") and len(purpose) <= 110, purpose
@@ -887,10 +899,14 @@ def test_every_command_has_a_purpose_and_an_example(name: str) -> None:
         block.append(line.strip())
     assert block and all(EXAMPLE_LINE.match(line) for line in block), block
     assert all(f"inmailctl {name}" in line for line in block), block
-    # Every option an example uses exists on the command.
+    # Every option an example uses exists on the command (on a group, on one of its actions).
+    options = text
+    if isinstance(info, TyperInfo):
+        options += "".join(ok(invoke(name, command_name(action), "--help")).stdout
+                           for action in info.typer_instance.registered_commands)
     for line in block:
         for option in re.findall(r"(?<!\S)(--[a-z][a-z-]*)", line.split("|")[0].split(">")[0]):
-            assert option in text, f"{name}: the example uses {option}, which --help does not list"
+            assert option in options, f"{name}: the example uses {option}, which --help does not list"
     # The short help in `inmailctl --help` is the start of the purpose.
     top = ok(invoke("--help")).stdout
     row = next(line for line in top.splitlines() if line.split()[:1] == [name])

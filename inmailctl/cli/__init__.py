@@ -1,10 +1,11 @@
 """The command line: Typer for parsing, Rich (through `render`) for people, JSON and CSV for scripts.
 
-`base` holds the error boundary and what every command shares; the commands live in `account`,
-`credits` and `planning`, and each module is imported only when one of its commands is run (or
-listed by --help).
+`boundary` holds the lazy group of commands and the error boundary; `options` the options every
+command shares and the `Context` they resolve to; `session` the loading and changing of the state;
+`output` JSON, CSV, tables and progress. The commands live in `account`, `credits`, `planning` and
+`team`, and each module is imported only when one of its commands is run (or listed by --help).
 """
 
-from .base import COMMAND_MODULES, Boundary, app, commands, main
+from .boundary import COMMAND_MODULES, Boundary, app, commands, main
 
 __all__ = ["COMMAND_MODULES", "Boundary", "app", "commands", "main"]

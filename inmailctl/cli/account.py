@@ -14,54 +14,28 @@ from inmailctl.rules.ledger import Entry
 from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
 from inmailctl.rules.team import OWNER, Team, open_team
 
-from .base import (
+from .options import (
     READ_FORMATS,
     AllOpt,
     BillingOpt,
-    CatchUpOpt,
     Context,
-    CsvOpt,
     DryRunOpt,
-    FormatOpt,
-    JsonOpt,
-    NoColorOpt,
-    QuietOpt,
-    RawCsvOpt,
-    RulesOpt,
-    SeatOpt,
-    StateOpt,
-    TodayOpt,
-    _balance,
-    _billing,
-    _change,
-    _complete_plans,
-    _emit,
-    _load,
-    commands,
+    check_billing,
+    command,
+    complete_plans,
 )
+from .output import balance_answer, emit
+from .session import changing, load
 
 
-@commands.command(rich_help_panel="Account")
-def plans(
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-) -> None:
+@command("Account", reads=True)
+def plans(ctx: Context) -> None:
     """List the rulebook's plans: monthly credits, price and daily limit.
 
     \b
     Example:
       inmailctl plans --rules sample_configs/linkedin-2026.toml
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     rulebook = store.load_rulebook(ctx.rules)
     answer: dict[str, Any] = {
         "rulebook": store.rulebook_file(ctx.rules)[1],
@@ -87,23 +61,17 @@ def plans(
         "packs": [{"credits": p.credits, "price": money_text(p.price)} for p in rulebook.packs],
         "pack_valid_months": rulebook.pack_valid_months,
     }
-    _emit(ctx, answer, "plans", answer["plans"], PLAN_COLUMNS)
+    emit(ctx, answer, "plans", answer["plans"], PLAN_COLUMNS)
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def init(
+    ctx: Context,
     plan: Annotated[
-        str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).", autocompletion=_complete_plans)
+        str, typer.Option("--plan", help="Plan id (see `inmailctl plans`).", autocompletion=complete_plans)
     ],
     billing: BillingOpt = ANNUAL,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state and its history.")] = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Create a state on a plan; its billing cycle starts today and renews on this day of the month.
 
@@ -113,32 +81,25 @@ def init(
     Example:
       inmailctl init --plan premium --today 2026-01-31
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     rulebook = store.load_rulebook(ctx.rules)
-    team, entries = open_team(rulebook, plan, ctx.today, _billing(billing), ctx.seat or OWNER)
+    team, entries = open_team(rulebook, plan, ctx.today, check_billing(billing), ctx.seat or OWNER)
     with store.locked(ctx.state, create_directory=True):
         kept = store.create(ctx.state, team, entries, force)
-    answer = _balance(team.view(team.owner), ctx.today)
+    answer = balance_answer(team.view(team.owner), ctx.today)
     answer["state"] = str(ctx.state)
     answer["rulebook"] = store.rulebook_file(ctx.rules)[1]
     answer["kept_journals"] = [str(path) for path in kept]
-    _emit(ctx, answer, "balance")
+    emit(ctx, answer, "balance")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def recover(
+    ctx: Context,
     journal: Annotated[
         Path | None,
         typer.Option("--journal", help="The journal to rebuild from [default: the one journal beside the state]."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing state (its journal is kept).")] = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Rebuild a lost or damaged state file from its journal, by replaying every entry.
 
@@ -149,7 +110,6 @@ def recover(
     Example:
       inmailctl recover --journal state.toml.3f2a9c1e.journal.orphan
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     with store.locked(ctx.state, create_directory=True):
         team, count, source, kept = store.recover(ctx.state, journal, force)
     answer = {
@@ -160,23 +120,16 @@ def recover(
         "total": team.spendable_total(),
         "kept_journals": [str(path) for path in kept],
     }
-    _emit(ctx, answer, "recovered")
+    emit(ctx, answer, "recovered")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account", catch_up=True)
 def switch(
+    ctx: Context,
     plan: Annotated[
-        str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=_complete_plans)
+        str, typer.Argument(help="The plan to move to.", show_default=False, autocompletion=complete_plans)
     ],
     dry_run: DryRunOpt = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Upgrade or downgrade now: the current allowance is forfeited and a new cycle starts today.
 
@@ -186,28 +139,20 @@ def switch(
     Example:
       inmailctl switch sales-navigator-professional --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    with _change(ctx, dry_run) as change:
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         previous = book.plan_id
         changes = account.switch(book, ctx.today, plan)
         entries.extend(changes)
         forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
-        answer = {**_balance(book, ctx.today), "previous": previous, "forfeited": forfeited, "dry_run": dry_run}
-    _emit(ctx, answer, "balance")
+        answer = {**balance_answer(book, ctx.today), "previous": previous, "forfeited": forfeited, "dry_run": dry_run}
+    emit(ctx, answer, "balance")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account", catch_up=True)
 def cancel(
+    ctx: Context,
     dry_run: DryRunOpt = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Cancel at the end of the billing cycle: no refund; credits stay usable until the renewal date.
 
@@ -219,30 +164,20 @@ def cancel(
     Example:
       inmailctl cancel --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    with _change(ctx, dry_run) as change:
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         changes = account.cancel(book, ctx.today)
         entries.extend(changes)
         forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
-        answer = {**_balance(book, ctx.today), "already_cancelled": not changes, "forfeited": forfeited,
+        answer = {**balance_answer(book, ctx.today), "already_cancelled": not changes, "forfeited": forfeited,
                   "dry_run": dry_run}
-    _emit(ctx, answer, "balance")
+    emit(ctx, answer, "balance")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account", reads=True)
 def balance(
+    ctx: Context,
     every: AllOpt = False,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Show live credit blocks, the spendable total and today's sends against the daily limit.
 
@@ -250,46 +185,30 @@ def balance(
     Example:
       inmailctl balance --json | jq .total
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
     if every:
         from .team import TEAM_BALANCE_COLUMNS, team_balance
 
-        answer = team_balance(_load(ctx, every=True).team, ctx.today)
-        _emit(ctx, answer, "team_balance", [*answer["seats"], answer["total"]], TEAM_BALANCE_COLUMNS)
+        answer = team_balance(load(ctx, every=True).team, ctx.today)
+        emit(ctx, answer, "team_balance", [*answer["seats"], answer["total"]], TEAM_BALANCE_COLUMNS)
         return
-    loaded = _load(ctx)
-    answer = _balance(loaded.book, ctx.today)
+    loaded = load(ctx)
+    answer = balance_answer(loaded.book, ctx.today)
     if loaded.team.is_team:
         from .team import seat_figures
 
         answer.update(seat_figures(loaded.team, loaded.seat))
-    _emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
+    emit(ctx, answer, "balance", answer["blocks"], ("kind", "granted", "remaining", "usable_until"))
 
 
-@commands.command(rich_help_panel="Account")
-def history(
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-) -> None:
+@command("Account", reads=True, formats=(*READ_FORMATS, "ledger"))
+def history(ctx: Context) -> None:
     """List the ledger's entries, oldest first: renewals, sends, purchases, replies, expiries.
 
     \b
     Example:
       inmailctl history --csv > inmail.csv
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=(*READ_FORMATS, "ledger"), seat=seat,
-        raw_csv=raw_csv)
-    loaded = _load(ctx, every=ctx.seat is None)
+    loaded = load(ctx, every=ctx.seat is None)
     team = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up
     if ctx.seat is not None:
@@ -305,7 +224,7 @@ def history(
     owner = team.owner if team.is_team else None
     rows = [_public(entry, owner) for entry in entries]
     extra = sorted({key for row in rows for key in row} - set(HISTORY_COLUMNS))
-    _emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
+    emit(ctx, {"entries": rows}, "history", rows, (*HISTORY_COLUMNS, *extra))
 
 
 def _holder(team: Team) -> Callable[[Entry], str]:
@@ -342,18 +261,12 @@ PLAN_COLUMNS = ("id", "name", "monthly_credits", "price", "daily_limit", "can_se
 HISTORY_COLUMNS = ("date", "kind", "recipient", "credits", "cost", "block", "block_kind", "usable_until")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def verify(
+    ctx: Context,
     deep: Annotated[
         bool, typer.Option("--deep", help="Also check each stored --id answer against its entry.")
     ] = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Replay the whole journal and check that it rebuilds the state file exactly (exit 3 if not).
 
@@ -361,7 +274,6 @@ def verify(
     Example:
       inmailctl verify --state team.toml
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     stored = store.load(ctx.state)
     entries = store.read_journal(stored)
     rebuilt = store.replay(entries, stored.journal_path)
@@ -375,22 +287,16 @@ def verify(
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             raise FileProblem(f"{stored.journal_path}: {problems[0]}{more}", "state-invalid")
     answer = {"ok": True, "entries": len(entries), "total": rebuilt.spendable_total(), "deep": deep}
-    _emit(ctx, answer, "verified")
+    emit(ctx, answer, "verified")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def forget(
+    ctx: Context,
     recipient: Annotated[str, typer.Argument(help="The person to forget, by name.", show_default=False)],
     profile: Annotated[
         str | None, typer.Option("--profile", help="Their profile URL or member id: only that member of the name.")
     ] = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Replace a person's name with a pseudonym everywhere in the state and its journal (a privacy request).
 
@@ -409,7 +315,6 @@ def forget(
 
     from inmailctl.rules.audit import forget as forgotten
 
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     store.require(ctx.state)
     with store.locked(ctx.state):
         stored = store.load(ctx.state)
@@ -425,19 +330,13 @@ def forget(
         store.rewrite(stored, entries)
     answer = {"pseudonym": names[0], "pseudonyms": names, "entries": changed,
               "not_changed": [str(path) for path in store.others_beside(ctx.state)]}
-    _emit(ctx, answer, "forgotten")
+    emit(ctx, answer, "forgotten")
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account")
 def where(
+    ctx: Context,
     context: typer.Context,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Show the files, seat, rulebooks and date in use, and where each came from.
 
@@ -449,7 +348,6 @@ def where(
     Example:
       INMAILCTL_STATE=team.toml inmailctl where
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
 
     def source(name: str) -> str:
         found = context.get_parameter_source(name)
@@ -477,7 +375,7 @@ def where(
         "today": ctx.today.isoformat(),
         "today_from": source("today"),
     }
-    _emit(ctx, answer, "where")
+    emit(ctx, answer, "where")
 
 
 def _journal_and_lock(state: "store.Location", stored: "store.State | None") -> dict[str, Any]:
@@ -523,22 +421,13 @@ def _rulebook_or_none(rules: str) -> Any:
         return None
 
 
-@commands.command(rich_help_panel="Account")
+@command("Account", reads=True)
 def stats(
+    ctx: Context,
     every: AllOpt = False,
     accrued: Annotated[
         bool, typer.Option("--accrued", help="Spread each subscription payment over the months it pays for.")
     ] = False,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Show InMails sent, answered, the response rate and the cost per reply, by month and overall.
 
@@ -551,16 +440,14 @@ def stats(
     Example:
       inmailctl stats --csv > response-rates.csv
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
-    loaded = _load(ctx, every=every)
+    loaded = load(ctx, every=every)
     crew = loaded.team
     entries = store.read_journal(loaded.stored) + loaded.catch_up
     if every:
         from .team import TEAM_STATS_COLUMNS, team_statistics
 
         summary = team_statistics(crew, entries, _accrued_through(ctx, accrued))
-        _emit(ctx, summary, "team_statistics", [*summary["seats"], summary["total"]], TEAM_STATS_COLUMNS)
+        emit(ctx, summary, "team_statistics", [*summary["seats"], summary["total"]], TEAM_STATS_COLUMNS)
         return
     if crew.is_team:
         entries = crew.paid_by(entries, loaded.seat)
@@ -574,7 +461,7 @@ def stats(
     answer = {"currency": crew.rules.currency, "accrued": accrued, "months": rows, "total": overall}
     columns = ("month", "sent", "replied", "declined", "response_rate", "spent", "cost_per_reply",
                *advice.OUTREACH_COLUMNS)
-    _emit(ctx, answer, "statistics", rows + [overall], columns)
+    emit(ctx, answer, "statistics", rows + [overall], columns)
 
 
 def _accrued_through(ctx: Context, accrued: bool) -> str | None:

@@ -13,56 +13,33 @@ from inmailctl.rules.errors import BALANCE_DIFFERS, TRANSFER_NOT_ALLOWED, BadInp
 from inmailctl.rules.ledger import Book, Entry
 from inmailctl.rules.team import record_reply
 
-from .base import (
-    PROGRESS_ROWS,
-    READ_FORMATS,
-    CatchUpOpt,
+from .options import (
     Context,
-    CsvOpt,
     DryRunOpt,
-    FormatOpt,
     IdOpt,
-    JsonOpt,
-    NoColorOpt,
-    QuietOpt,
-    RawCsvOpt,
-    RulesOpt,
-    SeatOpt,
-    StateOpt,
     StrictOpt,
-    TodayOpt,
-    _change,
-    _complete_packs,
-    _date_option,
-    _emit,
-    _load,
-    _progress,
-    _request,
-    commands,
+    command,
+    complete_packs,
+    date_option,
 )
+from .output import PROGRESS_ROWS, emit, progress
+from .session import changing, fingerprint, load
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def buy(
+    ctx: Context,
     credits: Annotated[
         int,
         typer.Argument(
             help="Pack size: one of the rulebook's sizes.",
             show_default=False,
             metavar="CREDITS",
-            autocompletion=_complete_packs,
+            autocompletion=complete_packs,
         ),
     ],
     key: IdOpt = None,
     dry_run: DryRunOpt = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Buy one pack of exactly CREDITS credits; packs add to the allowance and expire after 12 months.
 
@@ -70,13 +47,12 @@ def buy(
     Example:
       inmailctl buy 25 --id invoice-2026-11
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    request = _request("buy", credits=credits)
-    with _change(ctx, dry_run) as change:
+    request = fingerprint("buy", credits=credits)
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         known = change.key(key, request)
         if known is not None:
-            _emit(ctx, known, "bought")
+            emit(ctx, known, "bought")
             raise typer.Exit(0)
         entry = account.buy(book, ctx.today, credits)
         answer = {
@@ -87,7 +63,7 @@ def buy(
         if key is not None:
             entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
-    _emit(ctx, answer, "bought")
+    emit(ctx, answer, "bought")
 
 
 ProfileOpt = Annotated[
@@ -99,8 +75,9 @@ ProfileOpt = Annotated[
 ]
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def send(
+    ctx: Context,
     recipient: Annotated[
         str | None,
         typer.Argument(help="Who the InMail goes to: the member's name.", show_default=False, metavar="RECIPIENT"),
@@ -124,14 +101,6 @@ def send(
     key: IdOpt = None,
     strict: StrictOpt = False,
     dry_run: DryRunOpt = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Spend one credit on one InMail, from the block that expires first.
 
@@ -150,7 +119,6 @@ def send(
       inmailctl send "Ada Lovelace" --profile linkedin.com/in/ada --subject "Engines, again" --follow-up
       inmailctl send --from-csv campaign.csv --dry-run --json
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     if from_csv is not None:
         if recipient is not None or subject is not None or body is not None or key is not None or profile is not None:
             raise BadInput("--from-csv takes its recipients, subjects, bodies and ids from the file; give no others")
@@ -165,12 +133,12 @@ def send(
     who = account.who(recipient, profile)
     extra: dict[str, Any] = {"profile": who} if profile is not None else {}
     extra.update({name: True for name, given in (("follow_up", follow_up), ("open_profile", open_profile)) if given})
-    request = _request("send", recipient=recipient, subject=subject, body=body or "", **extra)
-    with _change(ctx, dry_run) as change:
+    request = fingerprint("send", recipient=recipient, subject=subject, body=body or "", **extra)
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         known = change.key(key, request)
         if known is not None:
-            _emit(ctx, known, "sent")
+            emit(ctx, known, "sent")
             raise typer.Exit(0)
         notes = _message_warnings(book, recipient, subject, body, strict)
         cautions = [advice.follow_up_warning(book, recipient, who)]
@@ -185,7 +153,7 @@ def send(
         if key is not None:
             entry = account.with_key(entry, key, request, answer)
         entries.append(entry)
-    _emit(ctx, answer, "sent")
+    emit(ctx, answer, "sent")
 
 
 def _sent(book: Book, entry: Entry, warnings: list[str], dry_run: bool) -> dict[str, Any]:
@@ -239,7 +207,7 @@ def _row(line: int, values: dict[str, str], profile: str | None, open_profile: b
     extra: dict[str, Any] = {"profile": profile} if profile is not None else {}
     if open_profile:
         extra["open_profile"] = True
-    request = _request("send", recipient=recipient, subject=subject, body=body, **extra)
+    request = fingerprint("send", recipient=recipient, subject=subject, body=body, **extra)
     return Row(line, recipient, subject, body, values.get("id", ""), profile, open_profile, request)
 
 
@@ -314,7 +282,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
     results: list[dict[str, Any]] = []
     refused: Counter[str] = Counter()
     sent = repeated = 0
-    with _change(ctx, dry_run) as change:
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         notes: dict[int, list[str]] = {}
         for row in rows:  # every message is checked before anything is sent
@@ -341,7 +309,7 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
         _refuse_rows(path, problems)
         done = set(known)
         names = advice.Known(book)
-        with _progress(ctx, len(rows), PROGRESS_ROWS, "sending") as bar:
+        with progress(ctx, len(rows), PROGRESS_ROWS, "sending") as bar:
             for row in rows:
                 bar.advance()
                 result: dict[str, Any] = {
@@ -384,13 +352,14 @@ def _send_csv(ctx: Context, path: Path, strict: bool, dry_run: bool) -> None:
             "warnings": list(advice.risk(book, ctx.today).reasons),
             "dry_run": dry_run,
         }
-    _emit(ctx, answer, "sent_csv")
+    emit(ctx, answer, "sent_csv")
     if refused:
         raise typer.Exit(4)
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def reply(
+    ctx: Context,
     recipient: Annotated[str, typer.Argument(help="Who answered.", show_default=False)],
     profile: ProfileOpt = None,
     on: Annotated[
@@ -400,14 +369,6 @@ def reply(
         bool, typer.Option("--declined", help="They declined: it still counts as an answer and returns the credit.")
     ] = False,
     accepted: Annotated[bool, typer.Option("--accepted", help="They accepted or wrote back (the default).")] = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Record that RECIPIENT answered their latest InMail; on plans with credit back, the credit returns.
 
@@ -422,12 +383,11 @@ def reply(
       inmailctl reply "Ada Lovelace"
       inmailctl reply "Grace Hopper" --declined --on 2026-03-02
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
     if declined and accepted:
         raise BadInput("--accepted and --declined contradict each other; give one")
     who = account.who(recipient, profile)
-    answered = _date_option(on, "--on") if on is not None else None
-    with _change(ctx, advance=False) as change:
+    answered = date_option(on, "--on") if on is not None else None
+    with changing(ctx, advance=False) as change:
         earlier = None
         remembered = change.book.recent.get(who, [])
         day = answered or ctx.today
@@ -445,22 +405,15 @@ def reply(
         "returned": bool(entry and entry.data["returned"]),
         "total": change.book.spendable_total(),
     }
-    _emit(ctx, answer, "replied")
+    emit(ctx, answer, "replied")
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def unavailable(
+    ctx: Context,
     recipient: Annotated[str, typer.Argument(help="The member.", show_default=False)],
     profile: ProfileOpt = None,
     remove: Annotated[bool, typer.Option("--remove", help="Clear the mark instead.")] = False,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Mark a member as "InMail Unavailable" so sends to them are refused (or clear it with --remove).
 
@@ -468,31 +421,23 @@ def unavailable(
     Example:
       inmailctl unavailable "Grace Hopper"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    with _change(ctx) as change:
+    with changing(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.mark_unavailable(book, ctx.today, recipient, not remove, profile)
         if entry is not None:
             entries.append(entry)
     answer = {"recipient": recipient.strip(), "unavailable": not remove, "changed": entry is not None}
-    _emit(ctx, answer, "marked")
+    emit(ctx, answer, "marked")
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", catch_up=True)
 def grant(
+    ctx: Context,
     credits: Annotated[int, typer.Argument(help="How many bonus credits.", show_default=False)],
     reason: Annotated[str, typer.Option("--reason", help="Where they came from (promotion, referral).")],
     valid_days: Annotated[int, typer.Option("--valid-days", help="Days they stay usable, today included.")] = (
         account.DEFAULT_GRANT_DAYS
     ),
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Add bonus credits from a promotion or a referral, usable for --valid-days days from today.
 
@@ -500,8 +445,7 @@ def grant(
     Example:
       inmailctl grant 10 --reason "referral bonus" --valid-days 30
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat, catch_up=catch_up)
-    with _change(ctx) as change:
+    with changing(ctx) as change:
         book, entries = change.book, change.entries
         entry = account.grant(book, ctx.today, credits, reason, valid_days)
         entries.append(entry)
@@ -510,11 +454,12 @@ def grant(
         "reason": reason,
         "total": book.spendable_total(),
     }
-    _emit(ctx, answer, "granted")
+    emit(ctx, answer, "granted")
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits")
 def reconcile(
+    ctx: Context,
     seen: Annotated[
         int,
         typer.Option("--seen", help="The credits LinkedIn shows (for a seat on a contract, the contract's).",
@@ -523,13 +468,6 @@ def reconcile(
     reason: Annotated[str | None, typer.Option("--reason", help="Why the counts differ, kept with the entry.")] = None,
     key: IdOpt = None,
     dry_run: DryRunOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Make the ledger hold what LinkedIn shows: record the difference, if any, as an adjustment.
 
@@ -543,13 +481,12 @@ def reconcile(
     Example:
       inmailctl reconcile --seen 27 --reason "InMail counter on linkedin.com" --dry-run
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
-    request = _request("reconcile", seen=seen, reason=reason or "")
-    with _change(ctx, dry_run) as change:
+    request = fingerprint("reconcile", seen=seen, reason=reason or "")
+    with changing(ctx, dry_run) as change:
         book, entries = change.book, change.entries
         known = change.key(key, request)
         if known is not None:
-            _emit(ctx, known, "reconciled")
+            emit(ctx, known, "reconciled")
             raise typer.Exit(0)
         held = book.spendable_total()
         entry = account.reconcile(book, ctx.today, seen, reason)
@@ -564,7 +501,7 @@ def reconcile(
         }
         if entry is not None:
             entries.append(account.with_key(entry, key, request, answer) if key is not None else entry)
-    _emit(ctx, answer, "reconciled")
+    emit(ctx, answer, "reconciled")
     if dry_run and seen != held:
         raise Refusal(
             f"LinkedIn shows {seen} credits but the ledger holds {held} ({seen - held:+d}); "
@@ -573,17 +510,11 @@ def reconcile(
         )
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits")
 def transfer(
+    ctx: Context,
     credits: Annotated[int, typer.Argument(help="Credits to move.", show_default=False, metavar="CREDITS")],
     to: Annotated[str, typer.Option("--to", help="The account that would receive them.")],
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Refuse, always: InMail credits cannot be shared or transferred between accounts (exit 4).
 
@@ -594,7 +525,6 @@ def transfer(
     Example:
       inmailctl transfer 10 --to colleague
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     raise Refusal(
         f"credits cannot be shared or transferred between accounts, so {credits} cannot go to {to!r}; "
         f"{_instead_of_transfer(ctx, to)}",
@@ -606,7 +536,7 @@ def _instead_of_transfer(ctx: Context, to: str) -> str:
     """What the account `to` can do instead of receiving credits: buy a pack if it is a seat whose plan
     may, else wait for its credits to renew (or move to a plan that may buy)."""
     try:
-        crew = _load(ctx, every=True).team if ctx.state.exists() else None
+        crew = load(ctx, every=True).team if ctx.state.exists() else None
     except InmailError:  # a transfer is refused whatever the state holds: the advice is all that is lost
         crew = None
     if crew is None or to not in crew.active:
@@ -620,20 +550,14 @@ def _instead_of_transfer(ctx: Context, to: str) -> str:
     return f"its plan '{book.plan_id}' cannot buy packs: {whose} credits renew on {book.next_renewal}{switch}"
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits")
 def check(
+    ctx: Context,
     recipient: Annotated[str, typer.Argument(help="Who the InMail would go to.", show_default=False)],
     subject: Annotated[str, typer.Option("--subject", help="The subject line.")],
     body: Annotated[str | None, typer.Option("--body", help="The message text.")] = None,
     profile: ProfileOpt = None,
     strict: StrictOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Check an InMail before spending a credit on it: subject, length, personal touch, a clear ask.
 
@@ -644,7 +568,6 @@ def check(
     Example:
       inmailctl check "Ada Lovelace" --subject "Your notes on the engine" --body "Ada, could we talk?"
     """
-    ctx = Context.of(state, rules, today, json, quiet=quiet, no_color=no_color, seat=seat)
     # Like send, the state's own rulebook; without a state, --rules (or the built-in one).
     account.who(recipient, profile)
     knobs = (store.load(ctx.state).team.rules if ctx.state.exists() else store.load_rulebook(ctx.rules)).advice
@@ -654,28 +577,19 @@ def check(
         "ok": not problems,
         "problems": [{"code": p.code, "message": p.message, "refused": p.hard or strict} for p in problems],
     }
-    _emit(ctx, answer, "checked")
+    emit(ctx, answer, "checked")
     if any(p.hard for p in problems) or (strict and problems):
         raise typer.Exit(2)
 
 
-@commands.command(rich_help_panel="Credits")
+@command("Credits", reads=True)
 def followups(
+    ctx: Context,
     limit: Annotated[int | None, typer.Option("--limit", help="Show at most N, the longest waiting first.")] = None,
     due_only: Annotated[bool, typer.Option("--due", help="Only those that can be sent today.")] = False,
     older_than: Annotated[
         int | None, typer.Option("--older-than", help="Only InMails sent more than DAYS days ago.", metavar="DAYS")
     ] = None,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """List unanswered InMails that may get a follow-up, and the day the plan lets each be sent.
 
@@ -687,13 +601,10 @@ def followups(
     Example:
       inmailctl followups --due --limit 20 --json | jq -r '.due[].recipient'
     """
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv
-    )
     for name, value in (("--limit", limit), ("--older-than", older_than)):
         if value is not None and value < 0:
             raise BadInput(f"{name} must be 0 or more, not {value}")
-    book = _load(ctx).book
+    book = load(ctx).book
     knobs = book.rules.advice
     due = advice.follow_ups(book, ctx.today)
     if due_only:
@@ -719,4 +630,4 @@ def followups(
     if book.plan.follow_up is not None:  # the plan's own follow-up rule, when its rulebook gives one
         answer.update(plan=book.plan_id, rule=book.plan.follow_up)
     columns = ("recipient", "sent", "days", "follow_ups", "inmail_on", "profile")
-    _emit(ctx, answer, "followups", answer["due"], columns)
+    emit(ctx, answer, "followups", answer["due"], columns)

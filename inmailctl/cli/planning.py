@@ -13,35 +13,21 @@ from inmailctl.rules.errors import BadInput, FileProblem, GateFailed
 from inmailctl.rules.ledger import Book
 from inmailctl.rules.rulebook import ANNUAL, BILLINGS, MAX_AMOUNT, MAX_MONTHS, is_digits, money_text, per
 
-from .base import (
-    PROGRESS_TRIALS,
-    READ_FORMATS,
+from .options import (
     AllOpt,
-    CatchUpOpt,
     Context,
-    CsvOpt,
-    FormatOpt,
-    JsonOpt,
-    NoColorOpt,
-    QuietOpt,
-    RawCsvOpt,
-    RulesOpt,
-    SeatOpt,
-    StateOpt,
-    TodayOpt,
-    _billing,
-    _change,
-    _complete_packs,
-    _complete_plans,
-    _emit,
-    _load,
-    _progress,
-    commands,
+    check_billing,
+    command,
+    complete_packs,
+    complete_plans,
 )
+from .output import PROGRESS_TRIALS, emit, progress
+from .session import changing, load
 
 
-@commands.command("simulate-month", rich_help_panel="Planning")
+@command("Planning", "simulate-month", reads=True, catch_up=True)
 def simulate_month(
+    ctx: Context,
     per_day: Annotated[int, typer.Option("--per-day", help="InMails wanted each working day (Mon-Fri).")] = 0,
     weekends: Annotated[bool, typer.Option("--weekends", help="Send on Saturdays and Sundays too.")] = False,
     months: Annotated[int, typer.Option("--months", help="Months to project, from today.")] = 1,
@@ -50,7 +36,7 @@ def simulate_month(
     ] = 0.0,
     auto_buy: Annotated[
         int | None,
-        typer.Option("--auto-buy", help="Buy this pack whenever credits run out.", autocompletion=_complete_packs),
+        typer.Option("--auto-buy", help="Buy this pack whenever credits run out.", autocompletion=complete_packs),
     ] = None,
     trials: Annotated[int, typer.Option("--trials", help="Runs to draw; >1 adds p10/p50/p90.")] = 1,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same result.")] = 0,
@@ -60,7 +46,7 @@ def simulate_month(
     plan: Annotated[
         str | None,
         typer.Option(
-            "--plan", help="Start from a fresh account on this plan, not the state.", autocompletion=_complete_plans
+            "--plan", help="Start from a fresh account on this plan, not the state.", autocompletion=complete_plans
         ),
     ] = None,
     follow_up: Annotated[
@@ -72,17 +58,6 @@ def simulate_month(
         Path | None,
         typer.Option("--plans", help="With --all: a TOML file of each seat's sending plan ([seats.NAME] tables)."),
     ] = None,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Project the coming month(s) under a sending plan: sends, refusals, packs, cost, expiries.
 
@@ -100,9 +75,6 @@ def simulate_month(
     """
     from inmailctl.rules import simulate
 
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv,
-        catch_up=catch_up)
     if not 1 <= trials <= MAX_TRIALS:
         raise BadInput(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
     gate = _amount(max_cost, "--max-cost") if max_cost is not None else None
@@ -120,7 +92,7 @@ def simulate_month(
 
     def project(book: Book) -> tuple[dict[str, Any], Any, GateFailed | None]:
         """Run the trials on copies of `book`: the report, the first run, and the gate's verdict."""
-        with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
+        with progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
             outcomes = simulate.trials(book, ctx.today, sending, seed, trials, bar.advance)
         answer = _simulation(outcomes[0])
         return answer, outcomes[0], _judge(answer, outcomes, gate)
@@ -128,9 +100,9 @@ def simulate_month(
     if plan is not None:
         answer, _, failed = project(account.open_account(store.load_rulebook(ctx.rules), plan, ctx.today)[0])
     elif not save:
-        answer, _, failed = project(_load(ctx).book)
+        answer, _, failed = project(load(ctx).book)
     else:
-        with _change(ctx) as change:  # the lock is held from the first read to the save
+        with changing(ctx) as change:  # the lock is held from the first read to the save
             if len(change.stored.team.seats) > 1 or change.book.pooled:
                 raise BadInput("--save is for a sandbox state of one seat with credits of its own (it moves the "
                                "state's clock to the window's end); plan a team or a contract with --all")
@@ -140,7 +112,7 @@ def simulate_month(
                     change.book.apply(entry)
                 change.entries.extend(first.entries)
                 answer["saved"] = len(first.entries)
-    _emit(ctx, answer, "simulation", answer["days"], ("date", "sent", "total"))
+    emit(ctx, answer, "simulation", answer["days"], ("date", "sent", "total"))
     if failed is not None:
         raise failed
 
@@ -148,14 +120,14 @@ def simulate_month(
 def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int, gate: Decimal | None) -> None:
     from inmailctl.rules import simulate
 
-    loaded = _load(ctx, every=True)
+    loaded = load(ctx, every=True)
     try:
         data = store.read_toml(path, "sending plans", "bad-input")
     except FileProblem as problem:  # the file is input to this command, like a campaign CSV
         raise BadInput(problem.message) from None
     plans = simulate.sending_plans(data, str(path), months, loaded.team)
     simulate.check_work(sum(simulate.work(loaded.team.view(name), plan, trials, True) for name, plan in plans.items()))
-    with _progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
+    with progress(ctx, trials, PROGRESS_TRIALS, "simulating") as bar:
         outcomes = []
         for trial in range(trials):
             bar.advance()
@@ -189,7 +161,7 @@ def _simulate_team(ctx: Context, path: Path, months: int, trials: int, seed: int
     failed = _judge(answer, outcomes, gate, whose="the team's ")
     columns = ("seat", "wanted", "sent", "packs_bought", "pack_cost", "subscription_cost", "total_cost", "expired",
                "responses", "ending_total")
-    _emit(ctx, answer, "team_simulation", [*seats, total], columns)
+    emit(ctx, answer, "team_simulation", [*seats, total], columns)
     if failed is not None:
         raise failed
 
@@ -248,8 +220,9 @@ def _amount(text: str, option: str) -> Any:
     return value  # exact: 29.9851 is a limit that 29.99 exceeds
 
 
-@commands.command(rich_help_panel="Planning")
+@command("Planning", reads=True)
 def compare(
+    ctx: Context,
     need: Annotated[
         str, typer.Option("--need", help="InMails needed a month: N, or one per month as N,N,...")
     ],
@@ -270,16 +243,6 @@ def compare(
         int | None,
         typer.Option("--seats", help="Price a team of this many seats, each needing --need."),
     ] = None,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
 ) -> None:
     """Price a monthly InMail need on every plan: subscription plus the cheapest packs, best first.
 
@@ -300,9 +263,7 @@ def compare(
     """
     from inmailctl.rules.compare import compare as price_plans
 
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=READ_FORMATS, seat=seat, raw_csv=raw_csv)
-    billings = BILLINGS if billing == "both" else (_billing(billing, (*BILLINGS, "both")),)
+    billings = BILLINGS if billing == "both" else (check_billing(billing, (*BILLINGS, "both")),)
     if seats is not None or ";" in need:
         if allow_switch:
             raise BadInput("--allow-switch plans one seat's sequence of plans; leave out --seats (or the `;`)")
@@ -335,7 +296,7 @@ def compare(
         answer["schedule"] = min(feasible, key=lambda f: Decimal(f["total_cost"])) if feasible else schedules[0]
     columns = ("id", "billing", "committed_months", "feasible", "reason", "subscription_cost", "pack_cost",
                "total_cost", "cost_per_inmail", "cost_per_reply")
-    _emit(ctx, answer, "comparison", [{k: row[k] for k in columns} for row in rows], columns)
+    emit(ctx, answer, "comparison", [{k: row[k] for k in columns} for row in rows], columns)
 
 
 MAX_SEATS = 1000
@@ -397,7 +358,7 @@ def _emit_team_comparison(
     }
     columns = ("id", "billing", "committed_months", "pooled", "feasible", "reason", "separate_cost", "pooled_cost",
                "pooling_saves", "total_cost", "cost_per_inmail", "cost_per_reply")
-    _emit(ctx, answer, "team_comparison", [{k: row[k] for k in columns} for row in rows], columns)
+    emit(ctx, answer, "team_comparison", [{k: row[k] for k in columns} for row in rows], columns)
 
 
 def _priced(c: Any, billing: str, needs: list[int], rate: float | None) -> dict[str, Any]:
@@ -435,7 +396,7 @@ def _response_rate(ctx: Context, given: str | None) -> tuple[float | None, str |
         if not 0.0 <= rate <= 1.0:
             raise BadInput(f"--response-rate must be a share from 0 to 1, or `state`, not {given!r}")
         return rate, "option"
-    answered, asked = advice.response_sample(_load(ctx).book, ctx.today)
+    answered, asked = advice.response_sample(load(ctx).book, ctx.today)
     if not asked:
         raise BadInput(
             f"{ctx.state} has no InMail old enough to measure a response rate yet; give --response-rate R"

@@ -1,20 +1,32 @@
-"""The `store` command: a state moved between a file and a PostgreSQL server, either way."""
+"""The `store` commands: a state moved between a file and a PostgreSQL server, either way."""
 
 from typing import Annotated
 
 import typer
 
 from inmailctl import store
-from inmailctl.rules.errors import BadInput
 
-from .base import Context, JsonOpt, NoColorOpt, QuietOpt, _emit, _state_path, commands
+from .boundary import commands
+from .options import Context, JsonOpt, NoColorOpt, QuietOpt, state_path
+from .output import emit
+from .team import Actions
 
-ACTIONS = ("copy",)
+stores = typer.Typer(cls=Actions, subcommand_metavar="ACTION [ARGS]...")
+commands.add_typer(stores, name="store", rich_help_panel="Account")
 
 
-@commands.command(name="store", rich_help_panel="Account")
-def store_(
-    action: Annotated[str, typer.Argument(help="copy.", metavar="ACTION", show_default=False)],
+@stores.callback()
+def store_() -> None:
+    """Move a state between a file and a team's PostgreSQL server. Each action takes --help.
+
+    \b
+    Example:
+      inmailctl store copy state.toml "postgresql://lead@db.example.com/inmail?ledger=acme"
+    """
+
+
+@stores.command(name="copy")
+def copy(
     source: Annotated[str, typer.Argument(help="The state to copy: a file or a postgresql:// URL.",
                                           metavar="SRC", show_default=False)],
     target: Annotated[str, typer.Argument(help="Where to copy it: a file or a postgresql:// URL.",
@@ -37,10 +49,8 @@ def store_(
     Example:
       inmailctl store copy state.toml "postgresql://lead@db.example.com/inmail?ledger=acme"
     """
-    if action not in ACTIONS:
-        raise BadInput(f"store: unknown action {action!r}; use copy")
-    ctx = Context.of(source, None, None, json, quiet=quiet, no_color=no_color)
-    destination = _state_path(target)
+    ctx = Context.of(("table", "json"), state=source, json=json, quiet=quiet, no_color=no_color)
+    destination = state_path(target)
     held, kept = store.copy(ctx.state, destination, force)
     answer = {
         "source": str(ctx.state),
@@ -50,4 +60,4 @@ def store_(
         "total": held.team.spendable_total(),
         "kept": [str(place) for place in kept],
     }
-    _emit(ctx, answer, "copied")
+    emit(ctx, answer, "copied")

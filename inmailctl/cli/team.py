@@ -1,74 +1,58 @@
-"""Team states: the `seat` command, and the views over every seat that `balance --all` and `stats --all` print."""
+"""Team states: the `seat` commands, and the views over every seat that `balance --all` and `stats --all` print."""
 
 from datetime import date
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import UsageError  # typer 0.28 vendors click
+from typer.core import TyperGroup
 
 from inmailctl.rules import advice, team
 from inmailctl.rules.errors import BadInput
 from inmailctl.rules.rulebook import ANNUAL, is_digits, money_text
 from inmailctl.rules.team import Team
 
-from .base import (
-    READ_FORMATS,
-    BillingOpt,
-    CatchUpOpt,
-    Context,
-    CsvOpt,
-    DryRunOpt,
-    FormatOpt,
-    JsonOpt,
-    NoColorOpt,
-    QuietOpt,
-    RawCsvOpt,
-    RulesOpt,
-    SeatOpt,
-    StateOpt,
-    TodayOpt,
-    _balance,
-    _billing,
-    _change,
-    _complete_plans,
-    _emit,
-    _load,
-    commands,
-)
-
-ACTIONS = ("add", "list", "remove", "limit")
+from .boundary import commands
+from .options import BillingOpt, Context, DryRunOpt, check_billing, command, complete_plans
+from .output import balance_answer, emit
+from .session import changing, load
 
 
-@commands.command(rich_help_panel="Account")
-def seat(
-    action: Annotated[str, typer.Argument(help="add, list, remove or limit.", metavar="ACTION", show_default=False)],
-    name: Annotated[str | None, typer.Argument(help="The seat (not for list).", show_default=False)] = None,
-    limit: Annotated[
-        str | None,
-        typer.Argument(help="For limit: InMails a billing cycle, or `none`.", metavar="[LIMIT]", show_default=False),
-    ] = None,
-    plan: Annotated[
-        str | None, typer.Option("--plan", help="For add: the seat's plan.", autocompletion=_complete_plans)
-    ] = None,
-    billing: BillingOpt = ANNUAL,
-    dry_run: DryRunOpt = False,
-    csv_: CsvOpt = False,
-    raw_csv: RawCsvOpt = False,
-    fmt: FormatOpt = None,
-    catch_up: CatchUpOpt = False,
-    state: StateOpt = None,
-    seat: SeatOpt = None,
-    rules: RulesOpt = None,
-    today: TodayOpt = None,
-    json: JsonOpt = False,
-    quiet: QuietOpt = False,
-    no_color: NoColorOpt = False,
-) -> None:
+class Actions(TyperGroup):
+    """`seat ACTION`: an ACTION that is not one of them is bad input naming those there are."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Options before the ACTION (`seat --json list`) are the action's, as when `seat` was one command."""
+        if not args:
+            raise UsageError("Missing argument 'ACTION'.", ctx)
+        valued = {flag for action in self.commands.values() for option in action.params
+                  if option.param_type_name == "option" and not getattr(option, "is_flag", False)
+                  for flag in option.opts}
+        at = 0
+        while at < len(args) and args[at].startswith("-") and args[at] not in ctx.help_option_names:
+            at += 2 if args[at] in valued else 1
+        if 0 < at < len(args):
+            args = [args[at], *args[:at], *args[at + 1:]]
+        return list(super().parse_args(ctx, args))
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands:
+            raise BadInput(f"ACTION must be one of {', '.join(self.commands)}, not {args[0]!r}")
+        return super().resolve_command(ctx, args)
+
+
+seats = typer.Typer(cls=Actions, subcommand_metavar="ACTION [ARGS]...")
+commands.add_typer(seats, name="seat", rich_help_panel="Account")
+
+
+@seats.callback()
+def seat() -> None:
     """Manage a team's seats: add one on a plan, list them, remove one (its history stays), limit one.
 
     A seat on a plan the rulebook pools (`pool = "contract"`) draws from one pool shared by the plan's
     seats; any other seat has its own credits and billing cycle. A limit caps the InMails a seat sends
     in a billing cycle, whatever its pool holds. Removing a seat forfeits its own credits (credits never
-    move between accounts); a pool keeps what it holds until its renewal.
+    move between accounts); a pool keeps what it holds until its renewal. Each action takes --help.
 
     \b
     Examples:
@@ -76,52 +60,97 @@ def seat(
       inmailctl seat limit ana 40
       inmailctl seat list --json
     """
-    if action not in ACTIONS:
-        raise BadInput(f"ACTION must be one of {', '.join(ACTIONS)}, not {action!r}")
-    formats = READ_FORMATS if action == "list" else ("table", "json")
-    ctx = Context.of(
-        state, rules, today, json, quiet, no_color, csv=csv_, fmt=fmt, formats=formats, seat=seat, raw_csv=raw_csv,
-        catch_up=catch_up,
-    )
-    if action == "list":
-        if name is not None:
-            raise BadInput("`seat list` takes no NAME; it lists every seat")
-        loaded = _load(ctx, every=True)
-        rows = [_seat_row(loaded.team, n) for n in loaded.team.seats]
-        _emit(ctx, {"today": ctx.today.isoformat(), "seats": rows}, "seats", rows, SEAT_COLUMNS)
-        return
-    if name is None:
-        raise BadInput(f"`seat {action}` needs the seat's NAME")
-    if action != "limit" and limit is not None:
-        raise BadInput(f"`seat {action}` takes one NAME, not {limit!r} after it")
-    if action == "add" and plan is None:
+
+
+NameArg = Annotated[str, typer.Argument(help="The seat.", metavar="NAME", show_default=False)]
+
+
+@command(name="add", catch_up=True, group=seats)
+def add(
+    ctx: Context,
+    name: NameArg,
+    plan: Annotated[
+        str | None,
+        typer.Option("--plan", help="The seat's plan (see `inmailctl plans`).", autocompletion=complete_plans),
+    ] = None,
+    billing: BillingOpt = ANNUAL,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Add a seat on a plan: its own credits and billing cycle, or a share of its plan's pool.
+
+    \b
+    Example:
+      inmailctl seat add ana --plan recruiter-corporate --rules sample_configs/linkedin-2026.toml
+    """
+    if plan is None:
         raise BadInput("`seat add` needs the seat's plan: --plan ID (see `inmailctl plans`)")
-    with _change(ctx, dry_run, every=True) as change:
+    with changing(ctx, dry_run, every=True) as change:
         crew = change.stored.team
-        if action == "add":
-            change.entries.extend(team.add_seat(crew, ctx.today, name, plan or "", _billing(billing)))
-            answer = {**_balance(crew.view(name), ctx.today), **seat_figures(crew, name)}
-        elif action == "remove":
-            removed = team.remove_seat(crew, ctx.today, name)
-            change.entries.extend(removed)
-            forfeited = sum(e.data["credits"] for e in removed if e.kind == "forfeit")
-            answer = {"seat": name, "removed_on": ctx.today.isoformat(), "forfeited": forfeited,
-                      "pool": _pool_of(crew, name)}
-        else:
-            entry = team.set_limit(crew, ctx.today, name, _limit(limit))
-            if entry is not None:
-                change.entries.append(entry)
-            answer = {**seat_figures(crew, name), "changed": entry is not None}
-        answer.update(action=action, dry_run=dry_run)
-    _emit(ctx, answer, "seat_changed")
+        change.entries.extend(team.add_seat(crew, ctx.today, name, plan, check_billing(billing)))
+        answer = {**balance_answer(crew.view(name), ctx.today), **seat_figures(crew, name)}
+        answer.update(action="add", dry_run=dry_run)
+    emit(ctx, answer, "seat_changed")
+
+
+@command(name="list", reads=True, group=seats)
+def list_seats(ctx: Context) -> None:
+    """List every seat, removed ones too: its plan, pool, billing, limit and InMails sent this cycle.
+
+    \b
+    Example:
+      inmailctl seat list --json
+    """
+    loaded = load(ctx, every=True)
+    rows = [_seat_row(loaded.team, n) for n in loaded.team.seats]
+    emit(ctx, {"today": ctx.today.isoformat(), "seats": rows}, "seats", rows, SEAT_COLUMNS)
+
+
+@command(name="remove", catch_up=True, group=seats)
+def remove(ctx: Context, name: NameArg, dry_run: DryRunOpt = False) -> None:
+    """Remove a seat from today: its own credits are forfeited, its history stays.
+
+    \b
+    Example:
+      inmailctl seat remove ana --dry-run
+    """
+    with changing(ctx, dry_run, every=True) as change:
+        crew = change.stored.team
+        removed = team.remove_seat(crew, ctx.today, name)
+        change.entries.extend(removed)
+        forfeited = sum(e.data["credits"] for e in removed if e.kind == "forfeit")
+        answer = {"seat": name, "removed_on": ctx.today.isoformat(), "forfeited": forfeited,
+                  "pool": _pool_of(crew, name), "action": "remove", "dry_run": dry_run}
+    emit(ctx, answer, "seat_changed")
+
+
+@command(name="limit", catch_up=True, group=seats)
+def limit(
+    ctx: Context,
+    name: NameArg,
+    most: Annotated[
+        str, typer.Argument(help="InMails a billing cycle, or `none`.", metavar="LIMIT", show_default=False)
+    ],
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Cap the InMails a seat sends in a billing cycle, whatever its pool holds (`none` lifts the cap).
+
+    \b
+    Example:
+      inmailctl seat limit ana 40
+    """
+    with changing(ctx, dry_run, every=True) as change:
+        crew = change.stored.team
+        entry = team.set_limit(crew, ctx.today, name, _limit(most))
+        if entry is not None:
+            change.entries.append(entry)
+        answer = {**seat_figures(crew, name), "changed": entry is not None, "action": "limit", "dry_run": dry_run}
+    emit(ctx, answer, "seat_changed")
 
 
 SEAT_COLUMNS = ("seat", "plan", "pool", "billing", "limit", "sent_this_cycle", "removed_on")
 
 
-def _limit(text: str | None) -> int | None:
-    if text is None:
-        raise BadInput("`seat limit` needs the LIMIT: InMails a billing cycle, or `none` to lift it")
+def _limit(text: str) -> int | None:
     if text.strip().lower() == "none":
         return None
     if not is_digits(text.strip()):
