@@ -1,4 +1,6 @@
-"""Journal entries: the journal's bytes stay as earlier releases wrote them.
+"""Journal entry kinds: every kind the code writes is named in entries.py, every table that handles
+kinds handles each one or names it among those it skips, and the journal's bytes stay as earlier
+releases wrote them.
 
 `SCRIPTS` are realistic runs of commands over several states (a single account, a team with a pool, a
 plan billed month by month, a saved simulation). The journals they wrote are kept in
@@ -8,15 +10,19 @@ write back to the same line.
 
 from __future__ import annotations
 
+import ast
 import json
 import shlex
+from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from inmailctl import store
+import inmailctl
+from inmailctl import export, store
 from inmailctl.cli import app
+from inmailctl.rules import advice, entries, ledger
 from inmailctl.rules.ledger import Entry
 from inmailctl.rules.team import Team
 
@@ -41,7 +47,7 @@ SCRIPTS: dict[str, list[tuple[str, int]]] = {
         ("reconcile --seen 20 --reason 'LinkedIn showed more' --today 2026-01-12", 0),
         ("reconcile --seen 5 --id rec-1 --today 2026-01-13", 0),
         ("transfer 5 --to other --today 2026-01-13", 4),
-        ("send --from-csv @CAMPAIGN --today 2026-01-14", 4),  # one row refused, the rest sent,
+        ("send --from-csv @CAMPAIGN --today 2026-01-14", 4),  # one row refused, the rest sent
         ("send 'José Núñez' --subject 'Your talk on compilers' --today 2026-02-10", 0),
         ("send 'Mia Jones' --subject 'Staff role at Acme' --today 2026-04-20", 0),
         ("reply 'Mia Jones' --on 2026-04-21 --today 2026-04-22", 0),
@@ -141,3 +147,73 @@ def test_each_kept_entry_reads_and_writes_back_to_its_own_line(script: str) -> N
     entries = [Entry.from_json(json.loads(line)) for line in lines]
     assert [store._lines([entry]) for entry in entries] == lines
     assert Team.replay(entries).clock == entries[-1].date
+
+
+def kept(script: str) -> list[Entry]:
+    return [Entry.from_json(json.loads(line)) for line in (KEPT / f"{script}.journal").read_bytes().splitlines()]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Every kind named once, and handled everywhere
+
+
+def test_each_kind_is_named_once_and_the_sets_hold_them_all() -> None:
+    names = {name: value for name, value in vars(entries).items() if name.isupper() and isinstance(value, str)}
+    assert len(set(names.values())) == len(names), "two names for one kind"
+    assert set(names.values()) == entries.ALL_KINDS
+    assert entries.JOURNAL_KINDS | entries.REPORT_KINDS == entries.ALL_KINDS
+    assert not entries.JOURNAL_KINDS & entries.REPORT_KINDS
+
+
+def test_each_kind_says_what_it_records_and_its_fields() -> None:
+    """Each kind has a TypedDict of its fields whose docstring starts with the kind, in backquotes (the
+    classes exist for the type checker only, so they are read from the source)."""
+    described = set()
+    for node in ast.walk(ast.parse(Path(entries.__file__).read_text())):
+        if isinstance(node, ast.ClassDef) and (doc := ast.get_docstring(node)) and doc.startswith("`"):
+            kind = doc[1:].split("`", 1)[0]
+            assert kind not in described, f"{kind} is described twice"
+            described.add(kind)
+    assert described == entries.ALL_KINDS
+
+
+def test_a_book_folds_every_kind_a_journal_holds_but_those_that_open_one() -> None:
+    assert set(ledger.FOLD) | ledger.OPENERS == entries.JOURNAL_KINDS
+    assert not set(ledger.FOLD) & ledger.OPENERS
+    book = Team.replay(kept("single")[:2]).seats["main"]
+    for kind in (*ledger.OPENERS, entries.SHARE, "no-such-kind"):
+        with pytest.raises(ValueError, match="unknown entry kind"):
+            book.apply(Entry(date(2026, 1, 6), kind, {}))
+
+
+def test_the_accounting_export_writes_every_kind_a_journal_holds() -> None:
+    assert set(export._WRITE) == entries.JOURNAL_KINDS
+
+
+def test_statistics_counts_or_skips_by_name_every_kind() -> None:
+    assert set(advice._TALLY) | advice._UNTALLIED == entries.ALL_KINDS
+    assert not set(advice._TALLY) & advice._UNTALLIED
+
+
+def test_the_kept_journals_hold_every_kind_a_journal_can_and_no_other() -> None:
+    found = {entry.kind for script in SCRIPTS for entry in kept(script)}
+    assert found == entries.JOURNAL_KINDS
+
+
+def test_a_seats_payments_in_a_pool_are_share_entries() -> None:
+    history = kept("team")
+    crew = Team.replay(history)
+    made = {entry.kind for name in crew.seats for entry in crew.paid_by(history, name)}
+    assert entries.SHARE in made and made <= entries.ALL_KINDS
+
+
+def test_every_entry_the_code_makes_has_a_named_kind() -> None:
+    """No `Entry(date, "kind", ...)` anywhere spells a kind that is not named in entries.py."""
+    spelled = []
+    for path in Path(inmailctl.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Entry" and len(node.args) > 1:
+                kind = node.args[1]
+                if isinstance(kind, ast.Constant):
+                    spelled.append((path.name, kind.value))
+    assert [(where, kind) for where, kind in spelled if kind not in entries.ALL_KINDS] == []
