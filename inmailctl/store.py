@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .rules import snapshot
+from .rules.entries import ALLOWANCE, OPEN, REPLY, SEND
 from .rules.errors import BadInput, FileProblem
 from .rules.ledger import Book, Entry, Key, Sent
 from .rules.rulebook import Rulebook, parse_rulebook
@@ -295,7 +296,7 @@ def _entries(data: bytes, source: object) -> Iterator[tuple[Entry, int]]:
 
 def replay(entries: list[Entry], source: object) -> Team:
     """The state that the journal at `source`, holding `entries`, rebuilds."""
-    if not entries or entries[0].kind != "open":
+    if not entries or entries[0].kind != OPEN:
         raise FileProblem(f"{source}: the journal does not start with an account", "state-invalid")
     try:
         return Team.replay(entries)
@@ -348,13 +349,13 @@ def find_latest_send(stored: State, key: str, by: date | None = None, seat: str 
     latest: Sent | None = None
     seat = seat or stored.team.owner
     for entry in read_journal(stored):
-        if entry.kind not in ("send", "reply") or key_of(entry.data) != key or not stored.team.owns(seat, entry):
+        if entry.kind not in (SEND, REPLY) or key_of(entry.data) != key or not stored.team.owns(seat, entry):
             continue
-        if entry.kind == "send" and (by is None or entry.date <= by):
+        if entry.kind == SEND and (by is None or entry.date <= by):
             d = entry.data
             latest = Sent(entry.date, d["recipient"], d["block"], False, d.get("follow_up", False),
                           d.get("open_profile", False))
-        elif entry.kind == "reply" and latest is not None and entry.data["sent"] == latest.date.isoformat():
+        elif entry.kind == REPLY and latest is not None and entry.data["sent"] == latest.date.isoformat():
             latest = latest._replace(replied=True)
     return latest
 
@@ -794,7 +795,7 @@ def _holds_history(journal: Path) -> bool:
         kinds = {json.loads(line)["kind"] for line in journal.read_bytes().splitlines()}
     except (OSError, ValueError, KeyError, TypeError):
         return True
-    return not kinds <= {"open", "allowance"}
+    return not kinds <= {OPEN, ALLOWANCE}
 
 
 def tidy_if_idle(stored: State) -> None:

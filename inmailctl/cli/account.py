@@ -9,6 +9,7 @@ import typer
 
 from inmailctl import store
 from inmailctl.rules import account, advice
+from inmailctl.rules.entries import FORFEIT, OPEN
 from inmailctl.rules.errors import BadInput, FileProblem, InmailError
 from inmailctl.rules.ledger import Entry
 from inmailctl.rules.rulebook import ANNUAL, MONTHLY, money_text
@@ -144,7 +145,7 @@ def switch(
         previous = book.plan_id
         changes = account.switch(book, ctx.today, plan)
         entries.extend(changes)
-        forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
+        forfeited = sum(e.data["credits"] for e in changes if e.kind == FORFEIT)
         answer = {**balance_answer(book, ctx.today), "previous": previous, "forfeited": forfeited, "dry_run": dry_run}
     emit(ctx, answer, "balance")
 
@@ -168,7 +169,7 @@ def cancel(
         book, entries = change.book, change.entries
         changes = account.cancel(book, ctx.today)
         entries.extend(changes)
-        forfeited = sum(e.data["credits"] for e in changes if e.kind == "forfeit")
+        forfeited = sum(e.data["credits"] for e in changes if e.kind == FORFEIT)
         answer = {**balance_answer(book, ctx.today), "already_cancelled": not changes, "forfeited": forfeited,
                   "dry_run": dry_run}
     emit(ctx, answer, "balance")
@@ -249,7 +250,7 @@ def _public(entry: Entry, owner: str | None) -> dict[str, Any]:
         row = {"date": row["date"], "kind": row["kind"], "seat": owner, **row}
     row.pop("request", None)
     row.pop("answer", None)
-    if entry.kind == "open":
+    if entry.kind == OPEN:
         row.pop("rules", None)
     return row
 

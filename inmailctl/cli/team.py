@@ -8,6 +8,7 @@ from typer._click.exceptions import UsageError  # typer 0.28 vendors click
 from typer.core import TyperGroup
 
 from inmailctl.rules import advice, team
+from inmailctl.rules.entries import FORFEIT
 from inmailctl.rules.errors import BadInput
 from inmailctl.rules.rulebook import ANNUAL, is_digits, money_text
 from inmailctl.rules.team import Team
@@ -117,7 +118,7 @@ def remove(ctx: Context, name: NameArg, dry_run: DryRunOpt = False) -> None:
         crew = change.stored.team
         removed = team.remove_seat(crew, ctx.today, name)
         change.entries.extend(removed)
-        forfeited = sum(e.data["credits"] for e in removed if e.kind == "forfeit")
+        forfeited = sum(e.data["credits"] for e in removed if e.kind == FORFEIT)
         answer = {"seat": name, "removed_on": ctx.today.isoformat(), "forfeited": forfeited,
                   "pool": _pool_of(crew, name), "action": "remove", "dry_run": dry_run}
     emit(ctx, answer, "seat_changed")

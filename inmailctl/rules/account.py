@@ -12,6 +12,23 @@ from typing import Any
 
 from . import errors, identity
 from .dates import ONE_DAY, last_day_of_days, last_day_of_months, renewal
+from .entries import (
+    ADJUST,
+    ALLOWANCE,
+    BILL,
+    CANCEL,
+    DOWNGRADE,
+    EXPIRE,
+    FORFEIT,
+    GRANT,
+    OPEN,
+    PURCHASE,
+    REPLY,
+    SEND,
+    SWITCH,
+    UNAVAILABLE,
+)
+from .entries import ROLLOVER as ROLLOVER_ENTRY
 from .errors import BadInput, Refusal
 from .ledger import BONUS, ROLLOVER, Block, Book, Entry, Key, Sent
 from .rulebook import AFTER_REPLY, ANNUAL, IMMEDIATE, MAX_COUNT, MAX_DAYS, NEW_CREDIT, Plan, Rulebook, money, money_text
@@ -66,7 +83,7 @@ def allowance_entry(book: Book, day: date, plan: Plan, cycle: int) -> Entry:
     }
     if book.members != 1:
         data["seats"] = book.members
-    return Entry(day, "allowance", data)
+    return Entry(day, ALLOWANCE, data)
 
 
 def open_account(
@@ -74,7 +91,7 @@ def open_account(
 ) -> tuple[Book, list[Entry]]:
     """A new account on `plan_id`, billed `billing`, whose billing cycle starts today."""
     plan = _billed(_known_plan(rules, plan_id), billing)
-    first = Entry(today, "open", {"plan": plan.id, "billing": billing, "rules": rules.to_dict()})
+    first = Entry(today, OPEN, {"plan": plan.id, "billing": billing, "rules": rules.to_dict()})
     book = Book.open(first)
     entries = [first]
     _record(book, allowance_entry(book, today, plan, 0), entries)
@@ -122,7 +139,7 @@ def advance(book: Book, today: date) -> list[Entry]:
             _renew(book, due, entries)
         for block in sorted(book.blocks.values(), key=lambda b: b.order):
             if block.usable_until < due:
-                _record(book, Entry(due, "expire", lot(block)), entries)
+                _record(book, Entry(due, EXPIRE, lot(block)), entries)
         if renewing:
             _record(book, allowance_entry(book, due, book.plan, book.cycle + 1), entries)
         _bill_due(book, due, entries)
@@ -132,7 +149,7 @@ def _bill_due(book: Book, day: date, entries: list[Entry]) -> None:
     """A plan whose credits arrive at month starts is still billed from its own start: record the
     term that begins on `day`, if one does (see `Book.next_bill`)."""
     if book.next_bill == day:
-        _record(book, Entry(day, "bill", {"plan": book.plan_id, "cycle": book.billed * book.plan.term}), entries)
+        _record(book, Entry(day, BILL, {"plan": book.plan_id, "cycle": book.billed * book.plan.term}), entries)
 
 
 def charges_due(book: Book, start: date, end: date) -> Decimal:
@@ -157,7 +174,7 @@ def _renew(book: Book, day: date, entries: list[Entry]) -> None:
     """At a renewal: a cancellation takes effect, or unused allowance rolls over where the plan allows."""
     if book.ends_on is not None and book.ends_on <= day:
         to = book.rules.free_plan.id
-        _record(book, Entry(day, "downgrade", {"from": book.plan_id, "to": to}), entries)
+        _record(book, Entry(day, DOWNGRADE, {"from": book.plan_id, "to": to}), entries)
         return
     plan = book.plan
     allowance = book.blocks.get(book.allowance)
@@ -174,7 +191,7 @@ def _renew(book: Book, day: date, entries: list[Entry]) -> None:
         "credits": credits,
         "usable_until": until.isoformat(),
     }
-    _record(book, Entry(day, "rollover", data), entries)
+    _record(book, Entry(day, ROLLOVER_ENTRY, data), entries)
 
 
 def check_send(
@@ -296,7 +313,7 @@ def send(
         data.update(block=block.id, block_kind=block.kind)
     if unanswered(book.recent.get(key, [])) is not None:
         data["follow_up"] = True
-    return _record(book, Entry(today, "send", data))
+    return _record(book, Entry(today, SEND, data))
 
 
 def buy(book: Book, today: date, credits: int) -> Entry:
@@ -317,7 +334,7 @@ def buy(book: Book, today: date, credits: int) -> Entry:
         "cost": money_text(pack.price),
         "usable_until": until.isoformat(),
     }
-    return _record(book, Entry(today, "purchase", data))
+    return _record(book, Entry(today, PURCHASE, data))
 
 
 def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = DEFAULT_GRANT_DAYS) -> Entry:
@@ -330,7 +347,7 @@ def grant(book: Book, today: date, credits: int, reason: str, valid_days: int = 
         raise BadInput("say why the credits were granted with --reason")
     until = last_day_of_days(today, valid_days)
     data = {"block": book.next_block, "credits": credits, "reason": reason, "usable_until": until.isoformat()}
-    return _record(book, Entry(today, "grant", data))
+    return _record(book, Entry(today, GRANT, data))
 
 
 def reconcile(book: Book, today: date, seen: int, reason: str | None = None) -> Entry | None:
@@ -370,7 +387,7 @@ def reconcile(book: Book, today: date, seen: int, reason: str | None = None) -> 
                 takes.append({"block": block.id, "block_kind": block.kind, "credits": take})
                 owed -= take
         data["takes"] = takes
-    return _record(book, Entry(today, "adjust", data))
+    return _record(book, Entry(today, ADJUST, data))
 
 
 def reply(
@@ -426,7 +443,7 @@ def reply(
     if noted is not None:  # recorded on the answer's own day, later
         data["noted"] = noted.isoformat()
     data.update(_named(recipient, profile))
-    return _record(book, Entry(today, "reply", data))
+    return _record(book, Entry(today, REPLY, data))
 
 
 def credit_back_block(book: Book, spent_from: int) -> int:
@@ -450,8 +467,8 @@ def switch(book: Book, today: date, plan_id: str) -> list[Entry]:
     entries: list[Entry] = []
     for block in book.live_blocks():
         if block.id == book.allowance or block.kind == ROLLOVER:
-            _record(book, Entry(today, "forfeit", lot(block)), entries)
-    _record(book, Entry(today, "switch", {"from": book.plan_id, "to": plan.id}), entries)
+            _record(book, Entry(today, FORFEIT, lot(block)), entries)
+    _record(book, Entry(today, SWITCH, {"from": book.plan_id, "to": plan.id}), entries)
     _record(book, allowance_entry(book, today, plan, 0), entries)
     _bill_due(book, today, entries)
     return entries
@@ -472,8 +489,8 @@ def cancel(book: Book, today: date) -> list[Entry]:
     entries: list[Entry] = []
     if book.plan.cancel == IMMEDIATE:
         for block in book.live_blocks():
-            _record(book, Entry(today, "forfeit", lot(block)), entries)
-    _record(book, Entry(today, "cancel", {"ends_on": book.next_renewal.isoformat()}), entries)
+            _record(book, Entry(today, FORFEIT, lot(block)), entries)
+    _record(book, Entry(today, CANCEL, {"ends_on": book.next_renewal.isoformat()}), entries)
     return entries
 
 
@@ -483,7 +500,7 @@ def mark_unavailable(
     """Mark (or clear) a member as InMail Unavailable; None when it already stands that way."""
     if (who(recipient, profile) in book.unavailable) == marked:
         return None
-    return _record(book, Entry(today, "unavailable", {**_named(recipient, profile), "marked": marked}))
+    return _record(book, Entry(today, UNAVAILABLE, {**_named(recipient, profile), "marked": marked}))
 
 
 def with_key(entry: Entry, key: str, request: str, answer: dict[str, Any]) -> Entry:

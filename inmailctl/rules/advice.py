@@ -7,14 +7,50 @@ under --strict); it tells the person what to change.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .entries import (
+    ADD_SEAT,
+    ADJUST,
+    ALLOWANCE,
+    BILL,
+    CANCEL,
+    DOWNGRADE,
+    EXPIRE,
+    FORFEIT,
+    GRANT,
+    LIMIT,
+    OPEN,
+    PURCHASE,
+    REMOVE_SEAT,
+    REPLY,
+    SEND,
+    SHARE,
+    SIMULATION,
+    SWITCH,
+    TOP_UP,
+    UNAVAILABLE,
+)
+from .entries import ROLLOVER as ROLLOVER_ENTRY
 from .identity import fold, is_profile_key, name_key, name_parts, signature
 from .ledger import ROLLOVER, Book, Entry, Sent
 from .rulebook import AFTER_REPLY, ANNUAL, BILLING_DAY, NEW_CREDIT, Advice, Rulebook, money, per
+
+if TYPE_CHECKING:
+    from .entries import (
+        AddSeatData,
+        AdjustData,
+        AllowanceData,
+        BillData,
+        OpenData,
+        PurchaseData,
+        ReplyData,
+        SendData,
+        ShareData,
+    )
 
 # Subjects that say nothing about why the InMail was sent.
 VAGUE_SUBJECTS = frozenset(
@@ -380,36 +416,74 @@ def statistics(
     `accrued_through` (a YYYY-MM month) a subscription's money is spread evenly over the months it pays
     for instead, up to that month: a year paid up front counts a twelfth in each of its months.
     """
-    months: dict[str, list[Any]] = {}
-
-    def row(month: str) -> list[Any]:
-        return months.setdefault(month, [0, 0, 0, money(0), 0])
-
+    tally = _Tally(rules, billing, accrued_through)
     for entry in entries:
-        month = entry.date.isoformat()[:7]
-        d = entry.data
-        if entry.kind in ("open", "add-seat"):
-            billing = d.get("billing", ANNUAL)
-        elif entry.kind == "send":
-            row(month)[0] += 1
-        elif entry.kind == "reply":
-            answered = row(d.get("sent", entry.date.isoformat())[:7])
-            answered[1] += 1
-            answered[2] += bool(d.get("declined"))
-        elif entry.kind in ("allowance", "bill", "share"):
-            paid, covered = subscription_payment(entry, rules, billing)
-            if accrued_through is None or not paid:
-                row(month)[3] += paid
-                continue
-            for later in range(covered):
-                spread = _month_after(month, later)
-                if spread <= accrued_through:
-                    row(spread)[3] += paid / covered
-        elif entry.kind == "purchase":
-            row(month)[3] += money(d["cost"])
-        elif entry.kind == "adjust":
-            row(month)[4] += d["credits"]
-    return [Month(m, *figures[:3], money(figures[3]), figures[4]) for m, figures in sorted(months.items())]
+        count = _TALLY.get(entry.kind)
+        if count is not None:
+            count(tally, entry, entry.date.isoformat()[:7], entry.data)
+    return [Month(m, *figures[:3], money(figures[3]), figures[4]) for m, figures in sorted(tally.months.items())]
+
+
+class _Tally:
+    """`statistics` under way: each month's figures so far (sent, replied, declined, money spent,
+    credits adjusted), and the billing period of the plan paid for."""
+
+    def __init__(self, rules: Rulebook, billing: str, accrued_through: str | None) -> None:
+        self.rules, self.billing, self.accrued_through = rules, billing, accrued_through
+        self.months: dict[str, list[Any]] = {}
+
+    def row(self, month: str) -> list[Any]:
+        return self.months.setdefault(month, [0, 0, 0, money(0), 0])
+
+    # One count per kind of entry that changes a month's figures (see _TALLY), given the entry, its
+    # month (YYYY-MM) and its data.
+
+    def opened(self, entry: Entry, month: str, d: OpenData | AddSeatData) -> None:
+        self.billing = d.get("billing", ANNUAL)
+
+    def sent(self, entry: Entry, month: str, d: SendData) -> None:
+        self.row(month)[0] += 1
+
+    def replied(self, entry: Entry, month: str, d: ReplyData) -> None:
+        answered = self.row(d.get("sent", entry.date.isoformat())[:7])  # in the month of the InMail answered
+        answered[1] += 1
+        answered[2] += bool(d.get("declined"))
+
+    def paid(self, entry: Entry, month: str, d: AllowanceData | BillData | ShareData) -> None:
+        paid, covered = subscription_payment(entry, self.rules, self.billing)
+        if self.accrued_through is None or not paid:
+            self.row(month)[3] += paid
+            return
+        for later in range(covered):
+            spread = _month_after(month, later)
+            if spread <= self.accrued_through:
+                self.row(spread)[3] += paid / covered
+
+    def bought(self, entry: Entry, month: str, d: PurchaseData) -> None:
+        self.row(month)[3] += money(d["cost"])
+
+    def adjusted(self, entry: Entry, month: str, d: AdjustData) -> None:
+        self.row(month)[4] += d["credits"]
+
+
+# How each kind of entry counts in `statistics`, and the kinds that change no month's figures: credits
+# that come and go without money changing hands (a pool's top-up is paid by each seat's share), and
+# changes to the plan or the seats, whose money is in the allowances and bills that follow.
+_TALLY: dict[str, Callable[[_Tally, Entry, str, Any], None]] = {
+    OPEN: _Tally.opened,
+    ADD_SEAT: _Tally.opened,
+    SEND: _Tally.sent,
+    REPLY: _Tally.replied,
+    ALLOWANCE: _Tally.paid,
+    BILL: _Tally.paid,
+    SHARE: _Tally.paid,
+    PURCHASE: _Tally.bought,
+    ADJUST: _Tally.adjusted,
+}
+_UNTALLIED = frozenset({
+    ROLLOVER_ENTRY, GRANT, TOP_UP, EXPIRE, FORFEIT, UNAVAILABLE, SWITCH, CANCEL, DOWNGRADE, REMOVE_SEAT, LIMIT,
+    SIMULATION,
+})
 
 
 def subscription_payment(entry: Entry, rules: Rulebook, billing: str) -> tuple[Decimal, int]:
@@ -420,9 +494,9 @@ def subscription_payment(entry: Entry, rules: Rulebook, billing: str) -> tuple[D
     d = entry.data
     plan = rules.plan(d["plan"]).under(billing)
     cycle = int(d.get("cycle", 0))
-    if entry.kind == "share" and d.get("joining"):
+    if entry.kind == SHARE and d.get("joining"):
         return plan.joining_charge(cycle), plan.term - cycle % plan.term
-    if entry.kind == "allowance":
+    if entry.kind == ALLOWANCE:
         paid = plan.charge(cycle) * d.get("seats", 1) if plan.renews_on == BILLING_DAY else money(0)
         return paid, plan.term
     return plan.charge(cycle), plan.term
@@ -451,13 +525,13 @@ def outreach(entries: Iterable[Entry]) -> dict[str, Outreach]:
     free: set[tuple[str, str]] = set()  # (recipient key, day) of each Open Profile message
     for entry in entries:
         d = entry.data
-        if entry.kind == "send" and (d.get("follow_up") or d.get("open_profile")):
+        if entry.kind == SEND and (d.get("follow_up") or d.get("open_profile")):
             row = months.setdefault(entry.date.isoformat()[:7], [0, 0, 0])
             row[0] += bool(d.get("follow_up"))
             if d.get("open_profile"):
                 row[1] += 1
                 free.add((key_of(d), entry.date.isoformat()))
-        elif entry.kind == "reply" and (key_of(d), d.get("sent")) in free:
+        elif entry.kind == REPLY and (key_of(d), d.get("sent")) in free:
             months.setdefault(d["sent"][:7], [0, 0, 0])[2] += 1
     found = {month: Outreach(*row) for month, row in months.items()}
     found["total"] = Outreach(*(sum(row[i] for row in months.values()) for i in range(3)))

@@ -8,6 +8,7 @@ existed (a plain name) replays to the same key as a new one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .errors import BadInput
@@ -72,7 +73,7 @@ def rekey(stored: str) -> str:
     return stored if is_profile_key(stored) else name_key(stored)
 
 
-def key_of(data: dict[str, Any]) -> str:
+def key_of(data: Mapping[str, Any]) -> str:
     """The recipient key of a journal entry that names one: its profile, else its name's key."""
     profile = data.get("profile")
     return profile if profile else name_key(data["recipient"])

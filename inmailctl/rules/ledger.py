@@ -1,24 +1,52 @@
 """The ledger: an account's state is the fold of its entries, and `apply` is the only thing that changes it.
 
-Entries are plain, JSON-ready records (dates as ISO text, money as text). The rules in `account.py` decide
-which entries a command produces; `Book.apply` folds each into the state. Replaying every entry from the
-first one rebuilds the same `Book`, which is how a state file is checked against its journal.
+Entries are plain, JSON-ready records (dates as ISO text, money as text; `entries.py` names their kinds and
+fields). The rules in `account.py` decide which entries a command produces; `Book.apply` folds each into
+the state, by the fold `FOLD` holds for its kind. Replaying every entry from the first one rebuilds the
+same `Book`, which is how a state file is checked against its journal.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
+from . import entries
 from .dates import add_months, renewal
 from .identity import key_of
 from .rulebook import ANNUAL, IMMEDIATE, MONTH_START, Plan, Rulebook, parse_rulebook
 
+if TYPE_CHECKING:
+    from .entries import (
+        AdjustData,
+        AllowanceData,
+        BillData,
+        CancelData,
+        DowngradeData,
+        ExpireData,
+        ForfeitData,
+        GrantData,
+        LimitData,
+        OpenData,
+        PurchaseData,
+        RemoveSeatData,
+        ReplyData,
+        RolloverData,
+        SendData,
+        SimulationData,
+        SwitchData,
+        TopUpData,
+        UnavailableData,
+    )
+
 ALLOWANCE, ROLLOVER, BONUS, PACK = "allowance", "rollover", "bonus", "pack"
 BLOCK_KINDS = (ALLOWANCE, ROLLOVER, BONUS, PACK)
 # The entries that create a block, and the kind of block each creates.
-BLOCK_OF_ENTRY = {"allowance": ALLOWANCE, "rollover": ROLLOVER, "grant": BONUS, "purchase": PACK}
+BLOCK_OF_ENTRY = {
+    entries.ALLOWANCE: ALLOWANCE, entries.ROLLOVER: ROLLOVER, entries.GRANT: BONUS, entries.PURCHASE: PACK,
+}
 # Spending order among blocks that expire on the same day.
 KIND_RANK = {kind: rank for rank, kind in enumerate(BLOCK_KINDS)}
 
@@ -242,14 +270,10 @@ class Book(_Record):
     @classmethod
     def open(cls, entry: Entry) -> Book:
         """The book an `open` entry starts."""
-        rules = parse_rulebook(entry.data["rules"], "state", "rules")
-        book = cls(
-            rules=rules,
-            plan_id=entry.data["plan"],
-            cycle_start=entry.date,
-            clock=entry.date,
-            billing=entry.data.get("billing", ANNUAL),
-        )
+        d = cast("OpenData", entry.data)
+        rules = parse_rulebook(d["rules"], "state", "rules")
+        book = cls(rules=rules, plan_id=d["plan"], cycle_start=entry.date, clock=entry.date,
+                   billing=d.get("billing", ANNUAL))
         book.entries = 1
         return book
 
@@ -263,91 +287,115 @@ class Book(_Record):
     def apply(self, entry: Entry, wallet: Book | None = None) -> None:
         """Fold one entry into the book. A seat on a pooled plan passes the pool's book as `wallet`:
         credits come from and go to it, while sends, replies and limits stay the seat's."""
-        d = entry.data
-        kind = entry.kind
+        fold = FOLD.get(entry.kind)
+        if fold is None:
+            raise ValueError(f"unknown entry kind {entry.kind!r}")
         w = self if wallet is None else wallet
-        if kind in BLOCK_OF_ENTRY:
-            w._add_block(entry, BLOCK_OF_ENTRY[kind])
-            if kind == "allowance":
-                w.allowance = d["block"]
-                w.cycle = d["cycle"]
-            elif kind == "rollover":
-                # A rollover moves unused allowance into a block of its own: nothing is minted.
-                w._change(d["source"], -d["credits"])
-                w.totals.granted -= d["credits"]
-        elif kind == "top-up":  # a seat joining a pool mid-cycle brings its month's credits
-            block, credits = w.blocks[d["block"]], d["credits"]
-            w.blocks[block.id] = block._replace(granted=block.granted + credits, remaining=block.remaining + credits)
-            w.totals.granted += d["credits"]
-        elif kind == "send":
-            free = d.get("open_profile", False)  # an Open Profile message spends no credit
-            if not free:
-                w._change(d["block"], -1)
-                w.totals.spent += 1
-            sent = Sent(entry.date, d["recipient"], d["block"], False, d.get("follow_up", False), free)
-            self.recent.setdefault(key_of(d), []).append(sent)
-            self.daily[entry.date] = self.daily.get(entry.date, 0) + 1
-        elif kind == "reply":
-            sends = self.recent.get(key_of(d), [])
-            for i in range(len(sends) - 1, -1, -1):
-                if sends[i].date.isoformat() == d["sent"]:
-                    sends[i] = sends[i]._replace(replied=True)
-                    break
-            if d["returned"]:
-                if "to" in d:  # its own block was gone: the credit joined another, which grew by one
-                    block = w.blocks[d["to"]]
-                    w.blocks[block.id] = block._replace(granted=block.granted + 1, remaining=block.remaining + 1)
-                else:
-                    w._change(d["block"], 1)
-                w.totals.returned += 1
-        elif kind in ("expire", "forfeit"):
-            block = w.blocks.pop(d["block"])
-            if kind == "expire":
-                w.totals.expired += block.remaining
-            else:
-                w.totals.forfeited += block.remaining
-        elif kind == "adjust":  # LinkedIn's count stands: a surplus is a block, a shortfall comes off blocks
-            if d["credits"] > 0:
-                w._add_block(entry, BONUS)
-                w.totals.granted -= d["credits"]
-            for take in d.get("takes", ()):
-                w._change(take["block"], -take["credits"])
-            w.totals.adjusted += d["credits"]
-        elif kind == "bill":
-            self.billed = d["cycle"] // self.plan.term + 1
-        elif kind == "limit":
-            self.limit = d["limit"]
-        elif kind == "remove-seat":
-            self.removed_on = entry.date
-        elif kind == "switch":
-            self.plan_id = d["to"]
-            self.cycle_start = entry.date
-            self.ends_on = None
-            self.billed = 0
-        elif kind == "cancel":
-            self.ends_on = date.fromisoformat(d["ends_on"])
-        elif kind == "downgrade":
-            self.plan_id = d["to"]
-            self.ends_on = None
-        elif kind == "unavailable":
-            if d["marked"]:
-                self.unavailable.add(key_of(d))
-            else:
-                self.unavailable.discard(key_of(d))
-        elif kind == "simulation":
-            pass
-        else:
-            raise ValueError(f"unknown entry kind {kind!r}")
+        fold(self, w, entry.date, entry.data)
         self.clock = max(self.clock, entry.date)
         w.clock = max(w.clock, entry.date)
         self.entries += 1
 
-    def _add_block(self, entry: Entry, kind: str) -> None:
-        d = entry.data
+    # One fold per kind (see FOLD): `self` is the book that sends, `w` the one whose credits move (the
+    # pool's, for a pooled seat), `day` the entry's date and `d` its data.
+
+    def _fold_allowance(self, w: Book, day: date, d: AllowanceData) -> None:
+        w._add_block(ALLOWANCE, day, d["block"], d["credits"], d["usable_until"])
+        w.allowance = d["block"]
+        w.cycle = d["cycle"]
+
+    def _fold_rollover(self, w: Book, day: date, d: RolloverData) -> None:
+        # A rollover moves unused allowance into a block of its own: nothing is minted.
+        w._add_block(ROLLOVER, day, d["block"], d["credits"], d["usable_until"])
+        w._change(d["source"], -d["credits"])
+        w.totals.granted -= d["credits"]
+
+    def _fold_grant(self, w: Book, day: date, d: GrantData) -> None:
+        w._add_block(BONUS, day, d["block"], d["credits"], d["usable_until"])
+
+    def _fold_purchase(self, w: Book, day: date, d: PurchaseData) -> None:
+        w._add_block(PACK, day, d["block"], d["credits"], d["usable_until"])
+
+    def _fold_top_up(self, w: Book, day: date, d: TopUpData) -> None:
+        # A seat joining a pool mid-cycle brings its month's credits.
+        block, credits = w.blocks[d["block"]], d["credits"]
+        w.blocks[block.id] = block._replace(granted=block.granted + credits, remaining=block.remaining + credits)
+        w.totals.granted += credits
+
+    def _fold_send(self, w: Book, day: date, d: SendData) -> None:
+        free = d.get("open_profile", False)  # an Open Profile message spends no credit
+        if not free:
+            w._change(d["block"], -1)
+            w.totals.spent += 1
+        sent = Sent(day, d["recipient"], d["block"], False, d.get("follow_up", False), free)
+        self.recent.setdefault(key_of(d), []).append(sent)
+        self.daily[day] = self.daily.get(day, 0) + 1
+
+    def _fold_reply(self, w: Book, day: date, d: ReplyData) -> None:
+        sends = self.recent.get(key_of(d), [])
+        for i in range(len(sends) - 1, -1, -1):
+            if sends[i].date.isoformat() == d["sent"]:
+                sends[i] = sends[i]._replace(replied=True)
+                break
+        if d["returned"]:
+            if "to" in d:  # its own block was gone: the credit joined another, which grew by one
+                block = w.blocks[d["to"]]
+                w.blocks[block.id] = block._replace(granted=block.granted + 1, remaining=block.remaining + 1)
+            else:
+                w._change(d["block"], 1)
+            w.totals.returned += 1
+
+    def _fold_expire(self, w: Book, day: date, d: ExpireData) -> None:
+        w.totals.expired += w.blocks.pop(d["block"]).remaining
+
+    def _fold_forfeit(self, w: Book, day: date, d: ForfeitData) -> None:
+        w.totals.forfeited += w.blocks.pop(d["block"]).remaining
+
+    def _fold_adjust(self, w: Book, day: date, d: AdjustData) -> None:
+        # LinkedIn's count stands: a surplus is a block, a shortfall comes off blocks.
         credits = d["credits"]
-        until = date.fromisoformat(d["usable_until"])
-        self.blocks[d["block"]] = Block(d["block"], kind, credits, credits, entry.date, until)
-        self.next_block = max(self.next_block, d["block"] + 1)
+        if credits > 0:
+            w._add_block(BONUS, day, d["block"], credits, d["usable_until"])
+            w.totals.granted -= credits
+        for take in d.get("takes", ()):
+            w._change(take["block"], -take["credits"])
+        w.totals.adjusted += credits
+
+    def _fold_bill(self, w: Book, day: date, d: BillData) -> None:
+        self.billed = d["cycle"] // self.plan.term + 1
+
+    def _fold_limit(self, w: Book, day: date, d: LimitData) -> None:
+        self.limit = d["limit"]
+
+    def _fold_remove_seat(self, w: Book, day: date, d: RemoveSeatData) -> None:
+        self.removed_on = day
+
+    def _fold_switch(self, w: Book, day: date, d: SwitchData) -> None:
+        self.plan_id = d["to"]
+        self.cycle_start = day
+        self.ends_on = None
+        self.billed = 0
+
+    def _fold_cancel(self, w: Book, day: date, d: CancelData) -> None:
+        self.ends_on = date.fromisoformat(d["ends_on"])
+
+    def _fold_downgrade(self, w: Book, day: date, d: DowngradeData) -> None:
+        self.plan_id = d["to"]
+        self.ends_on = None
+
+    def _fold_unavailable(self, w: Book, day: date, d: UnavailableData) -> None:
+        if d["marked"]:
+            self.unavailable.add(key_of(d))
+        else:
+            self.unavailable.discard(key_of(d))
+
+    def _fold_simulation(self, w: Book, day: date, d: SimulationData) -> None:
+        """A saved simulation's end marks where its entries stop; it moves nothing but the clock."""
+
+    def _add_block(self, kind: str, day: date, block_id: int, credits: int, usable_until: str) -> None:
+        until = date.fromisoformat(usable_until)
+        self.blocks[block_id] = Block(block_id, kind, credits, credits, day, until)
+        self.next_block = max(self.next_block, block_id + 1)
         self.totals.granted += credits
 
     def _change(self, block_id: int, credits: int) -> None:
@@ -366,6 +414,31 @@ class Book(_Record):
         keep_days_after = self.clock - timedelta(days=DAILY_DAYS)
         self.daily = {day: n for day, n in self.daily.items() if day > keep_days_after}
         return self
+
+
+# How each kind of entry folds into a book (see `Book.apply`): every kind a journal holds but the two
+# that start a book rather than change one (OPENERS): `open` (`Book.open`) and `add-seat` (`Team.apply`).
+FOLD: dict[str, Callable[[Book, Book, date, Any], None]] = {
+    entries.ALLOWANCE: Book._fold_allowance,
+    entries.ROLLOVER: Book._fold_rollover,
+    entries.PURCHASE: Book._fold_purchase,
+    entries.GRANT: Book._fold_grant,
+    entries.TOP_UP: Book._fold_top_up,
+    entries.SEND: Book._fold_send,
+    entries.REPLY: Book._fold_reply,
+    entries.UNAVAILABLE: Book._fold_unavailable,
+    entries.ADJUST: Book._fold_adjust,
+    entries.EXPIRE: Book._fold_expire,
+    entries.FORFEIT: Book._fold_forfeit,
+    entries.BILL: Book._fold_bill,
+    entries.SWITCH: Book._fold_switch,
+    entries.CANCEL: Book._fold_cancel,
+    entries.DOWNGRADE: Book._fold_downgrade,
+    entries.REMOVE_SEAT: Book._fold_remove_seat,
+    entries.LIMIT: Book._fold_limit,
+    entries.SIMULATION: Book._fold_simulation,
+}
+OPENERS = frozenset({entries.OPEN, entries.ADD_SEAT})
 
 
 def _from(book: str, name: str) -> property:

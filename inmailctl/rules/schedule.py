@@ -97,15 +97,15 @@ def cheapest_schedule(
     spend = wanted if credits_needed is None else tuple(credits_needed)
     if len(spend) != len(wanted):
         raise ValueError(f"credits_needed has {len(spend)} months, need has {len(wanted)}")
-    if any(n < 0 for n in wanted + spend):
+    if any(count < 0 for count in wanted + spend):
         raise ValueError("needs must not be negative")
     months = len(wanted)
     if months == 0:
         return Schedule((), money(0), money(0), money(0), 0)
     plans = rules.plans
     allowed = [
-        [i for i, p in enumerate(plans) if p.can_send and p.daily_limit * WORKING_DAYS >= wanted[m]]
-        for m in range(months)
+        [index for index, plan in enumerate(plans) if plan.can_send and plan.daily_limit * WORKING_DAYS >= month_need]
+        for month_need in wanted
     ]
     if not all(allowed):
         return None
@@ -121,86 +121,91 @@ def cheapest_schedule(
     # One integer orders schedules: cents, then switches, then plan indices month by month
     # (month 0 most significant), then packs bought.
     pack_room = (prefix[-1] + months * mixes.biggest) // max(1, mixes.smallest) + 1
-    w_seq = [len(plans) ** (last - m) * pack_room for m in range(months)]
-    w_switch = len(plans) ** months * pack_room
-    w_cent = w_switch * months
+    month_weight = [len(plans) ** (last - month) * pack_room for month in range(months)]
+    switch_weight = len(plans) ** months * pack_room
+    cent_weight = switch_weight * months
     # A plan is paid a term at a time (twelve months on annual billing): in full in the month it is
     # entered and again every `term` months it is kept, whenever it is left.
-    term_w = [_cents(p.price * p.term) * w_cent for p in plans]
-    options = {x: [(t, c * w_cent + n) for t, c, n in mixes.options(x)] for x in range(1, max(spend) + 1)}
+    term_value = [_cents(plan.price * plan.term) * cent_weight for plan in plans]
+    options = {
+        short: [(total, cents * cent_weight + count) for total, cents, count in mixes.options(short)]
+        for short in range(1, max(spend) + 1)
+    }
 
     outcomes: dict[tuple[int, _Lots, int], tuple[int, _Lots]] = {}
 
-    def outcome(q: int, lots: _Lots, m: int) -> tuple[int, _Lots]:
-        key = (q, lots, m)
+    def outcome(plan_index: int, lots: _Lots, month: int) -> tuple[int, _Lots]:
+        key = (plan_index, lots, month)
         found = outcomes.get(key)
         if found is None:
-            found = _month(plans[q], lots, spend[m], m, last)
+            found = _month(plans[plan_index], lots, spend[month], month, last)
             outcomes[key] = found
         return found
 
     current: dict[_Key, int] = {}
     backs: list[dict[_Key, tuple[_Key | None, int]]] = []
-    for m in range(months):
-        nxt = _Layer(m + 1, months, prefix)
+    for month in range(months):
+        nxt = _Layer(month + 1, months, prefix)
 
         # The states each plan can be entered from: its own (keeping rollover), or any other
         # plan's (dropping rollover, one more switch). For the latter keep, per pack state, the
         # best states of the two best different plans.
         own: dict[int, list[tuple[_Key, int]]] = {}
         best_two: dict[tuple[int, int, int], list[tuple[int, int, _Key]]] = {}
+        # A pack state is (the live pack lot's last usable month, its credits left, the last usable
+        # month of a pack bought now); see _Key.
         for key, value in current.items():
-            p, _, e, r, el = key
-            p //= _TERM_MAX
-            own.setdefault(p, []).append((key, value))
-            entry = best_two.setdefault((e, r, el), [])
-            same = next((i for i, item in enumerate(entry) if item[1] == p), None)
+            plan_index, _, pack_until, pack_left, new_pack_until = key
+            plan_index //= _TERM_MAX
+            own.setdefault(plan_index, []).append((key, value))
+            best = best_two.setdefault((pack_until, pack_left, new_pack_until), [])
+            same = next((index for index, item in enumerate(best) if item[1] == plan_index), None)
             if same is not None:
-                if entry[same][0] <= value:
+                if best[same][0] <= value:
                     continue
-                del entry[same]
-            entry.append((value, p, key))
-            entry.sort()
-            del entry[2:]
+                del best[same]
+            best.append((value, plan_index, key))
+            best.sort()
+            del best[2:]
 
-        for q in allowed[m]:
-            plan = plans[q]
+        for entered in allowed[month]:
+            plan = plans[entered]
             # (months into the plan's term, its lots, pack state) -> (value with this month's charge, pred)
             incoming: dict[tuple[int, _Lots, int, int, int], tuple[int, _Key | None]] = {}
-            if m == 0:
-                incoming[(0, (), _NONE, 0, _NONE)] = (term_w[q], None)
-            for key, value in own.get(q, []):
+            if month == 0:
+                incoming[(0, (), _NONE, 0, _NONE)] = (term_value[entered], None)
+            for key, value in own.get(entered, []):
                 age = (key[0] % _TERM_MAX + 1) % plan.term
-                incoming[(age, *key[1:])] = (value + (term_w[q] if age == 0 else 0), key)
-            for (e, r, el), entry in best_two.items():
-                for value, p, key in entry:
-                    if p != q:
-                        state = (0, (), e, r, el)
-                        value += w_switch + term_w[q]
+                incoming[(age, *key[1:])] = (value + (term_value[entered] if age == 0 else 0), key)
+            for (pack_until, pack_left, new_pack_until), best in best_two.items():
+                for value, left_plan, key in best:
+                    if left_plan != entered:
+                        state = (0, (), pack_until, pack_left, new_pack_until)
+                        value += switch_weight + term_value[entered]
                         old_in = incoming.get(state)
                         if old_in is None or value < old_in[0]:
                             incoming[state] = (value, key)
                         break
 
-            buy_until = min(m + valid - 1, last) if plan.can_buy else _NONE
-            charge = w_seq[m] * q
+            buy_until = min(month + valid - 1, last) if plan.can_buy else _NONE
+            charge = month_weight[month] * entered
             short_of: dict[tuple[int, _Lots, int, int], tuple[int, _Key | None]] = {}
-            for (age, lots, e, r, el), (value, pred) in incoming.items():
-                deficit, lots_out = outcome(q, lots, m)
+            for (age, lots, pack_until, pack_left, new_pack_until), (value, pred) in incoming.items():
+                deficit, lots_out = outcome(entered, lots, month)
                 value += charge
-                here = q * _TERM_MAX + age
+                here = entered * _TERM_MAX + age
                 if buy_until != _NONE:
-                    el = buy_until
-                if r >= deficit:
-                    nxt.put(here, lots_out, e, r - deficit, el, value, pred, 0)
-                elif el >= m:
-                    group = (here, lots_out, deficit - r, el)
+                    new_pack_until = buy_until
+                if pack_left >= deficit:
+                    nxt.put(here, lots_out, pack_until, pack_left - deficit, new_pack_until, value, pred, 0)
+                elif new_pack_until >= month:
+                    group = (here, lots_out, deficit - pack_left, new_pack_until)
                     old_short = short_of.get(group)
                     if old_short is None or value < old_short[0]:
                         short_of[group] = (value, pred)
-            for (here, lots_out, short, el), (value, pred) in short_of.items():
+            for (here, lots_out, short, new_pack_until), (value, pred) in short_of.items():
                 for total, cost in options[short]:
-                    nxt.put(here, lots_out, el, total - short, el, value + cost, pred, total)
+                    nxt.put(here, lots_out, new_pack_until, total - short, new_pack_until, value + cost, pred, total)
         backs.append(nxt.back)
         current = nxt.value
         if not current:
@@ -221,21 +226,23 @@ def cheapest_schedule(
 
     bought_in: list[dict[int, int]] = [{} for _ in range(months)]
     buy_month = _NONE
-    for m, (q, total) in enumerate(path):
-        if plans[q].can_buy:
-            buy_month = m
+    for month, (plan_index, total) in enumerate(path):
+        if plans[plan_index].can_buy:
+            buy_month = month
         if total:
             assert buy_month != _NONE, "the search bought packs with no month to buy them in"
             for credits, count in mixes.mix(total).items():
                 bought_in[buy_month][credits] = bought_in[buy_month].get(credits, 0) + count
     prices = {pack.credits: pack.price for pack in packs}
     steps = tuple(
-        Step(month=m, plan=plans[q].id, packs=tuple(sorted(bought_in[m].items()))) for m, (q, _) in enumerate(path)
+        Step(month=month, plan=plans[plan_index].id, packs=tuple(sorted(bought_in[month].items())))
+        for month, (plan_index, _) in enumerate(path)
     )
-    subscription = money(sum((plans[q].price * plans[q].term for (q, _), age in zip(path, ages, strict=True)
-                              if age == 0), Decimal(0)))
-    pack_cost = money(sum((prices[c] * k for bought in bought_in for c, k in bought.items()), Decimal(0)))
-    switches = sum(1 for a, b in zip(path, path[1:], strict=False) if a[0] != b[0])
+    subscription = money(sum((plans[plan_index].price * plans[plan_index].term
+                              for (plan_index, _), age in zip(path, ages, strict=True) if age == 0), Decimal(0)))
+    pack_cost = money(sum((prices[credits] * count for bought in bought_in for credits, count in bought.items()),
+                          Decimal(0)))
+    switches = sum(1 for before, after in zip(path, path[1:], strict=False) if before[0] != after[0])
     return Schedule(
         steps=steps,
         subscription_cost=subscription,
@@ -253,19 +260,25 @@ class _Layer:
         self.value: dict[_Key, int] = {}
         self.back: dict[_Key, tuple[_Key | None, int]] = {}
 
-    def put(self, plan: int, lots: _Lots, e: int, r: int, el: int, value: int, pred: _Key | None, bought: int) -> None:
+    def put(
+        self, plan: int, lots: _Lots, pack_until: int, pack_left: int, new_pack_until: int, value: int,
+        pred: _Key | None, bought: int,
+    ) -> None:
         """Record a state, normalised so equivalent states meet: pack credits no later month
         could use are dropped, as are expiries already past."""
-        n = self.month
-        if n == self.months:
-            lots, e, r, el = (), _NONE, 0, _NONE
+        month = self.month
+        if month == self.months:
+            lots, pack_until, pack_left, new_pack_until = (), _NONE, 0, _NONE
         else:
-            r = min(r, self.prefix[e + 1] - self.prefix[n]) if r > 0 and e >= n else 0
-            if r == 0:
-                e = _NONE
-            if el < n:
-                el = _NONE
-        key = (plan, lots, e, r, el)
+            if pack_left > 0 and pack_until >= month:  # no more than the months up to its expiry still need
+                pack_left = min(pack_left, self.prefix[pack_until + 1] - self.prefix[month])
+            else:
+                pack_left = 0
+            if pack_left == 0:
+                pack_until = _NONE
+            if new_pack_until < month:
+                new_pack_until = _NONE
+        key = (plan, lots, pack_until, pack_left, new_pack_until)
         old = self.value.get(key)
         if old is None or value < old:
             self.value[key] = value
@@ -301,14 +314,14 @@ class _Mixes:
     """The cheapest mix of packs (cents, then fewest packs) making exactly each credit total."""
 
     def __init__(self, packs: Sequence[Pack], largest_deficit: int) -> None:
-        self.biggest = max((p.credits for p in packs), default=0)
-        self.smallest = min((p.credits for p in packs), default=0)
+        self.biggest = max((pack.credits for pack in packs), default=0)
+        self.smallest = min((pack.credits for pack in packs), default=0)
         self.top = largest_deficit + self.biggest
         inf = (-1, -1)
         self.best: list[tuple[int, int]] = [inf] * (self.top + 1)  # (cents, packs)
         self.last: list[int] = [0] * (self.top + 1)  # a pack size in that mix
         self.best[0] = (0, 0)
-        priced = [(p.credits, _cents(p.price)) for p in packs]
+        priced = [(pack.credits, _cents(pack.price)) for pack in packs]
         for total in range(1, self.top + 1):
             for size, cents in priced:
                 if size <= total and self.best[total - size] != inf:
@@ -326,7 +339,7 @@ class _Mixes:
             cents, count = self.best[total]
             if cents < 0:
                 continue
-            if any(c <= cents and k <= count for _, c, k in found):
+            if any(cheaper <= cents and fewer <= count for _, cheaper, fewer in found):
                 continue
             found.append((total, cents, count))
         found.reverse()

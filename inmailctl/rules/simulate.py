@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from . import account, advice
 from .dates import add_months
+from .entries import EXPIRE, SIMULATION
 from .errors import BadInput, InmailError, Refusal
 from .ledger import Book, Entry
 from .rulebook import TableReader, money
@@ -188,7 +189,7 @@ class _Sender:
         book, plan, out = self.book, self.plan, self.out
         for entry in account.advance(book, day):
             out.entries.append(entry)
-            if entry.kind == "expire":
+            if entry.kind == EXPIRE:
                 out.expired += entry.data["credits"]
         for recipient in self.replies.pop(day, ()):
             reply = account.reply(book, day, recipient)
@@ -233,7 +234,7 @@ class _Sender:
         out.ending_total = self.book.spendable_total()
         if self.record:
             span = {"start": out.start.isoformat(), "end": out.end.isoformat()}
-            out.entries.append(Entry(out.end, "simulation", span))
+            out.entries.append(Entry(out.end, SIMULATION, span))
         return out
 
 
@@ -273,7 +274,7 @@ def run_team(
     pooled_expired = dict.fromkeys(team.pools, 0)
     for day in _days(*window(today, months)):
         for entry in team.advance(day):  # renewals and expiries first, each counted where it happened
-            if entry.kind == "expire":
+            if entry.kind == EXPIRE:
                 if "pool" in entry.data:
                     pooled_expired[entry.data["pool"]] += entry.data["credits"]
                 else:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from . import account
+from .entries import ADD_SEAT, ALLOWANCE, FORFEIT, LIMIT, OPEN, REMOVE_SEAT, SHARE, TOP_UP
 from .errors import BadInput
 from .ledger import Book, Entry, Pooled, Sent, _Record
 from .rulebook import ANNUAL, MAX_COUNT, Rulebook
@@ -66,13 +67,15 @@ class Team(_Record):
         return team.pruned()
 
     def apply(self, entry: Entry) -> None:
-        """Fold one entry into the seat or pool it names."""
+        """Fold one entry into the seat or pool it names. Two kinds change the team as well as a book:
+        `add-seat` opens the seat's book (no book folds it), and `remove-seat` leaves its pool, if any,
+        one seat fewer."""
         d = entry.data
         if "pool" in d:
             self.pools[d["pool"]].apply(entry)
             return
         name = d.get("seat", self.owner)
-        if entry.kind == "add-seat":
+        if entry.kind == ADD_SEAT:
             book = Book(self.rules, d["plan"], entry.date, entry.date, billing=d["billing"], entries=1)
             self.seats[name] = book
             self._join(book, entry.date)
@@ -80,7 +83,7 @@ class Team(_Record):
         book = self.seats[name]
         wallet = self.wallet(book)
         book.apply(entry, wallet)
-        if entry.kind == "remove-seat" and wallet is not None:
+        if entry.kind == REMOVE_SEAT and wallet is not None:
             wallet.members -= 1  # the pool keeps its credits until it renews, for one seat fewer
 
     def _join(self, book: Book, day: date) -> None:
@@ -160,24 +163,24 @@ class Team(_Record):
         cycle = 0  # the pool's billing cycle
         for entry in entries:
             if entry.data.get("pool") is not None:
-                if entry.data["pool"] == plan and entry.kind == "allowance":
+                if entry.data["pool"] == plan and entry.kind == ALLOWANCE:
                     cycle = entry.data["cycle"]
                 if member and entry.data["pool"] == plan and (
-                    entry.kind == "allowance" or (entry.kind == "top-up" and joined)
+                    entry.kind == ALLOWANCE or (entry.kind == TOP_UP and joined)
                 ):
                     share: dict[str, Any] = {"plan": plan, "cycle": cycle}
-                    if entry.kind == "top-up":
+                    if entry.kind == TOP_UP:
                         share["joining"] = True  # pays the rest of the pool's term
-                    paid.append(Entry(entry.date, "share", share))
+                    paid.append(Entry(entry.date, SHARE, share))
                 joined = False
                 continue
             joined = False
             if not self.owns(name, entry):
                 continue
             paid.append(entry)
-            if plan is not None and entry.kind in ("open", "add-seat"):
+            if plan is not None and entry.kind in (OPEN, ADD_SEAT):
                 member = joined = True
-            elif entry.kind == "remove-seat":
+            elif entry.kind == REMOVE_SEAT:
                 member = False
         return paid
 
@@ -228,7 +231,7 @@ def add_seat(team: Team, today: date, name: str, plan_id: str, billing: str = AN
     pool = team.pools.get(plan.id)
     if pool is not None and pool.billing != billing:
         raise BadInput(f"the '{plan.id}' pool is billed {pool.billing}; add the seat with --billing {pool.billing}")
-    entries = [Entry(today, "add-seat", {"seat": name, "plan": plan.id, "billing": billing})]
+    entries = [Entry(today, ADD_SEAT, {"seat": name, "plan": plan.id, "billing": billing})]
     team.apply(entries[0])
     book = team.seats[name]
     if plan.pool is None:
@@ -238,7 +241,7 @@ def add_seat(team: Team, today: date, name: str, plan_id: str, billing: str = AN
         if pool.allowance == 0:  # the pool's first seat opens its first cycle
             grant = account.allowance_entry(pool, today, pool.plan, 0)
         else:
-            grant = Entry(today, "top-up", {"block": pool.allowance, "credits": plan.monthly_credits, "plan": plan.id})
+            grant = Entry(today, TOP_UP, {"block": pool.allowance, "credits": plan.monthly_credits, "plan": plan.id})
         entries.append(grant._replace(data={"pool": plan.id, **grant.data}))
     team.apply(entries[-1])
     return entries
@@ -254,8 +257,8 @@ def remove_seat(team: Team, today: date, name: str) -> list[Entry]:
     entries = []
     if team.wallet(book) is None:
         for block in book.live_blocks():
-            entries.append(team.tag(name, Entry(today, "forfeit", account.lot(block))))
-    entries.append(team.tag(name, Entry(today, "remove-seat", {})))
+            entries.append(team.tag(name, Entry(today, FORFEIT, account.lot(block))))
+    entries.append(team.tag(name, Entry(today, REMOVE_SEAT, {})))
     for entry in entries:
         team.apply(entry)
     return entries
@@ -268,7 +271,7 @@ def set_limit(team: Team, today: date, name: str, limit: int | None) -> Entry | 
         raise BadInput(f"a seat's limit must be from 0 to {MAX_COUNT} InMails a billing cycle, not {limit}")
     if team.seats[name].limit == limit:
         return None
-    entry = team.tag(name, Entry(today, "limit", {"limit": limit}))
+    entry = team.tag(name, Entry(today, LIMIT, {"limit": limit}))
     team.apply(entry)
     return entry
 
