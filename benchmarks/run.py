@@ -256,6 +256,17 @@ def shown(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
 
 
+def import_ms(module: str, rounds: int) -> float:
+    """Median milliseconds a fresh interpreter takes to import `module`, as `python -X importtime` counts."""
+    took = []
+    for _ in range(rounds):
+        trace = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], env=ENV,
+                               capture_output=True, text=True, check=True).stderr
+        rows = [line.split("|") for line in trace.splitlines() if line.startswith("import time:")]
+        took.append(int([row for row in rows if row[2].strip() == module][-1][1]) / 1000)
+    return statistics.median(took)
+
+
 def first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -289,8 +300,10 @@ def server_store(work: Path, report: Report, rounds: int, months: int, seats: in
             began = time.perf_counter()
             psycopg.connect(database, connect_timeout=5).close()
             connects.append(time.perf_counter() - began)
+        # What a command on the server pays that one on a file does not: the driver's import and a connection.
         print(f"     (PostgreSQL {version // 10000}.{version % 10000} at {host}: "
-              f"a connection takes {statistics.median(connects) * 1000:.0f} ms)", flush=True)
+              f"a connection takes {statistics.median(connects) * 1000:.0f} ms; "
+              f"import psycopg {import_ms('psycopg', min(rounds, 5)):.0f} ms)", flush=True)
         server_history(work, report, rounds, months, ledger("history"))
         server_team(work, report, rounds, seats, ledger("team"))
     finally:
