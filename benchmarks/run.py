@@ -4,6 +4,11 @@ Usage:
     python benchmarks/run.py            # every target, full sizes; exits 1 when one is missed
     python benchmarks/run.py --quick    # small sizes, few rounds: proves the benchmark runs (CI)
 
+The server store is measured against a state file when a PostgreSQL server answers at BENCH_POSTGRES_URL
+(default: postgresql://postgres@127.0.0.1:5432/postgres, a role that may create databases): the run
+creates a database of its own there and drops it at the end. Without a server, or without the driver
+(`pip install '.[postgres]'`), that part prints one `skip` line and the rest runs as before.
+
 Each ratio is the median of paired runs (A B A B ...) of a command and its baseline, so a machine that
 slows down halfway slows both. Inputs are built through the tool itself, in a temporary directory.
 Run it against an installed inmailctl (`pip install .`), the way users run it.
@@ -12,6 +17,8 @@ Run it against an installed inmailctl (`pip install .`), the way users run it.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -22,11 +29,13 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 BIN = Path(sys.executable).parent
 INMAILCTL = shutil.which("inmailctl", path=str(BIN)) or "inmailctl"
 BUILTIN = Path(__file__).resolve().parent.parent / "inmailctl" / "data" / "seed.toml"
 ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 class Report:
@@ -73,6 +82,25 @@ def paired(a: Callable[[], float], b: Callable[[], float], rounds: int) -> tuple
 
 def tool(*args: str) -> list[str]:
     return [INMAILCTL, *args]
+
+
+def answer(*args: str) -> dict:
+    """One command's JSON answer; it must succeed."""
+    done = subprocess.run(tool(*args), env=ENV, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"inmailctl {' '.join(args)} failed ({done.returncode}): {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def in_process(*args: str) -> None:
+    """One command run in this process: for inputs that would take too long to build a process per
+    command. It must succeed."""
+    from inmailctl.cli import app
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as errors:
+        code = app(list(args), standalone_mode=False)
+    if code != 0:
+        raise SystemExit(f"inmailctl {' '.join(args)} failed ({code}): {errors.getvalue().strip()}")
 
 
 def write_bulk_rules(path: Path) -> None:
@@ -219,6 +247,128 @@ def teams(work: Path, report: Report, rounds: int, seats: int) -> None:
     report.line(f"balance --all on a {seats}-seat team / balance of one seat", busy / alone, 1.5, "x")
 
 
+def shown(url: str) -> str:
+    """`url` without its password, if any."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, host = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
+
+
+def import_ms(module: str, rounds: int) -> float:
+    """Median milliseconds a fresh interpreter takes to import `module`, as `python -X importtime` counts."""
+    took = []
+    for _ in range(rounds):
+        trace = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], env=ENV,
+                               capture_output=True, text=True, check=True).stderr
+        rows = [line.split("|") for line in trace.splitlines() if line.startswith("import time:")]
+        took.append(int([row for row in rows if row[2].strip() == module][-1][1]) / 1000)
+    return statistics.median(took)
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def server_store(work: Path, report: Report, rounds: int, months: int, seats: int) -> None:
+    """A ledger on a PostgreSQL server answers about as fast as the same state in a file: the same history
+    is built in a file, then copied to the server with `store copy`."""
+    try:
+        import psycopg
+    except ImportError:
+        print("skip server store: the PostgreSQL driver is not installed (pip install '.[postgres]')", flush=True)
+        return
+    try:
+        with psycopg.connect(SERVER, autocommit=True, connect_timeout=5) as admin:
+            version, host = admin.info.server_version, f"{admin.info.host}:{admin.info.port}"
+            name = f"inmailctl_bench_{os.getpid()}_{os.urandom(3).hex()}"
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as error:
+        print(f"skip server store: no PostgreSQL server let this run create a database at {shown(SERVER)} "
+              f"({first_line(error)})", flush=True)
+        return
+    database = urlunsplit(urlsplit(SERVER)._replace(path=f"/{name}"))
+
+    def ledger(label: str) -> str:
+        return f"{database}{'&' if urlsplit(database).query else '?'}ledger={label}"
+
+    try:
+        connects = []
+        for _ in range(5):
+            began = time.perf_counter()
+            psycopg.connect(database, connect_timeout=5).close()
+            connects.append(time.perf_counter() - began)
+        # What a command on the server pays that one on a file does not: the driver's import and a connection.
+        print(f"     (PostgreSQL {version // 10000}.{version % 10000} at {host}: "
+              f"a connection takes {statistics.median(connects) * 1000:.0f} ms; "
+              f"import psycopg {import_ms('psycopg', min(rounds, 5)):.0f} ms)", flush=True)
+        server_history(work, report, rounds, months, ledger("history"))
+        server_team(work, report, rounds, seats, ledger("team"))
+    finally:
+        try:
+            with psycopg.connect(SERVER, autocommit=True, connect_timeout=5) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.Error as error:
+            print(f"     (could not drop the database {name}: {first_line(error)}; drop it by hand)", flush=True)
+
+
+def server_history(work: Path, report: Report, rounds: int, months: int, url: str) -> None:
+    """`send` and `balance` on a ledger with a busy account's history, on the server and in a file."""
+    state, start = str(work / "server-history.toml"), "2025-01-06"
+    subprocess.run(tool("init", "--plan", "recruiter", "--state", state, "--today", start),
+                   env=ENV, check=True, stdout=subprocess.DEVNULL)
+    saved = answer("simulate-month", "--save", "--per-day", "20", "--months", str(months), "--auto-buy", "100",
+                   "--response-rate", "0.1", "--state", state, "--today", start, "--json")
+    today = saved["end"]
+    # Credits for the measured sends, on both stores alike: bought before the copy.
+    subprocess.run(tool("buy", "100", "--state", state, "--today", today), env=ENV, check=True,
+                   stdout=subprocess.DEVNULL)
+    began = time.perf_counter()
+    copied = answer("store", "copy", state, url, "--json")
+    print(f"     (built {saved['sent']} sends over {months} month(s); `store copy` put its {copied['entries']} "
+          f"entries on the server in {time.perf_counter() - began:.1f} s)", flush=True)
+
+    def send(where: str) -> Callable[[], float]:
+        recipients = iter(range(100_000))  # each store gets the same sends
+
+        def go() -> float:
+            return run(tool("send", f"bench {next(recipients)}", "--subject", "A role", "--state", where,
+                            "--today", today, "--json"))
+        return go
+
+    on_server, in_file = paired(send(url), send(state), rounds)
+    report.line("send --json: server ledger / state file", on_server / in_file, 2.0, "x")
+    balance = ("balance", "--today", today, "--json")
+    on_server, in_file = paired(lambda: run(tool(*balance, "--state", url)),
+                                lambda: run(tool(*balance, "--state", state)), rounds)
+    report.line("balance --json: server ledger / state file", on_server / in_file, 2.0, "x")
+    # A send refused on one store only (exit 4 passes `run`) would make the ratio meaningless.
+    if answer(*balance, "--state", url) != answer(*balance, "--state", state):
+        raise SystemExit("the server ledger and the state file answer `balance` differently after the same sends")
+
+
+def server_team(work: Path, report: Report, rounds: int, seats: int, url: str) -> None:
+    """`balance --all` of a team of `seats` seats, on the server and in a file."""
+    state, today = str(work / f"server-team-{seats}.toml"), "2026-01-05"
+    began = time.perf_counter()
+    in_process("init", "--plan", "premium", "--state", state, "--today", today, "--json")
+    for n in range(1, seats):
+        in_process("seat", "add", f"s{n}", "--plan", "premium", "--state", state, "--today", today, "--json")
+    built = time.perf_counter() - began
+    began = time.perf_counter()
+    subprocess.run(tool("store", "copy", state, url), env=ENV, check=True, stdout=subprocess.DEVNULL)
+    print(f"     (built a {seats}-seat team in {built:.1f} s, copied it to the server in "
+          f"{time.perf_counter() - began:.1f} s)", flush=True)
+    everyone = ("balance", "--all", "--today", today, "--json")
+    on_server, in_file = paired(lambda: run(tool(*everyone, "--state", url)),
+                                lambda: run(tool(*everyone, "--state", state)), rounds)
+    print(f"     (balance --all --json on {seats} seats: state file {in_file * 1000:.0f} ms, "
+          f"server {on_server * 1000:.0f} ms)", flush=True)
+    report.line(f"balance --all --json, {seats} seats: server / state file", on_server / in_file, 2.0, "x")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes and few rounds; never fails on a target")
@@ -233,6 +383,9 @@ def main() -> int:
         batch(work, report, rows=1000 if options.quick else 10_000, big_rows=2000 if options.quick else 100_000)
         planning(work, report, rounds)
         teams(work, report, rounds, seats=6 if options.quick else 50)
+        # In quick mode one pair each: CI proves the server part runs without paying for its timing.
+        server_store(work, report, rounds=1 if options.quick else rounds, months=1 if options.quick else 12,
+                     seats=20 if options.quick else 500)
     if report.missed:
         print(f"missed {len(report.missed)} target(s): {', '.join(report.missed)}")
         return 0 if options.quick else 1
