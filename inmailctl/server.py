@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from .rules import snapshot
 from .rules.errors import BadInput, FileProblem
@@ -75,24 +75,38 @@ class Server:
     __slots__ = ("conninfo", "ledger", "shown", "host", "secrets", "session")
 
     def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        ledgers = [value for key, value in query if key == "ledger"]
-        self.ledger = ledgers[-1] if ledgers else DEFAULT_LEDGER
-        rest = [(key, value) for key, value in query if key != "ledger"]
-        self.conninfo = urlunsplit(parts._replace(query=urlencode(rest)))
-        self.secrets = [s for s in (parts.password and unquote(parts.password), parts.password) if s]
-        self.secrets += [value for key, value in rest if key == "password" and value]
-        user = f"{parts.username}@" if parts.username else ""
-        port = f":{parts.port}" if _port(parts) else ""
-        hostname = parts.hostname or ""
-        host = f"[{hostname}]" if ":" in hostname else hostname
-        shown_query = urlencode([(k, v) for k, v in rest if k != "password"] + [("ledger", self.ledger)])
-        self.shown = urlunsplit((parts.scheme, f"{user}{host}{port}", parts.path, shown_query, ""))
-        given = dict(rest).get("host") or hostname or os.environ.get("PGHOST") or "the local socket"
-        self.host = f"{given}{port}"
+        # The URL goes to libpq as it was written, less its `ledger=`: rebuilding it would lose the `//`
+        # of a URL without a host (a socket) and turn a %20 into a +, which libpq reads differently.
+        base, _, query = url.partition("?")
+        query = query.partition("#")[0]
+        pieces = [piece for piece in query.split("&") if piece]
+        ledgers = [unquote(piece[7:]) for piece in pieces if piece.startswith("ledger=")]
+        kept = [piece for piece in pieces if not piece.startswith("ledger=")]
+        self.conninfo = base + ("?" + "&".join(kept) if kept else "")
+        self.ledger = ledgers[0] if ledgers else DEFAULT_LEDGER
+        scheme, _, rest = base.partition("://")
+        netloc, slash, path = rest.partition("/")
+        userinfo, at, hostport = netloc.rpartition("@")
+        user, _, password = userinfo.partition(":")
+        options = dict(piece.partition("=")[::2] for piece in kept)
+        self.secrets = [secret for raw in (password, options.get("password", ""))
+                        for secret in (raw, unquote(raw)) if secret]
+        shown_query = "&".join([*(piece for piece in kept if not piece.startswith("password=")),
+                                f"ledger={self.ledger}"])
+        self.shown = f"{scheme}://{user}{at}{hostport}{slash}{path}?{shown_query}"
+        given = unquote(options.get("host", "")) or unquote(hostport) or os.environ.get("PGHOST") \
+            or "the local socket"
+        self.host = given
         # While a writer holds this ledger: its connection, inside the transaction that locked the row.
         self.session: psycopg.Connection[Any] | None = None
+        if "@" in userinfo or "@" in path:
+            self.shown = f"{scheme}://{user}@..."
+            raise BadInput(
+                f"{self}: cannot tell the user, password and host apart; percent-encode any @, /, ? or # in "
+                "them (%40, %2F, %3F, %23)", "bad-state",
+            )
+        if len(ledgers) > 1:
+            raise BadInput(f"{self}: the URL names more than one ledger; give ?ledger= once", "bad-state")
         if not _LEDGER_NAME.fullmatch(self.ledger):
             raise BadInput(
                 f"{self}: ledger names are 1 to 60 letters, digits, '.', '_' or '-', not {self.ledger!r}",
@@ -104,9 +118,7 @@ class Server:
 
     def named(self, ledger: str) -> Server:
         """The same database, another ledger."""
-        parts = urlsplit(self.conninfo)
-        query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("ledger", ledger)])
-        return Server(urlunsplit(parts._replace(query=query)))
+        return Server(f"{self.conninfo}{'&' if '?' in self.conninfo else '?'}ledger={ledger}")
 
     def exists(self) -> bool:
         with _talking(self) as connection:
@@ -120,13 +132,6 @@ class Server:
         for secret in self.secrets:
             text = text.replace(secret, "***")
         return text
-
-
-def _port(parts: Any) -> int | None:
-    try:
-        return parts.port  # type: ignore[no-any-return]
-    except ValueError:
-        return None
 
 
 class Held:
@@ -237,6 +242,20 @@ def _problem(server: Server, error: Any) -> FileProblem:
     return FileProblem(f"{server}: the server refused the command ({reason})", "state-invalid")
 
 
+def _commit(server: Server, connection: psycopg.Connection[Any]) -> None:
+    """Commit the writer's transaction. A connection lost during the commit itself leaves the outcome
+    unknown, and the message says so: a retry without --id could save the change twice."""
+    psycopg = driver()
+    try:
+        connection.commit()
+    except psycopg.OperationalError as error:
+        raise FileProblem(
+            f"{server}: lost the connection to the server at {server.host} while saving "
+            f"({server.scrub(_first_line(error))}); the change may or may not be saved: check with "
+            "`inmailctl history`, or retry with the same --id", "server-unreachable",
+        ) from None
+
+
 def _schema(connection: psycopg.Connection[Any], server: Server) -> int:
     """The schema the database's tables are in (0: none yet); newer than this inmailctl knows is refused."""
     if connection.execute("SELECT to_regclass('inmailctl_schema') IS NOT NULL").fetchone() == (False,):
@@ -252,7 +271,10 @@ def _schema(connection: psycopg.Connection[Any], server: Server) -> int:
 
 
 def migrate(connection: psycopg.Connection[Any], server: Server) -> None:
-    """Bring the tables to SCHEMA, inside the caller's transaction; one migrator at a time."""
+    """Bring the tables to SCHEMA, inside the caller's transaction; one migrator at a time. Tables already
+    up to date need no privilege but reading them (a lead whose tables an administrator made)."""
+    if _schema(connection, server) == SCHEMA:
+        return
     connection.execute("SELECT pg_advisory_xact_lock(hashtext('inmailctl schema'))")
     connection.execute(
         "CREATE TABLE IF NOT EXISTS inmailctl_schema (version integer PRIMARY KEY, applied timestamptz NOT NULL "
@@ -420,7 +442,7 @@ class Appender:
                 "UPDATE inmailctl_ledgers SET snapshot = %s, position = %s WHERE name = %s",
                 (text, position, held.path.ledger),
             )
-            connection.commit()
+            _commit(held.path, connection)
         self.committed = True
 
     def __exit__(self, *_: object) -> None:
@@ -449,7 +471,7 @@ def create(server: Server, state: Book | Team, lines: bytes, force: bool) -> lis
                     f"{server}: a state already exists; pass --force to replace it (its history is kept aside)",
                     "state-exists",
                 )
-            aside = f"{server.ledger}{ASIDE}{os.urandom(4).hex()}"
+            aside = f"{server.ledger.partition(ASIDE)[0]}{ASIDE}{os.urandom(4).hex()}"
             connection.execute("UPDATE inmailctl_ledgers SET name = %s WHERE name = %s", (aside, server.ledger))
             kept.append(server.named(aside))
         connection.execute(
@@ -457,7 +479,7 @@ def create(server: Server, state: Book | Team, lines: bytes, force: bool) -> lis
             (server.ledger, _snapshot_text(state, server.ledger, len(lines), snapshot.SINGLE_SCHEMA), len(lines)),
         )
         _append(connection, server.ledger, 0, lines)
-        connection.commit()
+        _commit(server, connection)
     return kept
 
 
@@ -475,7 +497,7 @@ def rewrite(held: Held, entries: list[Entry], team: Team) -> None:
             "UPDATE inmailctl_ledgers SET snapshot = %s, position = %s WHERE name = %s",
             (_snapshot_text(team, ledger, len(lines), held.written_in), len(lines), ledger),
         )
-        connection.commit()
+        _commit(held.path, connection)
 
 
 def kept_aside(server: Server) -> list[Server]:
@@ -539,5 +561,5 @@ def recover(
             (_snapshot_text(team, server.ledger, len(lines), snapshot.STATE_SCHEMA if team.is_team
                             else snapshot.SINGLE_SCHEMA), len(lines), server.ledger),
         )
-        connection.commit()
+        _commit(server, connection)
     return team, len(entries), origin, []

@@ -181,9 +181,44 @@ def test_a_server_that_is_down_is_exit_3_naming_the_host_never_the_password() ->
         assert "s3cret" not in message
     result = invoke("balance", "--state", url, "--today", DAY)
     assert result.exit_code == 3 and "s3cret" not in result.stderr + result.stdout
-    shown = invoke("where", "--state", url, "--json")
-    assert shown.exit_code == 0 and "s3cret" not in shown.stdout + shown.stderr
-    assert json.loads(shown.stdout)["state"] == "postgresql://ana@127.0.0.1:1/team?ledger=main"
+    message = failed(invoke("where", "--state", url, "--json"), 3, "server-unreachable")
+    assert "postgresql://ana@127.0.0.1:1/team?ledger=main" in message and "s3cret" not in message
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://u:p%40ss%20word@127.0.0.1:1/db?ledger=a",
+    "postgresql://u@127.0.0.1:1/db?password=TOP%00secret&ledger=a",
+    "postgresql://u@127.0.0.1:1/db?ledger=a&password=p%20w",
+])
+def test_no_spelling_of_a_password_is_shown(url: str) -> None:
+    for command in (("balance",), ("where",)):
+        result = invoke(*command, "--state", url, "--json")
+        assert result.exit_code == 3
+        text = result.stdout + result.stderr
+        assert not any(secret in text for secret in ("p%40ss", "p@ss", "TOP", "p%20w", "p w")), text
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://u:TOP@secret@127.0.0.1/db?ledger=a",  # an unencoded @ in the password
+    "postgresql://u:TOP/secret@127.0.0.1/db?ledger=a",  # an unencoded / in the password
+    "postgresql://127.0.0.1/db?ledger=a&ledger=b",
+    "postgresql://127.0.0.1/db?ledger=",
+])
+def test_an_ambiguous_url_is_refused_without_showing_its_password(url: str) -> None:
+    message = failed(invoke("balance", "--state", url, "--json"), 2, "bad-state")
+    assert "secret" not in message
+
+
+def test_a_socket_url_and_encoded_options_reach_the_server_as_written(database: str) -> None:
+    """libpq reads the URL: no host means its socket, and %20 is a space (not a +)."""
+    name = database.rsplit("/", 1)[1]
+    url = (f"postgresql:///{name}?host=/var/run/postgresql&user=postgres"
+           "&options=-c%20application_name%3Dacme-team&ledger=socket")
+    if not Path("/var/run/postgresql").is_dir():
+        pytest.skip("no PostgreSQL socket directory at /var/run/postgresql on this machine")
+    assert ok("init", "--plan", "premium", "--state", url, "--today", DAY)["total"] == 5
+    assert ok("balance", "--state", f"{database}?ledger=socket", "--today", DAY)["total"] == 5
+    assert ok("where", "--state", url)["state"] == url.replace("&ledger=socket", "") + "&ledger=socket"
 
 
 def test_a_password_given_on_the_url_is_used_and_never_shown(database: str) -> None:
@@ -369,38 +404,59 @@ def test_200_writers_killed_mid_transaction_lose_nothing_committed(tmp_path: Pat
     assert ok("verify", "--deep", "--state", ledger, "--today", (start + timedelta(days=199)).isoformat())["ok"]
 
 
+@pytest.mark.parametrize("at_commit", [False, True], ids=["before-commit", "during-commit"])
 def test_a_writer_whose_connection_is_cut_mid_command_exits_3_and_changes_nothing(
-    tmp_path: Path, ledger: str
+    tmp_path: Path, ledger: str, at_commit: bool
 ) -> None:
+    """The server cuts a writer off (pg_terminate_backend) with its entries written: before its commit the
+    message says nothing was saved; during the commit itself it cannot know, and says so. Either way the
+    ledger is as it was."""
     common = ["--state", ledger, "--today", DAY]
     ok("init", "--plan", "premium", *common)
     before = dump(ledger)
-    flag, out = tmp_path / "at-commit", tmp_path / "stderr"
+    flag, out = tmp_path / "paused", tmp_path / "stderr"
     pid = os.fork()
-    if pid == 0:  # the writer: its commit waits 2 s, in which the server cuts it off
+    if pid == 0:  # the writer: it waits 2 s at the chosen point, in which the server cuts it off
         code = 99
         try:
             import psycopg
 
-            real = psycopg.Connection.commit
+            from inmailctl import server
 
-            def paused(self: Any) -> None:
-                flag.write_text(str(self.info.backend_pid))
+            real_commit, real_text = psycopg.Connection.commit, server._snapshot_text
+
+            def pause() -> None:
+                flag.write_text("paused")
                 time.sleep(2)
-                real(self)
 
-            psycopg.Connection.commit = paused  # type: ignore[method-assign]
+            def commit(self: Any) -> None:
+                pause()
+                real_commit(self)
+
+            def text(*args: Any) -> str:
+                pause()
+                return real_text(*args)
+
+            if at_commit:
+                psycopg.Connection.commit = commit  # type: ignore[method-assign]
+            else:
+                server._snapshot_text = text
             with open(out, "w") as sink:
                 sys.stdout = sys.stderr = sink
                 code = int(app(["buy", "10", "--json", *common], standalone_mode=False))
         finally:
             os._exit(code)
-    backend = int(_wait_for(flag, pid))
-    assert execute(ledger, "SELECT pg_terminate_backend(%s)", backend) == [(True,)]
+    _wait_for(flag, pid)
+    database = ledger.split("?")[0].rsplit("/", 1)[1]
+    cut = execute(ledger, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND "
+                  "application_name = 'inmailctl' AND state = 'idle in transaction'", database)
+    assert cut == [(True,)]
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 3
     error = json.loads(out.read_text())["error"]
-    assert error["code"] == "server-unreachable" and "nothing was saved" in error["message"]
+    assert error["code"] == "server-unreachable"
+    said = "may or may not be saved" if at_commit else "nothing was saved"
+    assert said in error["message"], error
     assert dump(ledger) == before
     assert ok("verify", *common)["ok"]
 
@@ -465,8 +521,9 @@ def _roles(database: str) -> None:
     try:
         for role in (lead, recruiter, reader):
             execute(database, f'CREATE ROLE "{role}" LOGIN')
-        execute(database, f'GRANT CREATE ON DATABASE "{name}" TO "{lead}"')
-        execute(database, f'GRANT CREATE ON SCHEMA public TO "{lead}"')
+        readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+        for statement in _grants_in_readme(readme, "lead", {"lead": lead}):
+            execute(database, statement)
 
         def as_(role: str) -> str:
             return database.replace("postgresql://postgres@", f"postgresql://{role}@") + "?ledger=team"
@@ -474,9 +531,9 @@ def _roles(database: str) -> None:
         common = ["--today", DAY]
         ok("init", "--plan", "premium", "--state", as_(lead), *common)
         ok("seat", "add", "ana", "--plan", "premium", "--state", as_(lead), *common)
-        grants = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-        statements = _grants_in_readme(grants, recruiter, reader)
-        for statement in statements:
+        for statement in _grants_in_readme(readme, "recruiter", {"recruiter": recruiter}):
+            execute(as_(lead), statement)
+        for statement in _grants_in_readme(readme, "reader", {"reader": reader}):
             execute(as_(lead), statement)
         ok("send", "Ada", "--subject", "Hi", "--seat", "ana", "--state", as_(recruiter), *common)
         ok("reply", "Ada", "--seat", "ana", "--state", as_(recruiter), *common)
@@ -486,6 +543,8 @@ def _roles(database: str) -> None:
         before = dump(as_(lead))
         failed(invoke("send", "Bo", "--subject", "Hi", "--state", as_(reader), *common, "--json"), 3, "server-refused")
         failed(invoke("forget", "Ada", "--state", as_(recruiter), *common, "--json"), 3, "server-refused")
+        with pytest.raises(Exception, match="permission denied"):
+            execute(as_(recruiter), "UPDATE inmailctl_ledgers SET name = 'taken' WHERE name = 'team'")
         failed(invoke("init", "--plan", "premium", "--force", "--state", as_(recruiter), *common, "--json"), 3,
                "server-refused")
         assert dump(as_(lead)) == before
@@ -497,10 +556,9 @@ def _roles(database: str) -> None:
             execute(database, f'DROP ROLE IF EXISTS "{role}"')
 
 
-def _grants_in_readme(readme: str, recruiter: str, reader: str) -> list[str]:
-    """The README's GRANT statements for the recruiter and read-only roles, with this test's role names."""
-    lines = [line.strip() for line in readme.splitlines() if line.strip().startswith("GRANT ")]
-    statements = [line.rstrip(";").replace("recruiter", f'"{recruiter}"').replace("reader", f'"{reader}"')
-                  for line in lines if " TO recruiter" in line or " TO reader" in line]
-    assert len(statements) >= 2, "the README documents the roles' GRANTs"
-    return statements
+def _grants_in_readme(readme: str, grantee: str, roles: dict[str, str]) -> list[str]:
+    """The README's GRANT statements to `grantee`, naming this test's roles."""
+    lines = [line.strip().rstrip(";") for line in readme.splitlines() if line.strip().startswith("GRANT ")]
+    statements = [line for line in lines if line.endswith(f" TO {grantee}")]
+    assert statements, f"the README documents the GRANTs to {grantee}"
+    return [line.rsplit(" TO ", 1)[0] + f' TO "{roles[grantee]}"' for line in statements]

@@ -359,8 +359,10 @@ def where(
     try:
         exists = ctx.state.exists()
         stored = store.load(ctx.state) if exists else None
-    except InmailError:  # a server down or a state unreadable: `where` still says where it looked
-        exists = isinstance(ctx.state, Path) and ctx.state.exists()
+    except InmailError:  # a state file unreadable: `where` still says where it looked
+        if not isinstance(ctx.state, Path):
+            raise  # a server down, or the login refused: whether the ledger exists is not known
+        exists = ctx.state.exists()
     answer = {
         "state": str(ctx.state),
         "state_from": source("state"),
