@@ -1,4 +1,4 @@
-"""Issue 5, the adviser: message checks, follow-ups, statistics, `reply --on`, risk, forecasts, billing
+"""The adviser: message checks, follow-ups, statistics, `reply --on`, risk, forecasts, billing
 periods and `compare --response-rate / --billing / --allow-switch`, each at its edges.
 
 The rules are checked where they live (`inmailctl.rules.advice`, `.compare`, `.schedule`) and from the
@@ -63,7 +63,8 @@ def ok_json(result: Result) -> Any:
 
 
 def failed(result: Result, exit_code: int, code: str | None = None) -> str:
-    """The contract's failure: the exit code, nothing on stdout, one JSON error line on stderr."""
+    """A failure as the README's Exit codes section describes it: the exit code, nothing on stdout, one
+    JSON error line on stderr."""
     assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
@@ -303,8 +304,8 @@ def test_check_uses_the_rulebooks_advice_limits(tmp_path: Path) -> None:
 
 
 def test_check_agrees_with_send_on_the_states_own_limits(tmp_path: Path, acct: Acct) -> None:
-    # Was a bug: the contract says every command but init/plans/compare/simulate --plan uses the
-    # state's rulebook; `check` reads the built-in one, so it passes a subject `send` then refuses.
+    # Was a bug: the README's Commands section says every command but init/plans/compare/simulate --plan
+    # uses the state's rulebook; `check` reads the built-in one, so it passes a subject `send` then refuses.
     acct.init(rules=write_rules(tmp_path, rules_data(advice_table={"subject_max": 20})))
     subject = "S" * 25
     failed(acct.send("Ada Lovelace", day(0), subject=subject, body=GOOD_BODY), 2, "subject-too-long")
@@ -758,8 +759,9 @@ def test_the_response_floor_follows_the_advice_table() -> None:
 
 
 def test_the_response_floor_judges_the_last_n_settled_inmails() -> None:
-    # Was a bug: the issue asks for "a response rate that falls below a floor over the last N sends";
-    # the rule averages every settled InMail of the last 30 days, so a collapse is hidden by older answers.
+    # Was a bug: the risk is a response rate below `response_floor_percent` over the last `response_sample`
+    # InMails (the README's Rulebooks section, `[advice]`); the rule averaged every settled InMail of the
+    # last 30 days, so a collapse was hidden by older answers.
     book = busy_book()
     send_on(book, TODAY - timedelta(days=20), 20, replied=20)  # all answered
     send_on(book, TODAY - timedelta(days=8), 20, replied=0)  # the last 20 settled: none answered

@@ -1,4 +1,5 @@
-"""The command line from the outside: CONTRACT.md's options, JSON shapes, exit codes, dates and rules.
+"""The command line from the outside: the options, JSON shapes, exit codes, dates and rules of the
+README's Commands, Output for people and for pipelines, and Exit codes sections.
 
 Every test drives `inmailctl.cli.app` through Typer's CliRunner (stdout and stderr apart), with an
 explicit `--state` inside `tmp_path` and an explicit `--today`, except the two that run the installed
@@ -66,7 +67,7 @@ def ok_json(result: Result) -> Any:
 def error_of(
     result: Result, exit_code: int, code: str | None = None, *, as_json: bool = True, quiet_stdout: bool = True
 ) -> str:
-    """Check the contract's one-line error on stderr and return its message."""
+    """Check the one-line error on stderr (the README's Exit codes section) and return its message."""
     assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
     lines = result.stderr.splitlines()
@@ -617,7 +618,7 @@ def test_the_next_write_tidies_a_killed_runs_temporary_file(acct: Account) -> No
 
 
 # ===================================================================================================
-# 3. The contract's JSON shapes
+# 3. The JSON shapes (the README's Output for people and for pipelines section)
 
 
 def test_plans_json_is_the_built_in_rulebook(acct: Account) -> None:
@@ -1084,7 +1085,8 @@ def test_send_id_repeat_and_conflict(acct: Account) -> None:
 
 
 def test_an_id_key_is_not_forgotten_after_a_month(acct: Account) -> None:
-    """The contract puts no time limit on --id: a script retrying next month must not buy twice."""
+    """A retried --id is a no-op (the README's In scripts and CI section), with no time limit: a script
+    retrying next month must not buy twice."""
     acct.init()
     first = acct.ok("buy", "25", "--id", "invoice-7", today=DAY0)
     acct.send("Ada", today="2026-02-10")  # a later write, 36 days on
@@ -1125,7 +1127,7 @@ def test_csv_id_conflicts_are_exit_2_and_send_nothing(acct: Account, tmp_path: P
 
 
 # ===================================================================================================
-# 6. Options: flags beat environment variables, --rules applies where the contract says
+# 6. Options: flags beat environment variables, --rules applies where the README's Commands section says
 
 
 def test_state_flag_beats_env(acct: Account, tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 answer is typed in, declines as answers, and annual billing as twelve months paid up front.
 
 The rules are checked where they live (`rules.account`, `rules.team`, `rules.compare`, `rules.advice`) and
-from the outside through Typer's CliRunner with `--json`, on the 2026 rulebook where the issue was seen.
+from the outside through Typer's CliRunner with `--json`, on the 2026 rulebook (`linkedin-2026`, the
+README's Rulebooks section); the rules are the README's How credits and money are counted section.
 """
 
 from __future__ import annotations

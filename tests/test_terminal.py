@@ -1,4 +1,4 @@
-"""At home in the terminal and in pipelines (issue 6): output formats, the ledger export checked by
+"""At home in the terminal and in pipelines: output formats, the ledger export checked by
 hledger, terminal manners (colour, escapes, charts, progress, stdout/stderr, -q), shell completion,
 defaults and their precedence, and help that teaches.
 
@@ -72,7 +72,7 @@ def ok_json(result: Result) -> Any:
 
 
 def error_line(result: Result, exit_code: int, *, as_json: bool) -> str:
-    """The contract's one error line on stderr, nothing on stdout; its message."""
+    """The one error line on stderr (the README's Exit codes section), nothing on stdout; its message."""
     assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
