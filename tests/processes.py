@@ -44,9 +44,12 @@ def files(directory: Path) -> dict[str, bytes]:
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m inmailctl` in a child process."""
+    """Run `python -m inmailctl` in a child process: in `env` if given, else in this process's
+    environment without the tool's variables (conftest.py has removed them already; this holds
+    outside a test too)."""
+    child = dict(env) if env is not None else {k: v for k, v in os.environ.items() if not k.startswith("INMAILCTL_")}
     return subprocess.run(
-        [sys.executable, "-m", "inmailctl", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "inmailctl", *args], capture_output=True, text=True, env=child, timeout=120
     )
 
 

@@ -20,6 +20,7 @@ from inmailctl.rules.team import open_team
 
 RUNNER = CliRunner()
 DAY0 = "2026-01-05"
+RACE_ROUNDS = int(os.environ.get("INMAILCTL_RACE_ROUNDS", "2"))  # read before conftest.py cleans the environment
 
 
 def invoke(*args: Any, env: dict[str, str | None] | None = None) -> Result:
@@ -209,7 +210,7 @@ def test_readers_racing_init_force_never_break_the_state(tmp_path: Path) -> None
               f"'--state',{str(state)!r},'--today','{DAY0}','--json'],capture_output=True)")
     readers = [subprocess.Popen([sys.executable, "-c", reader]) for _ in range(3)]
     try:
-        for round_ in range(int(os.environ.get("INMAILCTL_RACE_ROUNDS", "2"))):
+        for round_ in range(RACE_ROUNDS):
             for args in (["init", "--plan", "premium", "--force"], ["buy", "10"]):
                 done = cli(*args, "--state", str(state), "--today", DAY0)
                 assert done.returncode == 0, (round_, done.stderr)
