@@ -25,23 +25,12 @@ from typing import Any
 
 import pytest
 import tomli_w
-from typer.testing import CliRunner, Result
-
-from inmailctl.cli import app
+from harness import error_of, invoke, ok_json
+from typer.testing import Result
 
 # ---------------------------------------------------------------------------------------------------
 # Driving the CLI
 
-RUNNER = CliRunner()  # typer 0.28's runner always keeps stdout and stderr apart (Result.stdout/.stderr)
-CLEAN_ENV: dict[str, str | None] = {
-    "NO_COLOR": "1",
-    "COLUMNS": "200",
-    "INMAILCTL_STATE": None,
-    "INMAILCTL_TODAY": None,
-    "INMAILCTL_RULES": None,
-    "INMAILCTL_DEBUG": None,
-    "INMAILCTL_LOCK_TIMEOUT": None,
-}
 MONEY = re.compile(r"^\d+\.\d{2}$")
 REFUSAL_CODES = (
     "plan-cannot-send",
@@ -52,40 +41,6 @@ REFUSAL_CODES = (
     "packs-not-allowed",
 )
 DAY0 = "2026-01-05"  # a Monday
-
-
-def invoke(*args: Any, env: dict[str, str | None] | None = None) -> Result:
-    return RUNNER.invoke(app, [str(a) for a in args], env={**CLEAN_ENV, **(env or {})}, prog_name="inmailctl")
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    assert result.stderr == ""
-    return json.loads(result.stdout)
-
-
-def error_of(
-    result: Result, exit_code: int, code: str | None = None, *, as_json: bool = True, quiet_stdout: bool = True
-) -> str:
-    """Check the one-line error on stderr (the README's Exit codes section) and return its message."""
-    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, f"want one error line on stderr, got: {result.stderr!r}"
-    if as_json:
-        payload = json.loads(lines[0])
-        assert list(payload) == ["error"]
-        assert {"code", "message"} <= set(payload["error"])
-        if code is not None:
-            assert payload["error"]["code"] == code, payload
-        message = payload["error"]["message"]
-    else:
-        assert lines[0].startswith("inmailctl: error: "), lines[0]
-        message = lines[0][len("inmailctl: error: "):]
-    assert message.strip()
-    if quiet_stdout:
-        assert result.stdout == ""
-    return str(message)
 
 
 @dataclass
@@ -1581,11 +1536,10 @@ def test_state_files_are_mode_0600(acct: Account) -> None:
 def test_transfer_always_refuses_with_its_own_code(tmp_path: Path) -> None:
     """Credits cannot be shared or transferred between accounts: scripts that try get exit 4."""
     state = tmp_path / "state.toml"
-    runner = CliRunner()
     common = ["--state", str(state), "--today", "2026-03-02"]
-    assert runner.invoke(app, ["init", "--plan", "premium", *common]).exit_code == 0
+    assert invoke("init", "--plan", "premium", *common).exit_code == 0
     before = state.read_bytes()
-    done = runner.invoke(app, ["transfer", "10", "--to", "bob", *common, "--json"])
+    done = invoke("transfer", "10", "--to", "bob", *common, "--json")
     assert done.exit_code == 4
     assert json.loads(done.stderr)["error"]["code"] == "transfer-not-allowed"
     assert state.read_bytes() == before
