@@ -15,20 +15,10 @@ from pathlib import Path
 from inmailctl import store
 from inmailctl.cli import app
 
-# The environment of an in-process run: no colour, a wide terminal, none of the tool's variables.
-CLEAN_ENV: dict[str, str | None] = {
-    "NO_COLOR": "1",
-    "COLUMNS": "200",
-    "INMAILCTL_STATE": None,
-    "INMAILCTL_TODAY": None,
-    "INMAILCTL_RULES": None,
-    "INMAILCTL_DEBUG": None,
-    "INMAILCTL_LOCK_TIMEOUT": None,
-}
-
 
 def run(*args: str) -> int:
-    """Run the CLI in this process, its output discarded; the exit code."""
+    """Run the CLI in this process, its output discarded; the exit code. It reads os.environ, which
+    conftest.py keeps free of the tool's variables."""
     with open(os.devnull, "w") as sink:
         stdout, stderr = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = sink
@@ -44,9 +34,12 @@ def files(directory: Path) -> dict[str, bytes]:
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m inmailctl` in a child process."""
+    """Run `python -m inmailctl` in a child process: in `env` if given, else in this process's
+    environment without the tool's variables (conftest.py has removed them already; this holds
+    outside a test too)."""
+    child = dict(env) if env is not None else {k: v for k, v in os.environ.items() if not k.startswith("INMAILCTL_")}
     return subprocess.run(
-        [sys.executable, "-m", "inmailctl", *args], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-m", "inmailctl", *args], capture_output=True, text=True, env=child, timeout=120
     )
 
 

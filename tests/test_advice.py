@@ -1,4 +1,4 @@
-"""Issue 5, the adviser: message checks, follow-ups, statistics, `reply --on`, risk, forecasts, billing
+"""The adviser: message checks, follow-ups, statistics, `reply --on`, risk, forecasts, billing
 periods and `compare --response-rate / --billing / --allow-switch`, each at its edges.
 
 The rules are checked where they live (`inmailctl.rules.advice`, `.compare`, `.schedule`) and from the
@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 import tomli_w
-from typer.testing import CliRunner, Result
+from harness import error_of, invoke, ok_json
+from typer.testing import Result
 
 import inmailctl
-from inmailctl.cli import app
 from inmailctl.rules import account, advice
 from inmailctl.rules.compare import credits_needed
 from inmailctl.rules.ledger import Book
@@ -33,15 +33,6 @@ from inmailctl.rules.rulebook import Advice, Rulebook, parse_rulebook
 # ---------------------------------------------------------------------------------------------------
 # Driving the CLI
 
-RUNNER = CliRunner()
-ENV: dict[str, str | None] = {
-    "NO_COLOR": "1",
-    "COLUMNS": "200",
-    "INMAILCTL_STATE": None,
-    "INMAILCTL_TODAY": None,
-    "INMAILCTL_RULES": None,
-    "INMAILCTL_DEBUG": None,
-}
 DEFAULT_RULES = Path(inmailctl.__file__).parent / "data" / "seed.toml"
 D0 = date(2026, 1, 5)  # a Monday; a cycle started on it renews on 2026-02-05
 CENT = Decimal("0.01")
@@ -50,29 +41,6 @@ GOOD_SUBJECT = "Your talk on pricing at SaaStr"
 
 def day(offset: int) -> str:
     return (D0 + timedelta(days=offset)).isoformat()
-
-
-def invoke(*args: Any) -> Result:
-    return RUNNER.invoke(app, [str(a) for a in args], env=ENV, prog_name="inmailctl")
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    assert result.stderr == ""
-    return json.loads(result.stdout)
-
-
-def failed(result: Result, exit_code: int, code: str | None = None) -> str:
-    """The contract's failure: the exit code, nothing on stdout, one JSON error line on stderr."""
-    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    error = json.loads(lines[0])["error"]
-    if code is not None:
-        assert error["code"] == code, error
-    return str(error["message"])
 
 
 class Acct:
@@ -303,11 +271,11 @@ def test_check_uses_the_rulebooks_advice_limits(tmp_path: Path) -> None:
 
 
 def test_check_agrees_with_send_on_the_states_own_limits(tmp_path: Path, acct: Acct) -> None:
-    # Was a bug: the contract says every command but init/plans/compare/simulate --plan uses the
-    # state's rulebook; `check` reads the built-in one, so it passes a subject `send` then refuses.
+    # Was a bug: the README's Commands section says every command but init/plans/compare/simulate --plan
+    # uses the state's rulebook; `check` reads the built-in one, so it passes a subject `send` then refuses.
     acct.init(rules=write_rules(tmp_path, rules_data(advice_table={"subject_max": 20})))
     subject = "S" * 25
-    failed(acct.send("Ada Lovelace", day(0), subject=subject, body=GOOD_BODY), 2, "subject-too-long")
+    error_of(acct.send("Ada Lovelace", day(0), subject=subject, body=GOOD_BODY), 2, "subject-too-long")
     result = acct.run("check", "Ada Lovelace", "--subject", subject, "--body", GOOD_BODY, today=day(0))
     assert result.exit_code == 2, result.stdout
     assert [p["code"] for p in json.loads(result.stdout)["problems"]] == ["subject-too-long"]
@@ -331,7 +299,7 @@ def test_send_over_the_limits_exits_2_spends_nothing_and_leaves_the_state_byte_i
     acct.init()
     before = acct.files()
     extra = ["--dry-run"] if dry_run else []
-    message = failed(acct.send("Ada Lovelace", day(1), subject, body, *extra), 2, code)
+    message = error_of(acct.send("Ada Lovelace", day(1), subject, body, *extra), 2, code)
     assert "LinkedIn" in message or "subject" in message
     assert acct.files() == before
     assert acct.ok("balance", today=day(1))["total"] == 5
@@ -358,7 +326,7 @@ def test_send_warns_about_a_vague_impersonal_message_and_still_sends(acct: Acct)
 def test_send_strict_refuses_any_warning_with_exit_2_and_changes_nothing(acct: Acct) -> None:
     acct.init()
     before = acct.files()
-    message = failed(acct.send("Ada Lovelace", day(0), "Hello", GOOD_BODY, "--strict"), 2, "message-check")
+    message = error_of(acct.send("Ada Lovelace", day(0), "Hello", GOOD_BODY, "--strict"), 2, "message-check")
     assert "Hello" in message and "--strict" in message
     assert acct.files() == before
     answer = ok_json(acct.send("Ada Lovelace", day(0), GOOD_SUBJECT, GOOD_BODY, "--strict"))
@@ -377,7 +345,7 @@ def test_send_from_csv_refuses_the_whole_file_when_one_row_is_too_long(tmp_path:
          ["Alan Turing", GOOD_SUBJECT, "Alan, could we talk?"]],
     )
     result = acct.run("send", "--from-csv", campaign, today=day(1))
-    message = failed(result, 2, "body-too-long")
+    message = error_of(result, 2, "body-too-long")
     assert "line 3" in message and "campaign.csv" in message
     assert acct.files() == before
     assert acct.ok("balance", today=day(1))["total"] == 15
@@ -388,7 +356,7 @@ def test_send_from_csv_strict_names_the_line_of_the_first_warning(tmp_path: Path
     before = acct.files()
     campaign = write_csv(tmp_path / "c.csv", ["recipient", "subject", "body"],
                          [["Ada Lovelace", GOOD_SUBJECT, GOOD_BODY], ["Grace Hopper", "hi!", "Grace, could we talk?"]])
-    message = failed(acct.run("send", "--from-csv", campaign, "--strict", today=day(0)), 2, "message-check")
+    message = error_of(acct.run("send", "--from-csv", campaign, "--strict", today=day(0)), 2, "message-check")
     assert "line 3" in message
     assert acct.files() == before
     answer = acct.ok("send", "--from-csv", campaign, today=day(0))  # without --strict: sent, with warnings
@@ -645,7 +613,7 @@ def test_reply_on_before_the_send_or_after_today_exits_2_and_changes_nothing(
     credit_back: Acct, on: str, today: str, code: str | None
 ) -> None:
     before = credit_back.files()
-    failed(credit_back.run("reply", "Ada Lovelace", "--on", on, today=today), 2, code)
+    error_of(credit_back.run("reply", "Ada Lovelace", "--on", on, today=today), 2, code)
     assert credit_back.files() == before
 
 
@@ -758,8 +726,9 @@ def test_the_response_floor_follows_the_advice_table() -> None:
 
 
 def test_the_response_floor_judges_the_last_n_settled_inmails() -> None:
-    # Was a bug: the issue asks for "a response rate that falls below a floor over the last N sends";
-    # the rule averages every settled InMail of the last 30 days, so a collapse is hidden by older answers.
+    # Was a bug: the risk is a response rate below `response_floor_percent` over the last `response_sample`
+    # InMails (the README's Rulebooks section, `[advice]`); the rule averaged every settled InMail of the
+    # last 30 days, so a collapse was hidden by older answers.
     book = busy_book()
     send_on(book, TODAY - timedelta(days=20), 20, replied=20)  # all answered
     send_on(book, TODAY - timedelta(days=8), 20, replied=0)  # the last 20 settled: none answered
@@ -874,14 +843,14 @@ def test_init_billing_refused_where_the_plan_has_no_such_figures(
     tmp_path: Path, acct: Acct, plan: str, billing: str, with_rules: bool, code: str | None
 ) -> None:
     rules = ["--rules", billing_rules(tmp_path)] if with_rules else []
-    failed(acct.run("init", "--plan", plan, "--billing", billing, *rules, today=day(0)), 2, code)
+    error_of(acct.run("init", "--plan", plan, "--billing", billing, *rules, today=day(0)), 2, code)
     assert not acct.state.exists()
 
 
 def test_switch_on_monthly_billing_to_a_plan_without_monthly_figures_is_refused(tmp_path: Path, acct: Acct) -> None:
     acct.init("premium", billing_rules(tmp_path), day(0), "--billing", "monthly")
     before = acct.files()
-    failed(acct.run("switch", "recruiter", today=day(1)), 2, "billing-not-offered")
+    error_of(acct.run("switch", "recruiter", today=day(1)), 2, "billing-not-offered")
     assert acct.files() == before
 
 
@@ -933,8 +902,8 @@ def test_compare_billing_both_lists_each_offered_billing_and_picks_the_cheapest(
                             "--today", day(0), "--json"))
     assert annual["best"] == "premium" and annual["best_billing"] == "annual"
     assert {r["billing"] for r in annual["plans"]} == {"annual"}
-    failed(invoke("compare", "--need", "15", "--billing", "yearly", "--rules", rules, "--state",
-                  tmp_path / "none.toml", "--today", day(0), "--json"), 2)
+    error_of(invoke("compare", "--need", "15", "--billing", "yearly", "--rules", rules, "--state",
+                    tmp_path / "none.toml", "--today", day(0), "--json"), 2)
 
 
 # ===================================================================================================
@@ -972,8 +941,8 @@ def test_cost_per_reply_is_null_without_a_rate(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("rate", ["1.5", "-0.1", "lots"])
 def test_a_response_rate_outside_0_to_1_exits_2(tmp_path: Path, rate: str) -> None:
-    failed(invoke("compare", "--need", "40", "--response-rate", rate, "--state", tmp_path / "none.toml",
-                  "--today", day(0), "--json"), 2)
+    error_of(invoke("compare", "--need", "40", "--response-rate", rate, "--state", tmp_path / "none.toml",
+                    "--today", day(0), "--json"), 2)
 
 
 def test_cost_per_reply_rounds_half_up_like_cost_per_inmail(tmp_path: Path) -> None:
@@ -1036,8 +1005,8 @@ def test_compare_uses_the_states_measured_rate_only_when_asked(tmp_path: Path, m
 
 
 def test_compare_cannot_measure_a_rate_before_any_inmail_is_settled(tmp_path: Path, measured: Acct) -> None:
-    done = CliRunner().invoke(app, ["compare", "--need", "40", "--months", "1", "--response-rate", "state",
-                                    "--state", str(measured.state), "--today", day(6), "--json"])
+    done = invoke("compare", "--need", "40", "--months", "1", "--response-rate", "state",
+                  "--state", measured.state, "--today", day(6), "--json")
     assert done.exit_code == 2 and "old enough" in json.loads(done.stderr)["error"]["message"]
 
 
@@ -1160,8 +1129,8 @@ def test_allow_switch_with_the_built_in_rulebook_has_one_step_per_month(tmp_path
 )
 def test_a_bad_advice_table_is_a_rulebook_problem(tmp_path: Path, table: dict[str, Any], key: str) -> None:
     rules = write_rules(tmp_path, rules_data(advice_table=table))
-    message = failed(invoke("plans", "--rules", rules, "--state", tmp_path / "s.toml", "--today", day(0),
-                            "--json"), 3, "rules-invalid")
+    message = error_of(invoke("plans", "--rules", rules, "--state", tmp_path / "s.toml", "--today", day(0),
+                              "--json"), 3, "rules-invalid")
     assert key in message and "rules.toml" in message
 
 
@@ -1199,12 +1168,12 @@ def test_followups_leave_out_members_marked_unavailable(acct: Acct) -> None:
 
 
 def test_check_refuses_an_empty_recipient_like_send(acct: Acct) -> None:
-    failed(invoke("check", "", "--subject", GOOD_SUBJECT, "--state", acct.state, "--json"), 2, "bad-input")
+    error_of(invoke("check", "", "--subject", GOOD_SUBJECT, "--state", acct.state, "--json"), 2, "bad-input")
 
 
 def test_monthly_credits_without_a_monthly_price_are_refused(tmp_path: Path, acct: Acct) -> None:
     rules = write_rules(tmp_path, rules_data(plans={"premium": {"monthly_billing_credits": 15}}))
-    message = failed(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
+    message = error_of(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
     assert "monthly_billing_price" in message
 
 

@@ -1,4 +1,5 @@
-"""The command line from the outside: CONTRACT.md's options, JSON shapes, exit codes, dates and rules.
+"""The command line from the outside: the options, JSON shapes, exit codes, dates and rules of the
+README's Commands, Output for people and for pipelines, and Exit codes sections.
 
 Every test drives `inmailctl.cli.app` through Typer's CliRunner (stdout and stderr apart), with an
 explicit `--state` inside `tmp_path` and an explicit `--today`, except the two that run the installed
@@ -24,23 +25,12 @@ from typing import Any
 
 import pytest
 import tomli_w
-from typer.testing import CliRunner, Result
-
-from inmailctl.cli import app
+from harness import error_of, invoke, ok_json
+from typer.testing import Result
 
 # ---------------------------------------------------------------------------------------------------
 # Driving the CLI
 
-RUNNER = CliRunner()  # typer 0.28's runner always keeps stdout and stderr apart (Result.stdout/.stderr)
-CLEAN_ENV: dict[str, str | None] = {
-    "NO_COLOR": "1",
-    "COLUMNS": "200",
-    "INMAILCTL_STATE": None,
-    "INMAILCTL_TODAY": None,
-    "INMAILCTL_RULES": None,
-    "INMAILCTL_DEBUG": None,
-    "INMAILCTL_LOCK_TIMEOUT": None,
-}
 MONEY = re.compile(r"^\d+\.\d{2}$")
 REFUSAL_CODES = (
     "plan-cannot-send",
@@ -51,40 +41,6 @@ REFUSAL_CODES = (
     "packs-not-allowed",
 )
 DAY0 = "2026-01-05"  # a Monday
-
-
-def invoke(*args: Any, env: dict[str, str | None] | None = None) -> Result:
-    return RUNNER.invoke(app, [str(a) for a in args], env={**CLEAN_ENV, **(env or {})}, prog_name="inmailctl")
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    assert result.stderr == ""
-    return json.loads(result.stdout)
-
-
-def error_of(
-    result: Result, exit_code: int, code: str | None = None, *, as_json: bool = True, quiet_stdout: bool = True
-) -> str:
-    """Check the contract's one-line error on stderr and return its message."""
-    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, f"want one error line on stderr, got: {result.stderr!r}"
-    if as_json:
-        payload = json.loads(lines[0])
-        assert list(payload) == ["error"]
-        assert {"code", "message"} <= set(payload["error"])
-        if code is not None:
-            assert payload["error"]["code"] == code, payload
-        message = payload["error"]["message"]
-    else:
-        assert lines[0].startswith("inmailctl: error: "), lines[0]
-        message = lines[0][len("inmailctl: error: "):]
-    assert message.strip()
-    if quiet_stdout:
-        assert result.stdout == ""
-    return str(message)
 
 
 @dataclass
@@ -617,7 +573,7 @@ def test_the_next_write_tidies_a_killed_runs_temporary_file(acct: Account) -> No
 
 
 # ===================================================================================================
-# 3. The contract's JSON shapes
+# 3. The JSON shapes (the README's Output for people and for pipelines section)
 
 
 def test_plans_json_is_the_built_in_rulebook(acct: Account) -> None:
@@ -1084,7 +1040,8 @@ def test_send_id_repeat_and_conflict(acct: Account) -> None:
 
 
 def test_an_id_key_is_not_forgotten_after_a_month(acct: Account) -> None:
-    """The contract puts no time limit on --id: a script retrying next month must not buy twice."""
+    """A retried --id is a no-op (the README's In scripts and CI section), with no time limit: a script
+    retrying next month must not buy twice."""
     acct.init()
     first = acct.ok("buy", "25", "--id", "invoice-7", today=DAY0)
     acct.send("Ada", today="2026-02-10")  # a later write, 36 days on
@@ -1125,7 +1082,7 @@ def test_csv_id_conflicts_are_exit_2_and_send_nothing(acct: Account, tmp_path: P
 
 
 # ===================================================================================================
-# 6. Options: flags beat environment variables, --rules applies where the contract says
+# 6. Options: flags beat environment variables, --rules applies where the README's Commands section says
 
 
 def test_state_flag_beats_env(acct: Account, tmp_path: Path) -> None:
@@ -1579,11 +1536,10 @@ def test_state_files_are_mode_0600(acct: Account) -> None:
 def test_transfer_always_refuses_with_its_own_code(tmp_path: Path) -> None:
     """Credits cannot be shared or transferred between accounts: scripts that try get exit 4."""
     state = tmp_path / "state.toml"
-    runner = CliRunner()
     common = ["--state", str(state), "--today", "2026-03-02"]
-    assert runner.invoke(app, ["init", "--plan", "premium", *common]).exit_code == 0
+    assert invoke("init", "--plan", "premium", *common).exit_code == 0
     before = state.read_bytes()
-    done = runner.invoke(app, ["transfer", "10", "--to", "bob", *common, "--json"])
+    done = invoke("transfer", "10", "--to", "bob", *common, "--json")
     assert done.exit_code == 4
     assert json.loads(done.stderr)["error"]["code"] == "transfer-not-allowed"
     assert state.read_bytes() == before

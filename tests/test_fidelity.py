@@ -2,7 +2,8 @@
 answer is typed in, declines as answers, and annual billing as twelve months paid up front.
 
 The rules are checked where they live (`rules.account`, `rules.team`, `rules.compare`, `rules.advice`) and
-from the outside through Typer's CliRunner with `--json`, on the 2026 rulebook where the issue was seen.
+from the outside through Typer's CliRunner with `--json`, on the 2026 rulebook (`linkedin-2026`, the
+README's Rulebooks section); the rules are the README's How credits and money are counted section.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import invoke, ok_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
-from inmailctl.cli import app
 from inmailctl.rules import account, advice, team
 from inmailctl.rules.errors import Refusal
 from inmailctl.rules.ledger import Entry
@@ -26,18 +27,6 @@ from inmailctl.rules.rulebook import MONTHLY, Pack, Plan, Rulebook, money
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
 LINKEDIN = SAMPLES / "linkedin-2026.toml"
-RUNNER = CliRunner()
-ENV: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": "200", "INMAILCTL_STATE": None, "INMAILCTL_TODAY": None,
-                              "INMAILCTL_RULES": None, "INMAILCTL_SEAT": None}
-
-
-def invoke(*args: Any) -> Result:
-    return RUNNER.invoke(app, [str(a) for a in args], env=ENV, prog_name="inmailctl")
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    return json.loads(result.stdout)
 
 
 class Acct:

@@ -11,36 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import CLEAN_ENV, cli, files
-from typer.testing import CliRunner, Result
+from harness import error_of, invoke, ok_json
+from processes import cli, files
 
 from inmailctl import store
-from inmailctl.cli import app
 from inmailctl.rules.team import open_team
 
-RUNNER = CliRunner()
 DAY0 = "2026-01-05"
-
-
-def invoke(*args: Any, env: dict[str, str | None] | None = None) -> Result:
-    return RUNNER.invoke(app, [str(a) for a in args], env={**CLEAN_ENV, **(env or {})}, prog_name="inmailctl")
+RACE_ROUNDS = int(os.environ.get("INMAILCTL_RACE_ROUNDS", "2"))  # read before conftest.py cleans the environment
 
 
 def ok(*args: Any) -> Any:
-    result = invoke(*args, "--json")
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    return json.loads(result.stdout)
-
-
-def failed(result: Result, exit_code: int, code: str) -> str:
-    """The one JSON error line on stderr (with its code), nothing on stdout; its message."""
-    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == "" and "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    error = json.loads(lines[0])["error"]
-    assert error["code"] == code, error
-    return str(error["message"])
+    """The JSON answer of a command that succeeds."""
+    return ok_json(invoke(*args, "--json"))
 
 
 @pytest.fixture
@@ -73,7 +56,7 @@ def test_a_lost_snapshot_points_to_recover_and_recover_loses_nothing(state: Path
     before = _seen(state)
     journal = _journal(state)
     state.unlink()
-    message = failed(invoke("balance", "--state", state, "--json"), 3, "state-missing")
+    message = error_of(invoke("balance", "--state", state, "--json"), 3, "state-missing")
     assert "inmailctl recover" in message and journal.name in message and "init" not in message
     answer = ok("recover", "--state", state)
     assert (answer["journal"], answer["entries"], answer["total"]) == (str(journal), 5, 13)
@@ -120,7 +103,7 @@ def test_recover_a_damaged_snapshot_and_a_journal_cut_off_midway(state: Path) ->
     with journal.open("ab") as handle:
         handle.write(b'{"date":"2026-01-07","kind":"se')  # a save killed before its snapshot
     state.write_text("not [ toml")
-    failed(invoke("balance", "--state", state, "--json"), 3, "state-invalid")
+    error_of(invoke("balance", "--state", state, "--json"), 3, "state-invalid")
     assert ok("recover", "--force", "--state", state)["entries"] == 5
     assert _seen(state) == before
     ok("buy", "10", "--state", state, "--today", "2026-01-07")  # the next save cuts the torn bytes off
@@ -129,13 +112,13 @@ def test_recover_a_damaged_snapshot_and_a_journal_cut_off_midway(state: Path) ->
 
 def test_recover_refuses_what_it_cannot_do_and_changes_nothing(state: Path, tmp_path: Path) -> None:
     before = files(tmp_path)
-    failed(invoke("recover", "--state", state, "--json"), 3, "state-exists")
-    failed(invoke("recover", "--journal", tmp_path / "nope", "--force", "--state", state, "--json"), 3,
-           "journal-missing")
+    error_of(invoke("recover", "--state", state, "--json"), 3, "state-exists")
+    error_of(invoke("recover", "--journal", tmp_path / "nope", "--force", "--state", state, "--json"), 3,
+             "journal-missing")
     bad = tmp_path / "bad.journal"
     bad.write_text('{"date":"2026-01-05","kind":"send"}\n')
     before = files(tmp_path)
-    failed(invoke("recover", "--journal", bad, "--force", "--state", state, "--json"), 3, "state-invalid")
+    error_of(invoke("recover", "--journal", bad, "--force", "--state", state, "--json"), 3, "state-invalid")
     assert files(tmp_path) == before
 
 
@@ -209,7 +192,7 @@ def test_readers_racing_init_force_never_break_the_state(tmp_path: Path) -> None
               f"'--state',{str(state)!r},'--today','{DAY0}','--json'],capture_output=True)")
     readers = [subprocess.Popen([sys.executable, "-c", reader]) for _ in range(3)]
     try:
-        for round_ in range(int(os.environ.get("INMAILCTL_RACE_ROUNDS", "2"))):
+        for round_ in range(RACE_ROUNDS):
             for args in (["init", "--plan", "premium", "--force"], ["buy", "10"]):
                 done = cli(*args, "--state", str(state), "--today", DAY0)
                 assert done.returncode == 0, (round_, done.stderr)
@@ -228,9 +211,9 @@ def test_a_state_with_two_names_is_refused(state: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.toml"
     os.link(state, other)
     before = files(tmp_path)
-    message = failed(invoke("buy", "10", "--state", other, "--today", "2026-01-07", "--json"), 3, "state-invalid")
+    message = error_of(invoke("buy", "10", "--state", other, "--today", "2026-01-07", "--json"), 3, "state-invalid")
     assert "hard links" in message
-    failed(invoke("balance", "--state", state, "--today", "2026-01-07", "--json"), 3, "state-invalid")
+    error_of(invoke("balance", "--state", state, "--today", "2026-01-07", "--json"), 3, "state-invalid")
     assert files(tmp_path) == before
 
 
@@ -249,7 +232,7 @@ def test_init_force_through_a_link_to_something_not_a_file_is_refused(tmp_path: 
     os.mkfifo(fifo)
     link = tmp_path / "state.toml"
     link.symlink_to(fifo)
-    message = failed(invoke("init", "--plan", "premium", "--force", "--state", link, "--json"), 3, "state-invalid")
+    message = error_of(invoke("init", "--plan", "premium", "--force", "--state", link, "--json"), 3, "state-invalid")
     assert "not a regular file" in message
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
@@ -260,7 +243,7 @@ def test_a_journal_key_naming_another_file_is_refused(state: Path, tmp_path: Pat
     script.write_bytes(journal.read_bytes() + b"echo hello\n")
     state.write_text(state.read_text().replace(journal.name, "run.sh"))
     before = files(tmp_path)
-    message = failed(invoke("buy", "10", "--state", state, "--today", "2026-01-07", "--json"), 3, "state-invalid")
+    message = error_of(invoke("buy", "10", "--state", state, "--today", "2026-01-07", "--json"), 3, "state-invalid")
     assert "'run.sh' is not this state's journal" in message
     assert files(tmp_path) == before
 
@@ -309,15 +292,15 @@ def test_a_closed_pipe_is_exit_0_and_silence(state: Path, args: list[str]) -> No
 @pytest.mark.parametrize("limit", ["²", "٣", "1²"])
 def test_a_limit_in_other_digits_is_bad_input(state: Path, limit: str) -> None:
     before = files(state.parent)
-    message = failed(invoke("seat", "limit", "main", limit, "--state", state, "--today", "2026-01-07", "--json"), 2,
-                     "bad-input")
+    message = error_of(invoke("seat", "limit", "main", limit, "--state", state, "--today", "2026-01-07", "--json"), 2,
+                       "bad-input")
     assert "whole number" in message
     assert files(state.parent) == before
 
 
 @pytest.mark.parametrize("need", ["٣", "10,²", "４０"])
 def test_a_need_in_other_digits_is_bad_input(need: str) -> None:
-    assert "whole numbers" in failed(invoke("compare", "--need", need, "--json"), 2, "bad-input")
+    assert "whole numbers" in error_of(invoke("compare", "--need", need, "--json"), 2, "bad-input")
 
 
 @pytest.mark.parametrize(("line", "damaged"), [
@@ -335,7 +318,7 @@ def test_a_snapshot_holding_other_digits_is_a_bad_state(tmp_path: Path, line: st
     assert line in text
     state.write_text(text.replace(line, damaged))
     before = files(tmp_path)
-    failed(invoke("balance", "--state", state, "--today", DAY0, "--json"), 3, "state-invalid")
+    error_of(invoke("balance", "--state", state, "--today", DAY0, "--json"), 3, "state-invalid")
     assert files(tmp_path) == before
 
 
@@ -433,7 +416,7 @@ def test_a_rulebook_with_control_characters_is_refused(tmp_path: Path, where: tu
     table[where[-1]] = FORGED
     rules = tmp_path / "rules.toml"
     rules.write_text(tomli_w.dumps(data), encoding="utf-8")
-    message = failed(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
+    message = error_of(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
     assert key in message and "control characters" in message
 
 
@@ -444,7 +427,7 @@ def test_a_plan_id_with_control_characters_is_refused(tmp_path: Path) -> None:
     data["plans"]["premium\n    x"] = data["plans"].pop("premium")
     rules = tmp_path / "rules.toml"
     rules.write_text(tomli_w.dumps(data), encoding="utf-8")
-    assert "control characters" in failed(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
+    assert "control characters" in error_of(invoke("plans", "--rules", rules, "--json"), 3, "rules-invalid")
 
 
 def test_the_ledger_export_cleans_names_and_currency_it_was_given() -> None:
@@ -503,7 +486,7 @@ def test_jump_steps_are_at_most_366_days_apart_and_end_today() -> None:
                                      ["buy", "10", "--dry-run"]], ids=" ".join)
 def test_a_write_a_year_and_two_days_ahead_is_refused(state: Path, command: list[str]) -> None:
     before = files(state.parent)
-    message = failed(invoke(*command, "--state", state, "--today", "2027-01-08", "--json"), 2, "date-jump")
+    message = error_of(invoke(*command, "--state", state, "--today", "2027-01-08", "--json"), 2, "date-jump")
     assert "2027-01-08" in message and "--catch-up" in message
     assert files(state.parent) == before
     assert ok("balance", "--state", state, "--today", "2062-01-05")["today"] == "2062-01-05"  # reading is free
@@ -551,7 +534,7 @@ def test_a_catch_up_cut_short_by_a_full_disk_changes_nothing(
         return real(fd, data)
 
     monkeypatch.setattr(store.os, "write", fails_on_the_fifth)
-    failed(invoke("buy", "10", "--catch-up", "--state", state, "--today", "2036-01-10", "--json"), 3, "io-error")
+    error_of(invoke("buy", "10", "--catch-up", "--state", state, "--today", "2036-01-10", "--json"), 3, "io-error")
     monkeypatch.undo()
     assert len(writes) == 5 and files(tmp_path) == before
 
@@ -569,8 +552,8 @@ def test_a_catch_up_cut_short_by_a_full_disk_changes_nothing(
 ], ids=["months", "per-day", "trials", "decade"])
 def test_a_simulation_past_its_limits_is_refused_at_once(args: list[str], limit: str) -> None:
     base = [] if "--plan" in args else ["--plan", "premium"]
-    message = failed(invoke("simulate-month", *base, *args, "--today", DAY0, "--json"), 2,
-                     "too-much-work" if "," in limit else "bad-input")
+    message = error_of(invoke("simulate-month", *base, *args, "--today", DAY0, "--json"), 2,
+                       "too-much-work" if "," in limit else "bad-input")
     assert limit in message
 
 
@@ -594,13 +577,13 @@ def test_a_team_simulation_past_the_limit_is_refused(tmp_path: Path) -> None:
     ok("init", "--plan", "recruiter", "--state", state, "--today", DAY0)
     plans = tmp_path / "plans.toml"
     plans.write_text("[seats.main]\nper_day = 100\nfollow_up = true\nresponse_rate = 0.2\n")
-    message = failed(invoke("simulate-month", "--all", "--plans", plans, "--months", "12", "--trials", "30",
-                            "--state", state, "--today", DAY0, "--json"), 2, "too-much-work")
+    message = error_of(invoke("simulate-month", "--all", "--plans", plans, "--months", "12", "--trials", "30",
+                              "--state", state, "--today", DAY0, "--json"), 2, "too-much-work")
     assert "1,500,000" in message
 
 
 def test_compare_for_more_than_1000_seats_is_refused() -> None:
-    message = failed(invoke("compare", "--need", ";".join(["1"] * 1001), "--json"), 2, "bad-input")
+    message = error_of(invoke("compare", "--need", ";".join(["1"] * 1001), "--json"), 2, "bad-input")
     assert "1000" in message
     assert ok("compare", "--need", ";".join(["40"] * 50), "--months", "36")["seats"] == 50
 
@@ -616,7 +599,7 @@ def test_a_rulebook_too_big_to_price_is_refused(tmp_path: Path, what: str, limit
         data["plans"].update({f"p{n}": data["plans"]["premium"] for n in range(limit)})
     rules = tmp_path / "rules.toml"
     rules.write_text(tomli_w.dumps(data), encoding="utf-8")
-    message = failed(invoke("compare", "--need", "40", "--rules", rules, "--json"), 3, "rules-invalid")
+    message = error_of(invoke("compare", "--need", "40", "--rules", rules, "--json"), 3, "rules-invalid")
     assert f"at most {limit}" in message
 
 
@@ -632,7 +615,7 @@ def test_verify_deep_finds_an_edited_stored_answer(state: Path) -> None:
     assert len(edited) == len(text) and edited != text
     journal.write_text(edited)
     assert ok("verify", "--state", state)["ok"] is True  # the replay cannot see it: the answer is not replayed
-    message = failed(invoke("verify", "--deep", "--state", state, "--json"), 3, "state-invalid")
+    message = error_of(invoke("verify", "--deep", "--state", state, "--json"), 3, "state-invalid")
     assert "line 6" in message and "invoice-7" in message and "52" in message and "25" in message
     journal.write_text(text)
     assert ok("verify", "--deep", "--state", state)["deep"] is True
@@ -661,9 +644,9 @@ def test_forget_someone_unknown_or_on_a_failing_disk_changes_nothing(
     from processes import no_space
 
     before = files(tmp_path)
-    failed(invoke("forget", "Nobody", "--state", state, "--json"), 2, "unknown-recipient")
+    error_of(invoke("forget", "Nobody", "--state", state, "--json"), 2, "unknown-recipient")
     monkeypatch.setattr(store.os, "replace", no_space)
-    failed(invoke("forget", "Ada", "--state", state, "--json"), 3, "io-error")
+    error_of(invoke("forget", "Ada", "--state", state, "--json"), 3, "io-error")
     monkeypatch.undo()
     assert files(tmp_path) == before
 
@@ -720,6 +703,6 @@ def test_init_force_keeps_the_replaced_states_journal_however_short(tmp_path: Pa
 def test_init_on_a_directory_says_it_is_not_a_state(tmp_path: Path, force: list[str]) -> None:
     folder = tmp_path / "folder"
     folder.mkdir()
-    message = failed(invoke("init", "--plan", "premium", *force, "--state", folder, "--today", DAY0, "--json"),
-                     3, "state-invalid")
+    message = error_of(invoke("init", "--plan", "premium", *force, "--state", folder, "--today", DAY0, "--json"),
+                       3, "state-invalid")
     assert "not a regular file" in message and "already exists" not in message

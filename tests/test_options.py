@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import Account, error_of, invoke, ok_json, small_rulebook, write_rules
+from harness import error_of, invoke, ok_json
+from test_cli import Account, small_rulebook, write_rules
 
 from inmailctl.rules import account, advice
 from inmailctl.store import load_rulebook

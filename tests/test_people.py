@@ -15,19 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from harness import error_of, invoke, ok_json
 from hypothesis import given
 from hypothesis import strategies as st
-from test_advice import (
-    GOOD_SUBJECT,
-    Acct,
-    day,
-    failed,
-    invoke,
-    ok_json,
-    rules_data,
-    write_csv,
-    write_rules,
-)
+from test_advice import GOOD_SUBJECT, Acct, day, rules_data, write_csv, write_rules
 
 from inmailctl.rules import account, advice, identity, snapshot
 from inmailctl.rules.errors import BadInput, Refusal
@@ -44,7 +35,7 @@ def acct(tmp_path: Path) -> Acct:
 
 
 def refused(result: Any, code: str) -> str:
-    return failed(result, 4, code)
+    return error_of(result, 4, code)
 
 
 def book(plans: dict[str, dict[str, Any]] | None = None, **advice_table: int) -> Any:
@@ -108,13 +99,13 @@ def test_reply_finds_the_member_under_any_spelling_and_keeps_their_own(acct: Acc
     answer = acct.ok("reply", "mia jones", today=day(1))
     assert answer["recorded"] is True and answer["recipient"] == "Mia Jones"
     assert acct.ok("reply", " MIA  JONES ", today=day(2))["recorded"] is False  # already recorded
-    failed(acct.run("reply", "Mia Jonas", today=day(2)), 2, "never-sent")
+    error_of(acct.run("reply", "Mia Jonas", today=day(2)), 2, "never-sent")
 
 
 def test_reply_by_profile_finds_the_member_sent_to_by_profile(acct: Acct) -> None:
     acct.init()
     ok_json(acct.send("Ada Lovelace", day(0), GOOD_SUBJECT, None, "--profile", "https://linkedin.com/in/ada"))
-    failed(acct.run("reply", "Ada Lovelace", today=day(1)), 2, "never-sent")  # her key is her profile
+    error_of(acct.run("reply", "Ada Lovelace", today=day(1)), 2, "never-sent")  # her key is her profile
     answer = acct.ok("reply", "Ada", "--profile", "www.linkedin.com/in/ada/", today=day(1))
     assert answer["recorded"] is True and answer["recipient"] == "Ada Lovelace"
 
@@ -142,7 +133,7 @@ def test_profiles_are_normalised(given: str, key: str) -> None:
 def test_a_profile_that_is_neither_url_nor_member_id_is_bad_input(acct: Acct, given: str) -> None:
     acct.init()
     before = acct.files()
-    message = failed(acct.send("Ada", day(0), GOOD_SUBJECT, None, "--profile", given), 2, "bad-profile")
+    message = error_of(acct.send("Ada", day(0), GOOD_SUBJECT, None, "--profile", given), 2, "bad-profile")
     assert "--profile" in message
     assert acct.files() == before
 
@@ -151,10 +142,10 @@ def test_a_profile_that_is_neither_url_nor_member_id_is_bad_input(acct: Acct, gi
 def test_a_blank_recipient_is_refused_from_the_command_line_as_from_a_file(acct: Acct, blank: str) -> None:
     acct.init()
     before = acct.files()
-    failed(acct.send(blank, day(0)), 2, "blank-recipient")
-    failed(acct.run("reply", blank, today=day(0)), 2, "blank-recipient")
-    failed(acct.run("unavailable", blank, today=day(0)), 2, "blank-recipient")
-    failed(acct.run("check", blank, "--subject", GOOD_SUBJECT, today=day(0)), 2, "blank-recipient")
+    error_of(acct.send(blank, day(0)), 2, "blank-recipient")
+    error_of(acct.run("reply", blank, today=day(0)), 2, "blank-recipient")
+    error_of(acct.run("unavailable", blank, today=day(0)), 2, "blank-recipient")
+    error_of(acct.run("check", blank, "--subject", GOOD_SUBJECT, today=day(0)), 2, "blank-recipient")
     assert acct.files() == before
 
 
@@ -302,7 +293,7 @@ def test_a_malformed_recent_line_is_a_state_problem(acct: Acct, line: str) -> No
     acct.init()
     acct.sent("Ada", day(0))
     acct.state.write_text(acct.state.read_text().replace("'2026-01-05 1 0 Ada'", f"'{line}'"))
-    message = failed(acct.run("balance", today=day(0)), 3, "state-invalid")
+    message = error_of(acct.run("balance", today=day(0)), 3, "state-invalid")
     assert "recent[0]" in message
 
 
@@ -352,10 +343,10 @@ def test_new_credit_allows_a_follow_up_after_the_wait_for_a_credit(tmp_path: Pat
 
 def test_follow_up_with_nothing_unanswered_is_bad_input(tmp_path: Path, acct: Acct) -> None:
     acct.init("premium", plan_rules(tmp_path, "new-credit"))
-    failed(acct.send("Ada", day(0), GOOD_SUBJECT, None, "--follow-up"), 2, "nothing-to-follow-up")
+    error_of(acct.send("Ada", day(0), GOOD_SUBJECT, None, "--follow-up"), 2, "nothing-to-follow-up")
     acct.sent("Ada", day(0))
     acct.ok("reply", "Ada", today=day(1))
-    failed(acct.send("Ada", day(9), GOOD_SUBJECT, None, "--follow-up"), 2, "nothing-to-follow-up")
+    error_of(acct.send("Ada", day(9), GOOD_SUBJECT, None, "--follow-up"), 2, "nothing-to-follow-up")
 
 
 def test_followups_filters_due_older_than_and_limit(tmp_path: Path, acct: Acct) -> None:
@@ -375,7 +366,7 @@ def test_followups_filters_due_older_than_and_limit(tmp_path: Path, acct: Acct) 
     first = acct.ok("followups", "--due", "--limit", 2, today=day(12))["due"]
     assert [r["recipient"] for r in first] == ["Member 0", "Member 1"]
     assert acct.ok("followups", "--limit", 0, today=day(12))["due"] == []
-    failed(acct.run("followups", "--limit", -1, today=day(12)), 2)
+    error_of(acct.run("followups", "--limit", -1, today=day(12)), 2)
     # What --due lists can be sent now, every one of them.
     for row in due:
         assert ok_json(acct.send(row["recipient"], day(12), GOOD_SUBJECT, None, "--follow-up"))["follow_up"]
@@ -397,7 +388,7 @@ def test_simulate_month_follow_ups_obey_the_plans_rule(tmp_path: Path, acct: Acc
 def test_a_follow_up_rule_that_is_not_known_is_a_rulebook_problem(tmp_path: Path) -> None:
     path = write_rules(tmp_path, rules_data(None, {"premium": {"follow_up": "never"}}))
     result = invoke("plans", "--rules", path, "--json")
-    assert "plans.premium.follow_up" in failed(result, 3)
+    assert "plans.premium.follow_up" in error_of(result, 3)
 
 
 # ===================================================================================================
@@ -495,7 +486,7 @@ def test_a_campaign_reports_every_bad_row_at_once_and_sends_nothing(tmp_path: Pa
          ["Alan Turing", "hi", "Alan, could we talk?", "", ""]],
     )
     result = acct.run("send", "--from-csv", campaign, today=day(0))
-    failed(result, 2, "bad-rows")
+    error_of(result, 2, "bad-rows")
     rows = json.loads(result.stderr)["error"]["rows"]
     assert [(r["line"], r["column"]) for r in rows] == [
         (3, "recipient"), (4, "subject"), (4, "profile"), (4, "open_profile")]
@@ -516,7 +507,7 @@ def test_a_too_long_body_among_good_rows_is_reported_by_row_and_column(tmp_path:
                          [["Ada", GOOD_SUBJECT, "Ada?"], ["Bob", GOOD_SUBJECT, "Bob?" + "x" * 2000],
                           ["Cy", GOOD_SUBJECT, "x" * 2001]])
     result = acct.run("send", "--from-csv", campaign, today=day(0))
-    failed(result, 2, "body-too-long")
+    error_of(result, 2, "body-too-long")
     rows = json.loads(result.stderr)["error"]["rows"]
     assert [(r["line"], r["column"], r["code"]) for r in rows] == [(3, "body", "body-too-long"),
                                                                     (4, "body", "body-too-long")]
@@ -526,7 +517,7 @@ def test_a_malformed_header_sends_nothing(tmp_path: Path, acct: Acct) -> None:
     acct.init()
     before = acct.files()
     campaign = write_csv(tmp_path / "c.csv", ["recipient", "subject", "linkedin"], [["Ada", GOOD_SUBJECT, "x"]])
-    message = failed(acct.run("send", "--from-csv", campaign, today=day(0)), 2, "bad-input")
+    message = error_of(acct.run("send", "--from-csv", campaign, today=day(0)), 2, "bad-input")
     assert "line 1" in message and "profile" in message
     assert acct.files() == before
 

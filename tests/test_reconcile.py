@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import Account, error_of, invoke, ok_json
+from harness import error_of, invoke, ok_json
+from test_cli import Account
 
 from inmailctl.rules import account, snapshot
 from inmailctl.rules.errors import BadInput, Refusal

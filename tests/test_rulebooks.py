@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_cli import Account, error_of, invoke, ok_json, small_rulebook, write_rules
+from harness import error_of, invoke, ok_json
+from test_cli import Account, small_rulebook, write_rules
 
 from inmailctl.cli.options import complete_rules
 

@@ -208,8 +208,8 @@ def test_add_months_clamps_to_the_last_day_of_the_month(start: str, months: int,
 @pytest.mark.parametrize(
     ("start", "months", "last"),
     [
-        ("2026-01-20", 12, "2027-01-19"),  # the contract's example
-        ("2028-02-29", 12, "2029-02-27"),  # the contract's example: Feb 28 clamped, minus a day
+        ("2026-01-20", 12, "2027-01-19"),  # twelve months on, minus a day
+        ("2028-02-29", 12, "2029-02-27"),  # Feb 28 clamped, minus a day
         ("2027-02-28", 12, "2028-02-27"),
         ("2026-01-31", 1, "2026-02-27"),
         ("2026-03-31", 1, "2026-04-29"),
@@ -496,7 +496,7 @@ def test_the_send_records_the_block_it_spent() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. Send refusals, in the contract's order
+# 4. Send refusals, in the order the README's Exit codes section lists them (exit 4)
 
 # "two": 2 credits a month and at most 2 sends a day; "mute" cannot send.
 LIMITED = rulebook(plan("two", 2, daily_limit=2), plan("mute", 0, daily_limit=0, can_send=False, packs=False))

@@ -1,7 +1,7 @@
 """The state on a PostgreSQL server: the same answers as a file, concurrency, kills, GRANTs and copies.
 
 Each test works on a ledger of its own in a database this run creates and drops (see tests/servers.py).
-The command contract itself runs on both stores in tests/test_cli.py.
+The first test runs one script of every command on a file and on a server and compares each answer.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Every action runs as the CLI runs it: `account.advance(book, today)` first (its entries kept), then the
 command, whose entries are kept too; a refusal must leave the book exactly as it was. A shadow model,
-written from the contract rather than from `ledger.py`, folds the same entries and checks each one as it
-arrives (the block a send spends from, expiry dates, renewals, rollovers, credit back, downgrades); the
-book must agree with it after every step, replay from its entries, and survive a snapshot round trip.
+written apart from `ledger.py`, folds the same entries and checks each one as it arrives (the block a
+send spends from, expiry dates, renewals, rollovers, credit back, downgrades); the book must agree with
+it after every step, replay from its entries, and survive a snapshot round trip.
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ DAYS = st.one_of(
 
 
 # ---------------------------------------------------------------------------------------------
-# Calendar arithmetic written again from the contract's "Dates" section, independent of dates.py.
+# Calendar arithmetic written again, independent of dates.py: a month on is the same day of the month,
+# clamped to short months; a block valid for N months or days is usable through the day before.
 
 
 def add_months(day: date, months: int) -> date:
@@ -145,7 +146,7 @@ class SSend:
 
 
 class Shadow:
-    """The account as the contract describes it, folded from the entries with a check on each one."""
+    """The account folded again from the entries, apart from `ledger.py`, with a check on each one."""
 
     def __init__(self, rules: Rulebook) -> None:
         self.rules = rules

@@ -19,24 +19,12 @@ from typing import Any
 
 import pytest
 import tomli_w
-from typer.testing import CliRunner, Result
-
-from inmailctl.cli import app
+from harness import error_of, invoke, ok_json
+from typer.testing import Result
 
 # ---------------------------------------------------------------------------------------------------
 # Driving the CLI
 
-RUNNER = CliRunner()
-CLEAN_ENV: dict[str, str | None] = {
-    "NO_COLOR": "1",
-    "COLUMNS": "200",
-    "INMAILCTL_STATE": None,
-    "INMAILCTL_TODAY": None,
-    "INMAILCTL_RULES": None,
-    "INMAILCTL_DEBUG": None,
-    "INMAILCTL_LOCK_TIMEOUT": None,
-    "INMAILCTL_SEAT": None,
-}
 DAY0 = "2026-01-05"  # a Monday: the owner's cycle starts here, so it renews on the 5th
 LINKEDIN = Path(__file__).resolve().parent.parent / "sample_configs" / "linkedin-2026.toml"
 CORP = "recruiter-corporate"
@@ -45,31 +33,6 @@ SEAT_LIST_COLUMNS = ["seat", "plan", "pool", "billing", "limit", "sent_this_cycl
 BALANCE_ALL_FIELDS = {"seat", "plan", "pool", "credits", "limit", "sent_this_cycle", "available", "sent_today",
                       "daily_limit", "next_renewal"}
 STATS_FIELDS = {"seat", "sent", "replied", "response_rate", "spent", "cost_per_reply"}
-
-
-def invoke(*args: Any, env: dict[str, str | None] | None = None) -> Result:
-    return RUNNER.invoke(app, [str(a) for a in args], env={**CLEAN_ENV, **(env or {})}, prog_name="inmailctl")
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    assert result.stderr == ""
-    return json.loads(result.stdout)
-
-
-def error_of(result: Result, exit_code: int, code: str | None = None) -> str:
-    """The one-line JSON error on stderr, nothing on stdout, no traceback; returns the message."""
-    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, f"want one error line on stderr, got: {result.stderr!r}"
-    payload = json.loads(lines[0])
-    assert list(payload) == ["error"]
-    assert {"code", "message"} <= set(payload["error"])
-    if code is not None:
-        assert payload["error"]["code"] == code, payload
-    assert result.stdout == ""
-    return str(payload["error"]["message"])
 
 
 @dataclass

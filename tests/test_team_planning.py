@@ -7,7 +7,6 @@ checked against simulate-month on the same seat, and at the pool's and the limit
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,35 +18,14 @@ from typing import Any
 
 import pytest
 import tomli_w
-from typer.testing import CliRunner, Result
+from harness import error_of, invoke, ok_json
+from typer.testing import Result
 
 import inmailctl
-from inmailctl.cli import app
 
-RUNNER = CliRunner()
-ENV: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": "200", "INMAILCTL_STATE": None, "INMAILCTL_TODAY": None,
-                              "INMAILCTL_RULES": None, "INMAILCTL_SEAT": None, "INMAILCTL_DEBUG": None}
 BUILTIN = Path(inmailctl.__file__).parent / "data" / "seed.toml"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_configs"
 TODAY = "2026-03-02"  # a Monday
-
-
-def invoke(*args: Any) -> Result:
-    return RUNNER.invoke(app, [str(a) for a in args], env=ENV, prog_name="inmailctl")
-
-
-def ok_json(result: Result) -> Any:
-    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
-    return json.loads(result.stdout)
-
-
-def failed(result: Result, exit_code: int, code: str | None = None) -> str:
-    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == "" or exit_code == 5
-    error = json.loads(result.stderr.splitlines()[-1])["error"]
-    if code is not None:
-        assert error["code"] == code, error
-    return str(error["message"])
 
 
 def rules_with(tmp_path: Path, **plans: dict[str, Any]) -> Path:
@@ -149,7 +127,7 @@ def test_the_sample_contract_plan_is_pooled(tmp_path: Path) -> None:
 )
 def test_bad_team_needs_are_usage_errors(tmp_path: Path, args: tuple[str, ...], fragment: str) -> None:
     result = invoke("compare", *args, "--state", tmp_path / "none.toml", "--today", TODAY, "--json")
-    assert fragment in failed(result, 2)
+    assert fragment in error_of(result, 2)
 
 
 def test_team_compare_csv_has_a_row_per_plan(tmp_path: Path) -> None:
@@ -265,7 +243,8 @@ def test_the_gate_judges_the_team_total(tmp_path: Path) -> None:
     plans = "[seats.main]\nper_day = 2\nauto_buy = 10\n[seats.ana]\nper_day = 2\nauto_buy = 10\n"
     total = Decimal(ok_json(team.simulate(plans, "--months", "1"))["total"]["total_cost"])
     assert team.simulate(plans, "--months", "1", "--max-cost", str(total)).exit_code == 0
-    failed(team.simulate(plans, "--months", "1", "--max-cost", str(total - Decimal("0.01"))), 5, "gate-failed")
+    error_of(team.simulate(plans, "--months", "1", "--max-cost", str(total - Decimal("0.01"))), 5, "gate-failed",
+             quiet_stdout=False)
 
 
 def test_trials_report_percentiles_of_the_team(tmp_path: Path) -> None:
@@ -277,7 +256,8 @@ def test_trials_report_percentiles_of_the_team(tmp_path: Path) -> None:
     assert answer["percentiles"] == alone["percentiles"]  # one seat: the same draws as simulate-month
     p90 = Decimal(answer["percentiles"]["total_cost"]["p90"])
     assert team.simulate(plans, "--trials", "20", "--max-cost", str(p90)).exit_code == 0
-    message = failed(team.simulate(plans, "--trials", "20", "--max-cost", str(p90 - Decimal("0.01"))), 5)
+    message = error_of(team.simulate(plans, "--trials", "20", "--max-cost", str(p90 - Decimal("0.01"))), 5,
+                       quiet_stdout=False)
     assert "the team's p90 total cost" in message
 
 
@@ -296,7 +276,7 @@ def test_trials_report_percentiles_of_the_team(tmp_path: Path) -> None:
 )
 def test_a_bad_plans_file_is_a_usage_error_naming_file_and_key(tmp_path: Path, text: str, fragment: str) -> None:
     team = Team(tmp_path, BUILTIN, "premium")
-    message = failed(team.simulate(text), 2)
+    message = error_of(team.simulate(text), 2)
     assert fragment in message and "plans.toml" in message
 
 
@@ -306,20 +286,20 @@ def test_a_bad_plans_file_is_a_usage_error_naming_file_and_key(tmp_path: Path, t
 )
 def test_all_takes_its_sending_plans_from_the_file_only(tmp_path: Path, extra: tuple[str, ...]) -> None:
     team = Team(tmp_path, BUILTIN, "premium")
-    failed(team.simulate("[seats.main]\nper_day = 1\n", *extra), 2)
+    error_of(team.simulate("[seats.main]\nper_day = 1\n", *extra), 2)
 
 
 def test_all_and_plans_go_together(tmp_path: Path) -> None:
     team = Team(tmp_path, BUILTIN, "premium")
-    failed(team.run("simulate-month", "--all"), 2)
-    failed(team.run("simulate-month", "--plans", team.plans("[seats.main]\nper_day = 1\n")), 2)
+    error_of(team.run("simulate-month", "--all"), 2)
+    error_of(team.run("simulate-month", "--plans", team.plans("[seats.main]\nper_day = 1\n")), 2)
 
 
 def test_the_sample_sending_plans_run_on_the_sample_team(tmp_path: Path) -> None:
     team = Team(tmp_path, SAMPLES / "linkedin-2026.toml", "recruiter-lite")
     team.ok("seat", "add", "ana", "--plan", "recruiter-corporate")
     team.ok("seat", "add", "ben", "--plan", "recruiter-corporate")
-    failed(team.run("simulate-month", "--all", "--plans", SAMPLES / "sending" / "team.toml"), 2)  # no seat "lead"
+    error_of(team.run("simulate-month", "--all", "--plans", SAMPLES / "sending" / "team.toml"), 2)  # no seat "lead"
     team.ok("seat", "add", "lead", "--plan", "recruiter-corporate")
     answer = team.ok("simulate-month", "--all", "--plans", SAMPLES / "sending" / "team.toml")
     assert [s["seat"] for s in answer["seats"]] == ["main", "ana", "ben", "lead"]

@@ -1,4 +1,4 @@
-"""At home in the terminal and in pipelines (issue 6): output formats, the ledger export checked by
+"""At home in the terminal and in pipelines: output formats, the ledger export checked by
 hledger, terminal manners (colour, escapes, charts, progress, stdout/stderr, -q), shell completion,
 defaults and their precedence, and help that teaches.
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import importlib
 import io
 import json
 import os
+import pkgutil
 import pty
 import re
 import shutil
@@ -22,7 +24,6 @@ import subprocess
 import sys
 import termios
 import tomllib
-from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,26 +31,15 @@ from typing import Any
 
 import pytest
 import tomli_w
+from harness import error_of, invoke, ok_json
 from typer.models import TyperInfo
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 import inmailctl
+import inmailctl.cli
 from inmailctl import store
-from inmailctl.cli import COMMAND_MODULES, app, commands
-from inmailctl.cli import account as _account_commands  # noqa: F401  (registers every command)
-from inmailctl.cli import credits as _credit_commands  # noqa: F401
-from inmailctl.cli import planning as _planning_commands  # noqa: F401
-from inmailctl.cli import team as _team_commands  # noqa: F401
+from inmailctl.cli import COMMAND_MODULES, commands
 
-RUNNER = CliRunner()
-CLEAN_ENV: dict[str, str | None] = {
-    "NO_COLOR": "1",
-    "COLUMNS": "200",
-    "INMAILCTL_STATE": None,
-    "INMAILCTL_TODAY": None,
-    "INMAILCTL_RULES": None,
-    "INMAILCTL_DEBUG": None,
-}
 ESC = "\x1b"
 CHART_CHARS = set("▁▂▃▄▅▆▇█")  # the sparkline and cost-bar characters (table borders use box drawing)
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
@@ -58,34 +48,9 @@ DAY0 = "2026-01-05"  # a Monday
 READ_DAY = "2026-01-20"  # late enough for follow-ups to be due on the InMails of the fixture
 
 
-def invoke(*args: Any, env: Mapping[str, str | None] | None = None) -> Result:
-    return RUNNER.invoke(app, [str(a) for a in args], env={**CLEAN_ENV, **(env or {})}, prog_name="inmailctl")
-
-
 def ok(result: Result) -> Result:
     assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
     return result
-
-
-def ok_json(result: Result) -> Any:
-    ok(result)
-    assert result.stderr == ""
-    return json.loads(result.stdout)
-
-
-def error_line(result: Result, exit_code: int, *, as_json: bool) -> str:
-    """The contract's one error line on stderr, nothing on stdout; its message."""
-    assert result.exit_code == exit_code, (result.exit_code, result.stdout, result.stderr)
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    if as_json:
-        payload = json.loads(lines[0])
-        assert set(payload) == {"error"} and {"code", "message"} <= set(payload["error"]), payload
-        return str(payload["error"]["message"])
-    assert lines[0].startswith("inmailctl: error: "), lines[0]
-    return lines[0]
 
 
 def write_rules(path: Path, change: dict[str, dict[str, Any]] | None = None, **top: Any) -> Path:
@@ -301,20 +266,20 @@ def test_two_formats_at_once_are_bad_input(filled: Path, command: str) -> None:
     args = read_commands(filled)[command]
     for both in (["--json", "--csv"], ["--format", "json", "--csv"], ["--format", "csv", "--json"],
                  ["--format=table", "--json"]):
-        message = error_line(invoke(*args, *both), 2, as_json=True)  # --json/--format json: a JSON error
+        message = error_of(invoke(*args, *both), 2, as_json=True)  # --json/--format json: a JSON error
         assert "format" in message, message
-    message = error_line(invoke(*args, "--format", "table", "--csv"), 2, as_json=False)
+    message = error_of(invoke(*args, "--format", "table", "--csv"), 2, as_json=False)
     assert "csv" in message and "table" in message
 
 
 @pytest.mark.parametrize("command", READ)
 def test_an_unknown_format_is_bad_input(filled: Path, command: str) -> None:
     args = read_commands(filled)[command]
-    message = error_line(invoke(*args, "--format", "xml"), 2, as_json=False)
+    message = error_of(invoke(*args, "--format", "xml"), 2, as_json=False)
     assert "xml" in message and "json" in message and "csv" in message  # names the choices
-    error_line(invoke(*args, "--format", "xml", "--json"), 2, as_json=True)
+    error_of(invoke(*args, "--format", "xml", "--json"), 2, as_json=True)
     if command != "history":  # ledger is history's alone
-        error_line(invoke(*args, "--format", "ledger"), 2, as_json=False)
+        error_of(invoke(*args, "--format", "ledger"), 2, as_json=False)
 
 
 def test_history_ledger_is_plain_text_and_exclusive(filled: Path) -> None:
@@ -322,8 +287,8 @@ def test_history_ledger_is_plain_text_and_exclusive(filled: Path) -> None:
     text = ok(invoke(*args, "--format", "ledger")).stdout
     assert ESC not in text and not text.lstrip().startswith("{")
     assert re.search(r"^2026-01-05 ", text, re.M) and "INMAIL" in text and "USD" in text
-    error_line(invoke(*args, "--format", "ledger", "--json"), 2, as_json=True)
-    error_line(invoke(*args, "--format", "ledger", "--csv"), 2, as_json=False)
+    error_of(invoke(*args, "--format", "ledger", "--json"), 2, as_json=True)
+    error_of(invoke(*args, "--format", "ledger", "--csv"), 2, as_json=False)
 
 
 # ===================================================================================================
@@ -552,9 +517,9 @@ def test_data_on_stdout_and_messages_on_stderr(tty_state: Path, tmp_path: Path) 
     answer = ok(invoke(*vague, "--json"))
     assert len(json.loads(answer.stdout)["warnings"]) == 3  # with --json the warnings are in the data
     # Errors: one line on stderr, nothing on stdout, with and without --json.
-    error_line(invoke("balance", "--state", tmp_path / "nope.toml", "--today", DAY0), 3, as_json=False)
-    error_line(invoke("balance", "--state", tmp_path / "nope.toml", "--today", DAY0, "--json"), 3, as_json=True)
-    error_line(invoke("buy", "11", *state), 2, as_json=False)
+    error_of(invoke("balance", "--state", tmp_path / "nope.toml", "--today", DAY0), 3, as_json=False)
+    error_of(invoke("balance", "--state", tmp_path / "nope.toml", "--today", DAY0, "--json"), 3, as_json=True)
+    error_of(invoke("buy", "11", *state), 2, as_json=False)
     # On a real terminal, stdout and stderr stay apart too.
     code, out, err = run_on([str(a) for a in vague], child_env(), tmp_path, stdout_tty=True, stderr_tty=False)
     assert code == 0 and "Would send" in out and "warning" not in out and "warning:" in err
@@ -573,7 +538,7 @@ def test_quiet_prints_nothing_on_success_but_data_asked_for(tmp_path: Path) -> N
     assert ok_json(invoke("balance", *common, "--json"))["total"] > 0
     assert ok(invoke("balance", *common, "--csv")).stdout.startswith("kind,")
     # Failures are not silenced by -q.
-    error_line(invoke("buy", "11", *common), 2, as_json=False)
+    error_of(invoke("buy", "11", *common), 2, as_json=False)
     # Through a real pipe as well (--quiet, the long form).
     done = run_piped(["grant", "1", "--reason", "x", "--state", str(state), "--today", DAY0, "--quiet"],
                      child_env(), tmp_path)
@@ -666,7 +631,7 @@ def test_default_state_lives_in_the_user_data_dir(tmp_path: Path) -> None:
     assert where["rules"] == "built-in"
     assert where["today"] == date.today().isoformat()
     # A missing default state says how to create one.
-    message = error_line(invoke("balance", env=env), 3, as_json=False)
+    message = error_of(invoke("balance", env=env), 3, as_json=False)
     assert "inmailctl init" in message
     ok(invoke("init", "--plan", "premium", "--today", DAY0, env=env))
     assert expected.is_file() and oct(expected.stat().st_mode & 0o777) == "0o600"
@@ -755,19 +720,19 @@ def test_where_tells_the_states_rulebook_from_the_one_rules_names(tmp_path: Path
 def test_an_error_in_an_environment_variable_names_the_variable(
     tmp_path: Path, variable: str, value: str, command: list[str]
 ) -> None:
-    message = error_line(invoke(*command, "--state", tmp_path / "s.toml", env={variable: value}), 2, as_json=False)
+    message = error_of(invoke(*command, "--state", tmp_path / "s.toml", env={variable: value}), 2, as_json=False)
     assert f"{variable} must be" in message and "--today" not in message and value in message
-    flagged = error_line(invoke(*command, "--state", tmp_path / "s.toml", "--today", value), 2, as_json=False)
+    flagged = error_of(invoke(*command, "--state", tmp_path / "s.toml", "--today", value), 2, as_json=False)
     assert "--today must be" in flagged and variable not in flagged
 
 
 def test_an_unknown_seat_from_the_environment_names_the_variable(tmp_path: Path) -> None:
     state = tmp_path / "s.toml"
     ok(invoke("init", "--plan", "premium", "--state", state, "--today", DAY0))
-    message = error_line(invoke("balance", "--state", state, "--today", DAY0, env={"INMAILCTL_SEAT": "bob"}), 2,
-                         as_json=False)
-    assert message == "inmailctl: error: INMAILCTL_SEAT=bob: there is no seat 'bob'; the seats are: main"
-    flagged = error_line(invoke("balance", "--seat", "bob", "--state", state, "--today", DAY0), 2, as_json=False)
+    message = error_of(invoke("balance", "--state", state, "--today", DAY0, env={"INMAILCTL_SEAT": "bob"}), 2,
+                       as_json=False)
+    assert message == "INMAILCTL_SEAT=bob: there is no seat 'bob'; the seats are: main"
+    flagged = error_of(invoke("balance", "--seat", "bob", "--state", state, "--today", DAY0), 2, as_json=False)
     assert "INMAILCTL_SEAT" not in flagged and "there is no seat 'bob'" in flagged
 
 
@@ -775,9 +740,9 @@ def test_a_write_before_the_newest_entry_names_the_variable_that_dated_it(tmp_pa
     state = tmp_path / "s.toml"
     ok(invoke("init", "--plan", "premium", "--state", state, "--today", "2026-03-01"))
     before = state.read_bytes()
-    message = error_line(invoke("buy", "10", "--state", state, env={"INMAILCTL_TODAY": "2026-02-01"}), 2,
-                         as_json=False)
-    assert message.startswith("inmailctl: error: INMAILCTL_TODAY 2026-02-01 is before the newest entry")
+    message = error_of(invoke("buy", "10", "--state", state, env={"INMAILCTL_TODAY": "2026-02-01"}), 2,
+                       as_json=False)
+    assert message.startswith("INMAILCTL_TODAY 2026-02-01 is before the newest entry")
     assert state.read_bytes() == before
 
 
@@ -799,7 +764,7 @@ def test_precedence_in_behaviour(tmp_path: Path) -> None:
     env = {**env, "INMAILCTL_TODAY": "2026-01-09"}
     assert ok_json(invoke("balance", "--json", env=env))["today"] == "2026-01-09"
     assert ok_json(invoke("balance", "--json", "--today", "2026-01-10", env=env))["today"] == "2026-01-10"
-    error_line(invoke("balance", "--json", "--today", "2025-12-31", env=env), 2, as_json=True)  # before init
+    error_of(invoke("balance", "--json", "--today", "2025-12-31", env=env), 2, as_json=True)  # before init
     if date.today() >= date.fromisoformat(DAY0):  # the system date, when the clock is not behind the state
         no_today = {**base, "INMAILCTL_STATE": str(env_state), "INMAILCTL_TODAY": None}
         assert ok_json(invoke("balance", "--json", env=no_today))["today"] == date.today().isoformat()
@@ -817,8 +782,8 @@ def test_precedence_in_behaviour(tmp_path: Path) -> None:
     # ... and `init` follows the same order.
     ok(invoke("init", "--plan", "pro-max", "--state", tmp_path / "r.toml", "--today", DAY0,
               env={**base, "INMAILCTL_RULES": str(env_rules)}))
-    error_line(invoke("init", "--plan", "pro-max", "--state", tmp_path / "r2.toml", "--today", DAY0,
-                      "--rules", flag_rules, env={**base, "INMAILCTL_RULES": str(env_rules)}), 2, as_json=False)
+    error_of(invoke("init", "--plan", "pro-max", "--state", tmp_path / "r2.toml", "--today", DAY0,
+                    "--rules", flag_rules, env={**base, "INMAILCTL_RULES": str(env_rules)}), 2, as_json=False)
 
 
 # ===================================================================================================
@@ -829,8 +794,12 @@ def command_name(info: Any) -> str:
     return str(info.name or info.callback.__name__.replace("_", "-"))
 
 
-def registered() -> list[Any]:
-    """Every command and group of commands (`seat ACTION`), as registered."""
+def defined_commands() -> list[Any]:
+    """Every command and group of commands (`seat ACTION`) the package defines. The app imports a
+    command's module only when that command is run or listed, so which ones are registered so far
+    depends on what ran before: every module of the package is imported first."""
+    for module in pkgutil.iter_modules(inmailctl.cli.__path__):
+        importlib.import_module(f"{inmailctl.cli.__name__}.{module.name}")
     return [*commands.registered_commands, *commands.registered_groups]
 
 
@@ -840,12 +809,12 @@ def function_of(info: Any) -> Any:
 
 
 def command_names() -> list[str]:
-    return [command_name(info) for info in registered()]
+    return [command_name(info) for info in defined_commands()]
 
 
 def test_every_command_is_listed_with_the_module_that_defines_it() -> None:
     """Commands load lazily, module by module: the map the boundary loads them by must be complete."""
-    defined = {command_name(info): function_of(info).__module__.rsplit(".", 1)[1] for info in registered()}
+    defined = {command_name(info): function_of(info).__module__.rsplit(".", 1)[1] for info in defined_commands()}
     assert defined == COMMAND_MODULES
 
 
@@ -879,7 +848,7 @@ EXAMPLE_LINE = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S+\s+)*inmailctl\s")
 
 @pytest.mark.parametrize("name", command_names())
 def test_every_command_has_a_purpose_and_an_example(name: str) -> None:
-    info = next(i for i in registered() if command_name(i) == name)
+    info = next(i for i in defined_commands() if command_name(i) == name)
     doc = (getattr(function_of(info), "__doc__", None) or "").strip()
     purpose = doc.split("\n\n")[0]
     assert purpose and "\n" not in purpose, f"{name}: the purpose should be one line: {purpose!r}"

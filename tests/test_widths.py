@@ -18,16 +18,14 @@ from typing import Any
 
 import pytest
 import tomli_w
-from typer.testing import CliRunner, Result
+from harness import invoke
+from typer.testing import Result
 
 from inmailctl import store
-from inmailctl.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 LINKEDIN = ROOT / "sample_configs" / "linkedin-2026.toml"
 SENDING = ROOT / "sample_configs" / "sending" / "team.toml"
-ENV: dict[str, str | None] = {"NO_COLOR": "1", "COLUMNS": None, "INMAILCTL_STATE": None, "INMAILCTL_TODAY": None,
-                              "INMAILCTL_RULES": None, "INMAILCTL_SEAT": None, "INMAILCTL_DEBUG": None}
 LONG_PLAN = "recruiter-corporate-worldwide-enterprise"
 LONG_NAME = "Recruiter Corporate Worldwide Enterprise Agreement"
 LONG_SEAT = "head-of-talent-acquisition-emea"
@@ -36,8 +34,9 @@ OPENED, TODAY = "2026-12-01", "2027-02-10"
 WIDTHS = ["60", "80", "120", None]  # None: piped, no COLUMNS
 
 
-def invoke(*args: Any, env: Mapping[str, str | None] | None = None) -> Result:
-    return CliRunner().invoke(app, [str(a) for a in args], env={**ENV, **(env or {})}, prog_name="inmailctl")
+def invoke_piped(*args: Any, env: Mapping[str, str | None] | None = None) -> Result:
+    """`invoke` off a terminal with no COLUMNS, unless `env` sets it: the width is what these tests vary."""
+    return invoke(*args, env={"COLUMNS": None, **(env or {})})
 
 
 def ok(result: Result) -> str:
@@ -64,7 +63,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     env = {"INMAILCTL_STATE": str(state), "INMAILCTL_RULES": str(rules)}
 
     def run(*args: Any, today: str = OPENED) -> None:
-        ok(invoke(*args, "--today", today, "-q", env=env))
+        ok(invoke_piped(*args, "--today", today, "-q", env=env))
 
     run("init", "--plan", LONG_PLAN, "--seat", LONG_SEAT)
     run("seat", "add", "ana", "--plan", "premium-career")
@@ -200,9 +199,9 @@ def runs(team: dict[str, str]) -> Iterator[tuple[str, list[str], Callable[[dict[
 def test_no_table_cuts_a_figure_a_date_an_id_or_a_name(team: dict[str, str], name: str, width: str | None) -> None:
     args, shown = next((args, shown) for n, args, shown in runs(team) if n == name)
     env = {"INMAILCTL_STATE": team["state"], "INMAILCTL_TODAY": TODAY, "COLUMNS": width}
-    result = invoke(*args, "--json", env=env)
+    result = invoke_piped(*args, "--json", env=env)
     answer = json.loads(result.stdout)
-    text = invoke(*args, env=env).stdout
+    text = invoke_piped(*args, env=env).stdout
     assert "…" not in text, text
     values = [v for v in shown(answer) if v]
     assert values, "the table shows nothing to check"
@@ -215,11 +214,11 @@ def test_piped_tables_take_their_natural_width(team: dict[str, str]) -> None:
     COLUMNS, the table fits it where it can."""
     env = {"INMAILCTL_STATE": team["state"], "INMAILCTL_TODAY": TODAY}
     args = ["compare", "--need", "60", "--billing", "both", "--response-rate", "0.3", "--rules", team["rules"]]
-    piped = ok(invoke(*args, env=env)).splitlines()
+    piped = ok(invoke_piped(*args, env=env)).splitlines()
     rule = next(i for i, line in enumerate(piped) if line.startswith("───"))
     assert len(piped[rule]) > 80 and piped[rule - 1].startswith("Plan ")  # wide, its header on one line
     assert any(len(line) > 100 for line in piped if line.startswith("Not possible"))  # free text unwrapped
-    narrow = ok(invoke(*args, env={**env, "COLUMNS": "100"})).splitlines()
+    narrow = ok(invoke_piped(*args, env={**env, "COLUMNS": "100"})).splitlines()
     assert max(len(line.rstrip()) for line in narrow) <= 100
 
 
@@ -231,7 +230,7 @@ def test_piped_tables_take_their_natural_width(team: dict[str, str]) -> None:
     ["compare", "--need", "200;120;40", "--months", "3", "--rules", str(LINKEDIN)],
 ])
 def test_the_built_in_rulebooks_tables_fit_80_columns(args: list[str]) -> None:
-    text = ok(invoke(*args, env={"COLUMNS": "80"}))
+    text = ok(invoke_piped(*args, env={"COLUMNS": "80"}))
     table = [line for line in text.splitlines() if not line.startswith("Not possible")]
     assert max(len(line.rstrip()) for line in table) <= 80, text
     rule = next(i for i, line in enumerate(table) if line.startswith("───"))
@@ -241,22 +240,22 @@ def test_the_built_in_rulebooks_tables_fit_80_columns(args: list[str]) -> None:
 def test_team_tables_of_the_sample_rulebook_fit_80_columns(tmp_path: Path) -> None:
     state = tmp_path / "team.toml"
     env = {"INMAILCTL_STATE": str(state), "INMAILCTL_RULES": str(LINKEDIN), "COLUMNS": "80"}
-    ok(invoke("init", "--plan", "recruiter-corporate", "--seat", "lead", "-q", "--today", OPENED, env=env))
+    ok(invoke_piped("init", "--plan", "recruiter-corporate", "--seat", "lead", "-q", "--today", OPENED, env=env))
     for seat, plan in (("ana", "recruiter-corporate"), ("ben", "recruiter-corporate"), ("sam", "sales-navigator-core")):
-        ok(invoke("seat", "add", seat, "--plan", plan, "-q", "--today", OPENED, env=env))
-    ok(invoke("seat", "limit", "ben", "100", "-q", "--today", OPENED, env=env))
+        ok(invoke_piped("seat", "add", seat, "--plan", plan, "-q", "--today", OPENED, env=env))
+    ok(invoke_piped("seat", "limit", "ben", "100", "-q", "--today", OPENED, env=env))
     for args in (["balance", "--all"], ["simulate-month", "--all", "--plans", str(SENDING)], ["seat", "list"],
                  ["stats", "--all"]):
-        text = ok(invoke(*args, "--today", OPENED, env=env))
+        text = ok(invoke_piped(*args, "--today", OPENED, env=env))
         assert max(len(line.rstrip()) for line in text.splitlines()) <= 80, text
 
 
 def test_plans_shows_each_name_as_linkedin_spells_it() -> None:
-    text = ok(invoke("plans", "--rules", LINKEDIN))
+    text = ok(invoke_piped("plans", "--rules", LINKEDIN))
     for plan_id, name in (("sales-navigator-advanced-plus", "Sales Navigator Advanced Plus"),
                           ("recruiter-corporate", "Recruiter (contract)"), ("premium-career", "Premium Career")):
         assert whole_on_a_line(name, text) and whole_on_a_line(plan_id, text), text
-    assert whole_on_a_line("Sales Navigator Professional", ok(invoke("plans")))
+    assert whole_on_a_line("Sales Navigator Professional", ok(invoke_piped("plans")))
 
 
 def test_the_shorter_of_id_and_name_labels_a_compared_plan(tmp_path: Path) -> None:
@@ -264,7 +263,7 @@ def test_the_shorter_of_id_and_name_labels_a_compared_plan(tmp_path: Path) -> No
     data["plans"]["recruiter"]["name"] = "Rec"
     rules = tmp_path / "rules.toml"
     rules.write_text(tomli_w.dumps(data), encoding="utf-8")
-    text = ok(invoke("compare", "--need", "40", "--rules", rules, env={"COLUMNS": "80"}))
+    text = ok(invoke_piped("compare", "--need", "40", "--rules", rules, env={"COLUMNS": "80"}))
     assert re.search(r"^Rec\s", text, re.M) and "recruiter " not in text
     assert re.search(r"^premium \(best\)", text, re.M)  # as long as its name: the id, which commands take
 
@@ -291,5 +290,5 @@ def test_a_real_narrow_terminal_and_a_real_pipe(team: dict[str, str], tmp_path: 
 
 def test_a_title_wraps_to_the_screen_not_to_its_table(team: dict[str, str]) -> None:
     env = {"INMAILCTL_STATE": team["state"], "INMAILCTL_TODAY": TODAY, "COLUMNS": "80"}
-    text = ok(invoke("simulate-month", "--seat", "ana", "--per-day", "1", env=env))
+    text = ok(invoke_piped("simulate-month", "--seat", "ana", "--per-day", "1", env=env))
     assert text.splitlines()[0] == "Simulated 2027-02-10 to 2027-03-09"
