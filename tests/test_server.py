@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 from processes import run
-from servers import dump, execute, in_database, ledger_url
+from servers import REQUIRED, dump, execute, in_database, ledger_url
+from test_team_reliability import pod_rules
 from typer.testing import CliRunner, Result
 
 from inmailctl.cli import app
@@ -215,7 +216,10 @@ def test_a_socket_url_and_encoded_options_reach_the_server_as_written(database: 
     url = (f"postgresql:///{name}?host=/var/run/postgresql&user=postgres"
            "&options=-c%20application_name%3Dacme-team&ledger=socket")
     if not Path("/var/run/postgresql").is_dir():
-        pytest.skip("no PostgreSQL socket directory at /var/run/postgresql on this machine")
+        reason = "no PostgreSQL socket directory at /var/run/postgresql on this machine"
+        if REQUIRED:
+            pytest.fail(reason)
+        pytest.skip(reason)
     assert ok("init", "--plan", "premium", "--state", url, "--today", DAY)["total"] == 5
     assert ok("balance", "--state", f"{database}?ledger=socket", "--today", DAY)["total"] == 5
     assert ok("where", "--state", url)["state"] == url.replace("&ledger=socket", "") + "&ledger=socket"
@@ -256,21 +260,6 @@ def test_a_url_without_the_driver_says_how_to_install_it(monkeypatch: pytest.Mon
 
 # 3. Concurrency: the row lock ----------------------------------------------------------------------
 
-POD_PLAN = """
-[plans.pod]
-name = "Pod (contract)"
-monthly_credits = 3
-price = "30.00"
-daily_limit = 50
-can_send = true
-packs = true
-rollover_cap = 3
-rollover_valid_days = 90
-credit_back_days = 30
-pool = "contract"
-"""
-
-
 def _race(commands: list[list[str]]) -> list[tuple[int, str]]:
     procs = [
         subprocess.Popen([sys.executable, "-m", "inmailctl", *c], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -282,10 +271,7 @@ def _race(commands: list[list[str]]) -> list[tuple[int, str]]:
 
 
 def test_16_racing_sends_spend_5_pooled_credits_exactly_once(tmp_path: Path, ledger: str) -> None:
-    from inmailctl import store
-
-    rules = tmp_path / "pod.toml"
-    rules.write_text(store.BUILTIN_RULES.read_text() + POD_PLAN)
+    rules = pod_rules(tmp_path)
     day = "2026-03-02"
     common = ["--state", ledger, "--today", day, "--json"]
     ok("init", "--plan", "premium", "--rules", rules, *common[:-1])
