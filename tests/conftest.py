@@ -28,8 +28,9 @@ from collections.abc import Iterator
 import pytest
 from harness import CLEAN_ENV, tool_variables
 
-# The server store's fixtures (`database`, `ledger`): a PostgreSQL database of this run's own.
-pytest_plugins = ("servers",)
+# The server store's fixtures (`database`, `ledger`): a PostgreSQL database of this run's own; and
+# `store`, which runs a command test on a state file and again on a server ledger.
+pytest_plugins = ("servers", "stores")
 
 
 def clean(monkeypatch: pytest.MonkeyPatch) -> None:

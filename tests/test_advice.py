@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import tomli_w
 from harness import error_of, invoke, ok_json
+from stores import FILE, Store
 from typer.testing import Result
 
 import inmailctl
@@ -44,10 +45,12 @@ def day(offset: int) -> str:
 
 
 class Acct:
-    """One state file in its own directory under tmp_path, and the commands run against it."""
+    """One state, in a file in its own directory under tmp_path or in a ledger on the test server, and the
+    commands run against it."""
 
-    def __init__(self, tmp_path: Path, name: str = "acct") -> None:
-        self.state = tmp_path / name / "state.toml"
+    def __init__(self, tmp_path: Path, name: str = "acct", store: Store = FILE) -> None:
+        self.store = store
+        self.state = store.place(tmp_path / name / "state.toml")
 
     def run(self, *args: Any, today: str, json: bool = True) -> Result:
         return invoke(*args, "--state", self.state, "--today", today, *(["--json"] if json else []))
@@ -66,14 +69,20 @@ class Acct:
     def sent(self, recipient: str, today: str, **options: Any) -> Any:
         return ok_json(self.send(recipient, today, **options))
 
-    def files(self) -> dict[str, bytes]:
-        folder = self.state.parent
-        return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()} if folder.exists() else {}
+    def files(self) -> Any:
+        """Everything the store holds for this state: what a refused command must leave as it was."""
+        return self.store.contents(self.state)
+
+    def exists(self) -> bool:
+        return self.store.exists(self.state)
+
+    def snapshot(self) -> dict[str, Any]:
+        return tomllib.loads(self.store.snapshot(self.state))
 
 
 @pytest.fixture
-def acct(tmp_path: Path) -> Acct:
-    return Acct(tmp_path)
+def acct(tmp_path: Path, store: Store) -> Acct:
+    return Acct(tmp_path, store=store)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -821,7 +830,7 @@ def test_init_monthly_uses_the_monthly_price_and_credits(tmp_path: Path, acct: A
 
 def test_the_state_records_the_billing_period(tmp_path: Path, acct: Acct) -> None:
     acct.init("premium", billing_rules(tmp_path), day(0), "--billing", "monthly")
-    data = tomllib.loads(acct.state.read_text(encoding="utf-8"))
+    data = acct.snapshot()
     assert data["schema_version"] == 2
     assert data["account"]["billing"] == "monthly"
     assert data["rules"]["plans"]["premium"]["monthly_billing_price"] == "35.00"
@@ -829,9 +838,9 @@ def test_the_state_records_the_billing_period(tmp_path: Path, acct: Acct) -> Non
     opened = acct.ok("history", today=day(0))["entries"][0]
     assert opened["kind"] == "open" and opened["billing"] == "monthly"
 
-    annual = Acct(tmp_path, "annual")
+    annual = Acct(tmp_path, "annual", acct.store)
     assert annual.init("premium", billing_rules(tmp_path))["billing"] == "annual"
-    assert tomllib.loads(annual.state.read_text(encoding="utf-8"))["account"]["billing"] == "annual"
+    assert annual.snapshot()["account"]["billing"] == "annual"
 
 
 @pytest.mark.parametrize(
@@ -844,7 +853,7 @@ def test_init_billing_refused_where_the_plan_has_no_such_figures(
 ) -> None:
     rules = ["--rules", billing_rules(tmp_path)] if with_rules else []
     error_of(acct.run("init", "--plan", plan, "--billing", billing, *rules, today=day(0)), 2, code)
-    assert not acct.state.exists()
+    assert not acct.exists()
 
 
 def test_switch_on_monthly_billing_to_a_plan_without_monthly_figures_is_refused(tmp_path: Path, acct: Acct) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import tomli_w
 from harness import error_of, invoke, ok_json
+from stores import FILE, Store
 from typer.testing import Result
 
 # ---------------------------------------------------------------------------------------------------
@@ -45,13 +46,18 @@ DAY0 = "2026-01-05"  # a Monday
 
 @dataclass
 class Account:
-    """One state file in its own directory, and the commands run against it."""
+    """One state, in a file in its own directory or in a ledger on the test server, and the commands
+    run against it. `dir` is the test's own directory either way."""
 
-    state: Path
+    path: Path
+    store: Store = FILE
+
+    def __post_init__(self) -> None:
+        self.state: Path | str = self.store.place(self.path)
 
     @property
     def dir(self) -> Path:
-        return self.state.parent
+        return self.path.parent
 
     def run(self, *args: Any, today: str = DAY0, json: bool = True, env: dict[str, str | None] | None = None,
             rules: Path | None = None) -> Result:
@@ -77,19 +83,20 @@ class Account:
     def history(self, today: str = DAY0) -> list[dict[str, Any]]:
         return list(self.ok("history", today=today)["entries"])
 
-    def files(self) -> dict[str, bytes]:
-        """Every file beside the state, byte for byte (the state, its journal, the lock, any leftovers)."""
-        if not self.dir.exists():
-            return {}
-        return {p.name: p.read_bytes() for p in sorted(self.dir.iterdir()) if p.is_file()}
+    def files(self) -> Any:
+        """Everything the store holds for this state: what a refused command must leave as it was."""
+        return self.store.contents(self.state)
+
+    def exists(self) -> bool:
+        return self.store.exists(self.state)
 
     def journals(self) -> list[Path]:
-        return sorted(self.dir.glob(f"{self.state.name}.*.journal"))
+        return sorted(self.dir.glob(f"{self.path.name}.*.journal"))
 
 
 @pytest.fixture
-def acct(tmp_path: Path) -> Account:
-    return Account(tmp_path / "acct" / "state.toml")
+def acct(tmp_path: Path, store: Store) -> Account:
+    return Account(tmp_path / "acct" / "state.toml", store)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -169,8 +176,11 @@ def prepared_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def prepared(acct: Account, tmp_path: Path, prepared_template: Path) -> Account:
-    """A copy of the template account in this test's own directory, and a good campaign file."""
-    shutil.copytree(prepared_template, acct.dir)
+    """A copy of the template account in this test's own directory (or ledger), and a good campaign file."""
+    if acct.store.on_server:
+        ok_json(invoke("store", "copy", prepared_template / "state.toml", acct.state, "--json"))
+    else:
+        shutil.copytree(prepared_template, acct.dir)
     write_csv(tmp_path / "good.csv", [["Carol", "Hi Carol"], ["Dan", "Hi Dan"]])
     return acct
 
@@ -223,8 +233,9 @@ def test_init_creates_a_state(acct: Account, as_json: bool) -> None:
     result = acct.run("init", "--plan", "premium", json=as_json)
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
-    assert acct.state.is_file()
-    assert len(acct.journals()) == 1
+    assert acct.exists()
+    if not acct.store.on_server:
+        assert acct.state.is_file() and len(acct.journals()) == 1
     if as_json:
         answer = json.loads(result.stdout)
         assert answer["plan"] == "premium"
@@ -466,14 +477,12 @@ def test_a_failing_command_changes_nothing(
 ) -> None:
     write_csv(tmp_path / "refused.csv", [["Eve", "Hi Eve"], ["Ada", "Hi again"]])
     before = acct.files()
-    journal = acct.journals()[0].read_bytes()
     result = acct.run(*expand(args, tmp_path), today=today)
     if "--from-csv" in args and exit_code == 4:  # the rows' answer on stdout, whatever the exit code
         assert result.exit_code == 4, (result.stdout, result.stderr)
         assert json.loads(result.stdout)["sent"] == 0
     else:  # a gate failure prints its projection too
         error_of(result, exit_code, code, quiet_stdout=exit_code != 5)
-    assert acct.journals()[0].read_bytes() == journal
     assert acct.files() == before
 
 
@@ -526,6 +535,7 @@ def test_a_dry_run_answers_what_the_real_command_then_does(acct: Account) -> Non
     assert (dry["block"], dry["total"]) == (real["block"], real["total"])
 
 
+@pytest.mark.file_only
 def test_lock_not_obtained_is_exit_3(acct: Account) -> None:
     from filelock import FileLock
 
@@ -539,6 +549,7 @@ def test_lock_not_obtained_is_exit_3(acct: Account) -> None:
     assert acct.files() == before
 
 
+@pytest.mark.file_only
 @pytest.mark.parametrize(
     ("content", "what"),
     [(b"this is = = not toml", "not TOML"), (b"\xff\xfe\x00garbage", "not UTF-8"), (None, "a directory")],
@@ -554,6 +565,7 @@ def test_a_broken_state_file_is_exit_3_naming_it(acct: Account, content: bytes |
         assert str(acct.state) in message, message
 
 
+@pytest.mark.file_only
 def test_a_newer_state_schema_is_exit_3(acct: Account) -> None:
     acct.init()
     text = acct.state.read_text()
@@ -563,6 +575,7 @@ def test_a_newer_state_schema_is_exit_3(acct: Account) -> None:
     assert str(acct.state) in message and "schema_version" in message
 
 
+@pytest.mark.file_only
 def test_the_next_write_tidies_a_killed_runs_temporary_file(acct: Account) -> None:
     acct.init()
     leftover = acct.dir / ".state.toml.0123abcd.tmp"
@@ -960,7 +973,7 @@ def test_a_date_near_the_end_of_the_calendar_is_not_an_internal_error(acct: Acco
 def test_bad_dates_are_exit_2(acct: Account, bad: str) -> None:
     error_of(invoke("plans", "--today", bad, "--json"), 2)
     error_of(invoke("init", "--plan", "premium", "--state", acct.state, "--today", bad, "--json"), 2)
-    assert not acct.state.exists()
+    assert not acct.exists()
     if bad:  # an empty variable counts as unset
         error_of(invoke("plans", "--json", env={"INMAILCTL_TODAY": bad}), 2)
 
@@ -1087,7 +1100,7 @@ def test_csv_id_conflicts_are_exit_2_and_send_nothing(acct: Account, tmp_path: P
 
 def test_state_flag_beats_env(acct: Account, tmp_path: Path) -> None:
     acct.init()
-    other = Account(tmp_path / "other" / "state.toml")
+    other = Account(tmp_path / "other" / "state.toml", acct.store)
     other.init("recruiter")
     env = {"INMAILCTL_STATE": str(other.state)}
     assert ok_json(invoke("balance", "--today", DAY0, "--json", env=env))["plan"] == "recruiter"
@@ -1150,7 +1163,8 @@ def test_init_over_an_existing_state(acct: Account) -> None:
     answer = acct.ok("init", "--plan", "recruiter", "--force", today="2026-01-06")
     assert (answer["plan"], answer["total"]) == ("recruiter", 50)
     assert [e["kind"] for e in acct.history(today="2026-01-06")] == ["open", "allowance"]
-    assert len(acct.journals()) == 1  # the old journal went with the old state
+    if not acct.store.on_server:
+        assert len(acct.journals()) == 1  # the old journal went with the old state
 
 
 STATE_COMMANDS = [["balance"], ["buy", "10"], ["send", "Ada", "--subject", "x"], ["reply", "Ada"],
@@ -1164,7 +1178,7 @@ def test_a_missing_state_is_exit_3_and_says_how_to_create_one(acct: Account, com
     assert "inmailctl init" in message and str(acct.state) in message
     text = error_of(acct.run(*command, json=False), 3, as_json=False)
     assert "inmailctl init" in text
-    assert not acct.state.exists()
+    assert not acct.exists()
 
 
 @pytest.mark.parametrize("command", [["buy", "10"], ["grant", "1", "--reason", "x"], ["cancel"]],
@@ -1179,7 +1193,7 @@ def test_a_failed_command_on_a_missing_state_creates_nothing(tmp_path: Path, com
 def test_an_unknown_plan_is_exit_2(acct: Account, where: list[str]) -> None:
     message = error_of(acct.run(*where), 2, "unknown-plan")
     assert "gold" in message and "premium" in message  # says which plans exist
-    assert not acct.state.exists()
+    assert not acct.exists()
 
 
 @pytest.mark.parametrize("size", ["7", "0", "11", "1000"])
@@ -1258,7 +1272,7 @@ def test_a_bad_rulebook_is_exit_3_naming_the_file_and_key(acct: Account, tmp_pat
         assert str(bad) in message and key in message, message
         text = error_of(acct.run(*command, rules=bad, json=False), 3, as_json=False)
         assert str(bad) in text and key in text
-    assert not acct.state.exists()
+    assert not acct.exists()
 
 
 @pytest.mark.parametrize(("content", "reason"), [(b"packs = [", "TOML"), (None, "missing")])
@@ -1489,9 +1503,9 @@ def _entry_point() -> str:
     return found
 
 
-def test_installed_entry_point_in_a_subprocess(tmp_path: Path) -> None:
+def test_installed_entry_point_in_a_subprocess(tmp_path: Path, store: Store) -> None:
     exe = _entry_point()
-    state = tmp_path / "script" / "state.toml"
+    state = store.place(tmp_path / "script" / "state.toml")
     common = ["--state", str(state), "--today", DAY0, "--json"]
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -1505,7 +1519,8 @@ def test_installed_entry_point_in_a_subprocess(tmp_path: Path) -> None:
     bad = run("buy", "7")
     assert bad.returncode == 2 and bad.stdout == ""
     assert json.loads(bad.stderr)["error"]["code"] == "bad-pack-size"
-    missing = subprocess.run([exe, "balance", "--state", str(tmp_path / "none.toml"), "--today", DAY0],
+    missing = subprocess.run([exe, "balance", "--state", str(store.place(tmp_path / "none" / "state.toml")),
+                              "--today", DAY0],
                              capture_output=True, text=True, env=_script_env(), timeout=60)
     assert missing.returncode == 3
     assert missing.stderr.startswith("inmailctl: error: ") and "inmailctl init" in missing.stderr
@@ -1519,6 +1534,7 @@ def test_python_dash_m_help() -> None:
     assert "Usage:" in done.stdout and "simulate-month" in done.stdout
 
 
+@pytest.mark.file_only
 def test_state_files_are_mode_0600(acct: Account) -> None:
     old = os.umask(0o022)
     try:
@@ -1533,13 +1549,13 @@ def test_state_files_are_mode_0600(acct: Account) -> None:
         os.umask(old)
 
 
-def test_transfer_always_refuses_with_its_own_code(tmp_path: Path) -> None:
+def test_transfer_always_refuses_with_its_own_code(tmp_path: Path, store: Store) -> None:
     """Credits cannot be shared or transferred between accounts: scripts that try get exit 4."""
-    state = tmp_path / "state.toml"
+    state = store.place(tmp_path / "state.toml")
     common = ["--state", str(state), "--today", "2026-03-02"]
     assert invoke("init", "--plan", "premium", *common).exit_code == 0
-    before = state.read_bytes()
+    before = store.contents(state)
     done = invoke("transfer", "10", "--to", "bob", *common, "--json")
     assert done.exit_code == 4
     assert json.loads(done.stderr)["error"]["code"] == "transfer-not-allowed"
-    assert state.read_bytes() == before
+    assert store.contents(state) == before

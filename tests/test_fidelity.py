@@ -18,6 +18,7 @@ import pytest
 from harness import invoke, ok_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stores import Store
 from typer.testing import Result
 
 from inmailctl.rules import account, advice, team
@@ -30,8 +31,11 @@ LINKEDIN = SAMPLES / "linkedin-2026.toml"
 
 
 class Acct:
-    def __init__(self, state: Path) -> None:
-        self.state = state
+    """One state, in a file or in a ledger on the test server, and the commands run against it."""
+
+    def __init__(self, path: Path, store: Store) -> None:
+        self.store = store
+        self.state = store.place(path)
 
     def run(self, *args: Any, today: str) -> Result:
         return invoke(*args, "--state", self.state, "--today", today, "--json")
@@ -47,10 +51,10 @@ class Acct:
 
 
 @pytest.fixture
-def recruiter(tmp_path: Path) -> Acct:
+def recruiter(tmp_path: Path, store: Store) -> Acct:
     """Recruiter Lite on the 2026 rulebook (30 a month, a reply within 90 days returns the credit),
     started 2027-01-04 and renewing on the 4th; one InMail to Ada on 2027-01-05."""
-    acct = Acct(tmp_path / "state.toml")
+    acct = Acct(tmp_path / "state.toml", store)
     ok_json(invoke("init", "--plan", "recruiter-lite", "--rules", LINKEDIN, "--state", acct.state,
                    "--today", "2027-01-04", "--json"))
     acct.ok("send", "Ada", "--subject", "A role on our data team", today="2027-01-05")
@@ -71,11 +75,11 @@ def test_an_answer_after_the_renewal_still_returns_the_credit(recruiter: Acct) -
     assert recruiter.ok("verify", today="2027-02-10")["ok"] is True
 
 
-def test_an_answer_noted_late_counts_as_if_noted_on_its_day(recruiter: Acct, tmp_path: Path) -> None:
+def test_an_answer_noted_late_counts_as_if_noted_on_its_day(recruiter: Acct, tmp_path: Path, store: Store) -> None:
     """Noted on 2027-02-10 with --on 2027-01-20 it used to leave 58 credits; noted on the day, 60."""
     late = recruiter.ok("reply", "Ada", "--on", "2027-01-20", today="2027-02-10")
     assert late["returned"] is True and late["total"] == 60
-    on_time = Acct(tmp_path / "twin" / "state.toml")
+    on_time = Acct(tmp_path / "twin" / "state.toml", store)
     ok_json(invoke("init", "--plan", "recruiter-lite", "--rules", LINKEDIN, "--state", on_time.state,
                    "--today", "2027-01-04", "--json"))
     on_time.ok("send", "Ada", "--subject", "A role on our data team", today="2027-01-05")
@@ -116,10 +120,10 @@ def test_a_decline_is_an_answer_and_stats_count_it_apart(recruiter: Acct) -> Non
 
 
 def test_accepted_and_declined_together_are_bad_input(recruiter: Acct) -> None:
-    before = recruiter.state.read_bytes()
+    before = recruiter.store.contents(recruiter.state)
     result = recruiter.run("reply", "Ada", "--accepted", "--declined", today="2027-01-07")
     assert result.exit_code == 2 and "--declined" in json.loads(result.stderr)["error"]["message"]
-    assert recruiter.state.read_bytes() == before
+    assert recruiter.store.contents(recruiter.state) == before
 
 
 def back_rules(cap: int) -> Rulebook:
@@ -183,10 +187,10 @@ def test_noting_an_answer_late_gives_what_noting_it_on_its_day_gives(
     assert on_time.pruned() == noted_late.pruned()
 
 
-def test_a_pooled_seats_credit_comes_back_to_the_pools_allowance(tmp_path: Path) -> None:
+def test_a_pooled_seats_credit_comes_back_to_the_pools_allowance(tmp_path: Path, store: Store) -> None:
     """The contract's credits are the pool's: an answer after the pool renewed puts the credit in the
     pool's current allowance."""
-    acct = Acct(tmp_path / "state.toml")
+    acct = Acct(tmp_path / "state.toml", store)
     ok_json(invoke("init", "--plan", "recruiter-corporate", "--seat", "lead", "--rules", LINKEDIN,
                    "--state", acct.state, "--today", "2027-01-04", "--json"))
     invoke("seat", "add", "ana", "--plan", "recruiter-corporate", "--state", acct.state, "--today", "2027-01-04")
@@ -235,8 +239,8 @@ def test_a_plan_paid_by_the_month_pays_each_month() -> None:
     assert [plan.charge(c) for c in (0, 1, 12)] == [money("12.00")] * 3
 
 
-def test_stats_show_the_year_when_it_is_paid_and_accrued_spreads_it(tmp_path: Path) -> None:
-    acct = Acct(tmp_path / "state.toml")
+def test_stats_show_the_year_when_it_is_paid_and_accrued_spreads_it(tmp_path: Path, store: Store) -> None:
+    acct = Acct(tmp_path / "state.toml", store)
     ok_json(invoke("init", "--plan", "premium-career", "--rules", LINKEDIN, "--state", acct.state,
                    "--today", "2027-01-31", "--json"))
     paid = acct.ok("stats", today="2027-04-10")
@@ -249,8 +253,8 @@ def test_stats_show_the_year_when_it_is_paid_and_accrued_spreads_it(tmp_path: Pa
     assert spread["total"]["spent"] == "79.96"
 
 
-def test_switching_mid_year_refunds_nothing_and_starts_a_new_year(tmp_path: Path) -> None:
-    acct = Acct(tmp_path / "state.toml")
+def test_switching_mid_year_refunds_nothing_and_starts_a_new_year(tmp_path: Path, store: Store) -> None:
+    acct = Acct(tmp_path / "state.toml", store)
     ok_json(invoke("init", "--plan", "premium-career", "--rules", LINKEDIN, "--state", acct.state,
                    "--today", "2027-01-10", "--json"))
     acct.ok("switch", "premium-business", today="2027-03-10")
@@ -261,8 +265,8 @@ def test_switching_mid_year_refunds_nothing_and_starts_a_new_year(tmp_path: Path
     assert "239.88 USD" in ledger and "575.88 USD" in ledger
 
 
-def test_a_seat_joining_a_pool_mid_year_pays_the_rest_of_the_pools_year(tmp_path: Path) -> None:
-    acct = Acct(tmp_path / "state.toml")
+def test_a_seat_joining_a_pool_mid_year_pays_the_rest_of_the_pools_year(tmp_path: Path, store: Store) -> None:
+    acct = Acct(tmp_path / "state.toml", store)
     ok_json(invoke("init", "--plan", "recruiter-corporate", "--seat", "lead", "--rules", LINKEDIN,
                    "--state", acct.state, "--today", "2027-01-04", "--json"))
     acct.ok("seat", "add", "ana", "--plan", "recruiter-corporate", today="2027-04-20")  # cycle 3: 9 months left
@@ -287,8 +291,8 @@ def test_the_core_charges_a_term_at_its_start() -> None:
 # 2. When credits arrive: on the billing day, or on the 1st of each month
 
 
-def sales_navigator(tmp_path: Path, start: str, billing: str = "annual") -> Acct:
-    acct = Acct(tmp_path / "state.toml")
+def sales_navigator(tmp_path: Path, store: Store, start: str, billing: str = "annual") -> Acct:
+    acct = Acct(tmp_path / "state.toml", store)
     ok_json(invoke("init", "--plan", "sales-navigator-core", "--billing", billing, "--rules", "linkedin-2026",
                    "--state", acct.state, "--today", start, "--json"))
     return acct
@@ -305,8 +309,8 @@ def sales_navigator(tmp_path: Path, start: str, billing: str = "annual") -> Acct
     ],
 )
 def test_month_start_plans_renew_on_the_first(tmp_path: Path, start: str, first_until: str,
-                                              renewals: list[str]) -> None:
-    acct = sales_navigator(tmp_path, start)
+                                              renewals: list[str], store: Store) -> None:
+    acct = sales_navigator(tmp_path, store, start)
     balance = acct.ok("balance", today=start)
     assert balance["blocks"][0]["usable_until"] == first_until and balance["total"] == 50  # the full allowance
     assert balance["next_renewal"] == renewals[0]
@@ -318,14 +322,14 @@ def test_month_start_plans_renew_on_the_first(tmp_path: Path, start: str, first_
     assert acct.ok("verify", today=renewals[1])["ok"] is True
 
 
-def test_month_start_plans_are_billed_from_their_own_start(tmp_path: Path) -> None:
+def test_month_start_plans_are_billed_from_their_own_start(tmp_path: Path, store: Store) -> None:
     """The credits come on the 1st; the money goes on the sign-up day, a term at a time."""
-    monthly = sales_navigator(tmp_path / "m", "2027-01-10", "monthly")
+    monthly = sales_navigator(tmp_path / "m", store, "2027-01-10", "monthly")
     spent = {m["month"]: m["spent"] for m in monthly.ok("stats", today="2027-03-15")["months"]}
     assert spent == {"2027-01": "99.99", "2027-02": "99.99", "2027-03": "99.99"}
     bills = [e["date"] for e in monthly.ok("history", today="2027-03-15")["entries"] if e["kind"] == "bill"]
     assert bills == ["2027-01-10", "2027-02-10", "2027-03-10"]
-    annual = sales_navigator(tmp_path / "a", "2027-01-10")
+    annual = sales_navigator(tmp_path / "a", store, "2027-01-10")
     spent = {m["month"]: m["spent"] for m in annual.ok("stats", today="2028-01-10")["months"]}
     assert spent["2027-01"] == spent["2028-01"] == "959.88" and sum(Decimal(v) for v in spent.values()) == Decimal(
         "1919.76")
@@ -334,8 +338,8 @@ def test_month_start_plans_are_billed_from_their_own_start(tmp_path: Path) -> No
     assert annual.ok("verify", today="2028-01-10")["ok"] is True
 
 
-def test_a_month_start_plan_cancelled_stops_at_the_next_first(tmp_path: Path) -> None:
-    acct = sales_navigator(tmp_path, "2027-01-10", "monthly")
+def test_a_month_start_plan_cancelled_stops_at_the_next_first(tmp_path: Path, store: Store) -> None:
+    acct = sales_navigator(tmp_path, store, "2027-01-10", "monthly")
     assert acct.ok("cancel", today="2027-01-20")["ends_on"] == "2027-02-01"
     after = acct.ok("balance", today="2027-03-15")
     assert after["plan"] == "basic" and after["can_send"] is False
@@ -361,15 +365,15 @@ def test_renews_on_is_checked(tmp_path: Path, fields: dict[str, str], fragment: 
     assert result.exit_code == 3 and fragment in json.loads(result.stderr)["error"]["message"]
 
 
-def test_the_forecast_does_not_call_credits_that_roll_over_expiring(tmp_path: Path) -> None:
+def test_the_forecast_does_not_call_credits_that_roll_over_expiring(tmp_path: Path, store: Store) -> None:
     """Recruiter Lite carries up to 90 unused credits over: near the renewal only what is past the cap,
     and the bonus that ends, are lost."""
-    acct = Acct(tmp_path / "state.toml")
+    acct = Acct(tmp_path / "state.toml", store)
     ok_json(invoke("init", "--plan", "recruiter-lite", "--rules", "linkedin-2026", "--state", acct.state,
                    "--today", "2026-11-02", "--json"))
     acct.ok("grant", "2", "--reason", "promotion", "--valid-days", "25", today="2026-11-02")
     forecast = acct.ok("balance", today="2026-11-24")["forecast"]
     assert forecast["expiring"] == 2  # the bonus; the 30 allowance credits roll over on 2026-12-02
-    seed = Acct(tmp_path / "seed.toml")
+    seed = Acct(tmp_path / "seed.toml", store)
     ok_json(invoke("init", "--plan", "premium", "--state", seed.state, "--today", "2026-11-02", "--json"))
     assert seed.ok("balance", today="2026-11-24")["forecast"]["expiring"] == 5  # nothing rolls over on seed

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from harness import error_of, invoke, ok_json
 from processes import cli, files
+from stores import Store
 
-from inmailctl import store
+from inmailctl import store as storage
 from inmailctl.rules.team import open_team
 
 DAY0 = "2026-01-05"
@@ -26,15 +27,27 @@ def ok(*args: Any) -> Any:
     return ok_json(invoke(*args, "--json"))
 
 
+def _fill(state: Path | str) -> None:
+    """Some history: a pack bought, two InMails sent."""
+    ok("init", "--plan", "premium", "--state", state, "--today", DAY0)
+    ok("buy", "10", "--state", state, "--today", DAY0)
+    for name in ("Ada", "Grace"):
+        ok("send", name, "--subject", "A role", "--state", state, "--today", "2026-01-06")
+
+
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
-    """A state with some history: a pack bought, two InMails sent."""
-    path = tmp_path / "state.toml"
-    ok("init", "--plan", "premium", "--state", path, "--today", DAY0)
-    ok("buy", "10", "--state", path, "--today", DAY0)
-    for name in ("Ada", "Grace"):
-        ok("send", name, "--subject", "A role", "--state", path, "--today", "2026-01-06")
-    return path
+    """A state file with some history, for what only a file can show."""
+    _fill(tmp_path / "state.toml")
+    return tmp_path / "state.toml"
+
+
+@pytest.fixture
+def stored(tmp_path: Path, store: Store) -> Path | str:
+    """The same history in a file or in a ledger on the test server."""
+    place = store.place(tmp_path / "state.toml")
+    _fill(place)
+    return place
 
 
 def _journal(state: Path) -> Path:
@@ -128,16 +141,16 @@ def test_recover_refuses_what_it_cannot_do_and_changes_nothing(state: Path, tmp_
 
 def _replace(state: Path) -> None:
     """What `init --plan recruiter --force` does, called between a reader's steps."""
-    team, entries = open_team(store.load_rulebook(None), "recruiter", store.load(state).team.clock)
-    with store.locked(state):
-        store.create(state, team, entries, force=True)
+    team, entries = open_team(storage.load_rulebook(None), "recruiter", storage.load(state).team.clock)
+    with storage.locked(state):
+        storage.create(state, team, entries, force=True)
 
 
 def test_a_reader_holding_an_old_snapshot_never_removes_the_new_journal(state: Path) -> None:
-    stale = store.load(state)
+    stale = storage.load(state)
     _replace(state)
     (state.parent / ".state.toml.0badf00d.tmp").write_text("a leftover, so the reader tidies")
-    store.tidy_if_idle(stale)
+    storage.tidy_if_idle(stale)
     assert not (state.parent / ".state.toml.0badf00d.tmp").exists()
     assert ok("verify", "--state", state, "--today", "2026-01-07")["ok"] is True
     assert ok("balance", "--state", state, "--today", "2026-01-07")["plan"] == "recruiter"
@@ -148,7 +161,7 @@ def test_a_state_replaced_between_reading_its_snapshot_and_its_journal(
 ) -> None:
     """The reader reads the old snapshot; the state is replaced (the old journal's name removed); the
     reader then opens the journal: it reads the new state instead of reporting a missing journal."""
-    read = store.read_toml
+    read = storage.read_toml
     replaced = []
 
     def then_replace(path: Path, what: str, code: str) -> dict[str, Any]:
@@ -158,23 +171,23 @@ def test_a_state_replaced_between_reading_its_snapshot_and_its_journal(
             _replace(state)
         return data
 
-    monkeypatch.setattr(store, "read_toml", then_replace)
+    monkeypatch.setattr(storage, "read_toml", then_replace)
     assert ok("balance", "--state", state, "--today", "2026-01-07")["plan"] == "recruiter"
     assert replaced
 
 
 def test_a_state_replaced_after_a_reader_opened_it(state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Replaced after the reader loaded it: the reader still reads the history it loaded, whole."""
-    load = store.load
+    load = storage.load
     history = [e["kind"] for e in ok("history", "--state", state, "--today", "2026-01-07")["entries"]]
 
-    def then_replace(path: Path) -> store.Stored:
+    def then_replace(path: Path) -> storage.Stored:
         stored = load(path)
-        monkeypatch.setattr(store, "load", load)
+        monkeypatch.setattr(storage, "load", load)
         _replace(state)
         return stored
 
-    monkeypatch.setattr(store, "load", then_replace)
+    monkeypatch.setattr(storage, "load", then_replace)
     answer = ok("history", "--state", state, "--today", "2026-01-07")
     assert [e["kind"] for e in answer["entries"]] == history
 
@@ -268,18 +281,19 @@ def test_the_lock_is_mode_0600(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args", [["plans"], ["balance"], ["history", "--csv"], ["history"], ["history", "--json"],
                                   ["--help"]], ids=" ".join)
-def test_a_closed_pipe_is_exit_0_and_silence(state: Path, args: list[str]) -> None:
+def test_a_closed_pipe_is_exit_0_and_silence(stored: Path | str, args: list[str]) -> None:
     """Standard output is a pipe whose reader has gone before the first write (as `| head -c1` is
     soon after), so every write fails: deterministic, unlike racing a real `head`."""
     import subprocess
     import sys
 
+    command = [sys.executable, "-m", "inmailctl", *args]
+    if args != ["--help"]:
+        command += ["--state", str(stored), "--today", "2026-01-07"]
     read, write = os.pipe()
     os.close(read)
     try:
-        done = subprocess.run([sys.executable, "-m", "inmailctl", *args, "--state", str(state), "--today", "2026-01-07"]
-                              if args != ["--help"] else [sys.executable, "-m", "inmailctl", *args],
-                              stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
+        done = subprocess.run(command, stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
     finally:
         os.close(write)
     assert (done.returncode, done.stderr) == (0, "")
@@ -290,12 +304,12 @@ def test_a_closed_pipe_is_exit_0_and_silence(state: Path, args: list[str]) -> No
 
 
 @pytest.mark.parametrize("limit", ["²", "٣", "1²"])
-def test_a_limit_in_other_digits_is_bad_input(state: Path, limit: str) -> None:
-    before = files(state.parent)
-    message = error_of(invoke("seat", "limit", "main", limit, "--state", state, "--today", "2026-01-07", "--json"), 2,
-                       "bad-input")
+def test_a_limit_in_other_digits_is_bad_input(stored: Path | str, store: Store, limit: str) -> None:
+    before = store.contents(stored)
+    message = error_of(invoke("seat", "limit", "main", limit, "--state", stored, "--today", "2026-01-07", "--json"),
+                       2, "bad-input")
     assert "whole number" in message
-    assert files(state.parent) == before
+    assert store.contents(stored) == before
 
 
 @pytest.mark.parametrize("need", ["٣", "10,²", "４０"])
@@ -398,7 +412,7 @@ FORGED = "Premium\n2026-01-05 forged\n    assets:inmail:allowance  100000 INMAIL
 def _built_in_rules() -> dict[str, Any]:
     import tomllib
 
-    return tomllib.loads(store.BUILTIN_RULES.read_text(encoding="utf-8"))
+    return tomllib.loads(storage.BUILTIN_RULES.read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize(("where", "key"), [
@@ -484,17 +498,17 @@ def test_jump_steps_are_at_most_366_days_apart_and_end_today() -> None:
                                      ["switch", "recruiter"], ["cancel"], ["reply", "Ada"], ["unavailable", "Bob"],
                                      ["seat", "add", "bob", "--plan", "premium"], ["simulate-month", "--save"],
                                      ["buy", "10", "--dry-run"]], ids=" ".join)
-def test_a_write_a_year_and_two_days_ahead_is_refused(state: Path, command: list[str]) -> None:
-    before = files(state.parent)
-    message = error_of(invoke(*command, "--state", state, "--today", "2027-01-08", "--json"), 2, "date-jump")
+def test_a_write_a_year_and_two_days_ahead_is_refused(stored: Path | str, store: Store, command: list[str]) -> None:
+    before = store.contents(stored)
+    message = error_of(invoke(*command, "--state", stored, "--today", "2027-01-08", "--json"), 2, "date-jump")
     assert "2027-01-08" in message and "--catch-up" in message
-    assert files(state.parent) == before
-    assert ok("balance", "--state", state, "--today", "2062-01-05")["today"] == "2062-01-05"  # reading is free
-    assert files(state.parent) == before
+    assert store.contents(stored) == before
+    assert ok("balance", "--state", stored, "--today", "2062-01-05")["today"] == "2062-01-05"  # reading is free
+    assert store.contents(stored) == before
 
 
-def test_a_year_and_a_day_is_allowed(state: Path) -> None:
-    assert ok("buy", "10", "--state", state, "--today", "2027-01-07")["total"] == 15  # 366 days after 2026-01-06
+def test_a_year_and_a_day_is_allowed(stored: Path | str) -> None:
+    assert ok("buy", "10", "--state", stored, "--today", "2027-01-07")["total"] == 15  # 366 days after 2026-01-06
 
 
 def test_catching_up_over_decades_streams_and_equals_the_reading(
@@ -504,13 +518,13 @@ def test_catching_up_over_decades_streams_and_equals_the_reading(
     state a reading command works out in memory at once."""
     expected = ok("history", "--state", state, "--today", "2046-01-10")["entries"]
     batches: list[int] = []
-    write = store.Appender.write
+    write = storage.Appender.write
 
-    def counted(self: store.Appender, entries: list[Any]) -> None:
+    def counted(self: storage.Appender, entries: list[Any]) -> None:
         batches.append(len(entries))
         write(self, entries)
 
-    monkeypatch.setattr(store.Appender, "write", counted)
+    monkeypatch.setattr(storage.Appender, "write", counted)
     ok("grant", "1", "--reason", "back", "--catch-up", "--state", state, "--today", "2046-01-10")
     assert len(batches) == 20 and max(batches) <= 2 * 13 + 2  # a year: 12 or 13 renewals, with their expiries
     entries = ok("history", "--state", state, "--today", "2046-01-10")["entries"]
@@ -525,7 +539,7 @@ def test_a_catch_up_cut_short_by_a_full_disk_changes_nothing(
 
     before = files(tmp_path)
     writes = []
-    real = store.os.write
+    real = storage.os.write
 
     def fails_on_the_fifth(fd: int, data: Any) -> int:
         writes.append(fd)
@@ -533,7 +547,7 @@ def test_a_catch_up_cut_short_by_a_full_disk_changes_nothing(
             no_space()
         return real(fd, data)
 
-    monkeypatch.setattr(store.os, "write", fails_on_the_fifth)
+    monkeypatch.setattr(storage.os, "write", fails_on_the_fifth)
     error_of(invoke("buy", "10", "--catch-up", "--state", state, "--today", "2036-01-10", "--json"), 3, "io-error")
     monkeypatch.undo()
     assert len(writes) == 5 and files(tmp_path) == before
@@ -564,7 +578,7 @@ def test_real_simulations_are_well_inside_the_limit() -> None:
     from inmailctl.rules import simulate
     from inmailctl.rules.account import open_account
 
-    book = open_account(store.load_rulebook(None), "premium", date(2026, 1, 5))[0]
+    book = open_account(storage.load_rulebook(None), "premium", date(2026, 1, 5))[0]
     year, three_years = (simulate.SendingPlan(4, months, False, 0.2, 10, False) for months in (12, 36))
     assert simulate.work(book, year, 10_000, every_trial_runs=False) * 4 < simulate.MAX_WORK
     assert simulate.work(book, three_years, 1, every_trial_runs=True) * 100 < simulate.MAX_WORK
@@ -621,16 +635,17 @@ def test_verify_deep_finds_an_edited_stored_answer(state: Path) -> None:
     assert ok("verify", "--deep", "--state", state)["deep"] is True
 
 
-def test_forget_replaces_a_name_everywhere_and_keeps_every_figure(state: Path, tmp_path: Path) -> None:
+def test_forget_replaces_a_name_everywhere_and_keeps_every_figure(stored: Path | str, store: Store) -> None:
+    state = stored
     ok("send", "Ada", "--subject", "Ada, your engine notes", "--id", "k1", "--state", state, "--today", "2026-02-10")
     ok("reply", "Ada", "--state", state, "--today", "2026-02-11")
     ok("unavailable", "Ada", "--state", state, "--today", "2026-02-11")
     seen = {name: ok(name, "--state", state, "--today", "2026-02-11") for name in ("balance", "stats")}
+    assert "Ada" in repr(store.contents(state))
     answer = ok("forget", "Ada", "--state", state)
     pseudonym = answer["pseudonym"]
     assert answer["entries"] == 4 and answer["not_changed"] == []
-    for path in tmp_path.iterdir():
-        assert b"Ada" not in path.read_bytes(), path
+    assert "Ada" not in repr(store.contents(state))  # every file beside a state file; every row on a server
     assert {name: ok(name, "--state", state, "--today", "2026-02-11") for name in seen} == seen
     entries = ok("history", "--state", state, "--today", "2026-02-11")["entries"]
     assert [e["recipient"] for e in entries if "recipient" in e].count(pseudonym) == 4
@@ -645,7 +660,7 @@ def test_forget_someone_unknown_or_on_a_failing_disk_changes_nothing(
 
     before = files(tmp_path)
     error_of(invoke("forget", "Nobody", "--state", state, "--json"), 2, "unknown-recipient")
-    monkeypatch.setattr(store.os, "replace", no_space)
+    monkeypatch.setattr(storage.os, "replace", no_space)
     error_of(invoke("forget", "Ada", "--state", state, "--json"), 3, "io-error")
     monkeypatch.undo()
     assert files(tmp_path) == before

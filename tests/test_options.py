@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from harness import error_of, invoke, ok_json
+from stores import Store
 from test_cli import Account, small_rulebook, write_rules
 
 from inmailctl.rules import account, advice
@@ -16,8 +17,8 @@ from inmailctl.store import load_rulebook
 
 
 @pytest.fixture
-def acct(tmp_path: Path) -> Account:
-    return Account(tmp_path / "acct" / "state.toml")
+def acct(tmp_path: Path, store: Store) -> Account:
+    return Account(tmp_path / "acct" / "state.toml", store)
 
 
 @pytest.fixture
@@ -115,7 +116,7 @@ def test_no_credits_suggests_a_pack_only_where_the_plan_may_buy(acct: Account, s
         acct.send(f"member {n}")
     message = error_of(acct.run("send", "Ada", "--subject", "A role at Acme"), 4, "no-credits")
     assert message == "no credits left; wait for the renewal on 2026-02-05"
-    other = Account(acct.dir.parent / "other" / "state.toml")
+    other = Account(acct.dir.parent / "other" / "state.toml", acct.store)
     other.init("solo", rules=small)
     other.send("member 0")
     other.send("member 1", today="2026-01-06")

@@ -18,6 +18,7 @@ import pytest
 from harness import error_of, invoke, ok_json
 from hypothesis import given
 from hypothesis import strategies as st
+from stores import Store
 from test_advice import GOOD_SUBJECT, Acct, day, rules_data, write_csv, write_rules
 
 from inmailctl.rules import account, advice, identity, snapshot
@@ -30,8 +31,8 @@ NFD_JOSE = unicodedata.normalize("NFD", "José Núñez")
 
 
 @pytest.fixture
-def acct(tmp_path: Path) -> Acct:
-    return Acct(tmp_path)
+def acct(tmp_path: Path, store: Store) -> Acct:
+    return Acct(tmp_path, store=store)
 
 
 def refused(result: Any, code: str) -> str:
@@ -279,7 +280,7 @@ def test_a_journal_of_plain_names_and_profiles_replays_to_the_same_state(acct: A
     acct.ok("unavailable", "Bob", "--profile", "linkedin.com/in/bob", today=day(0))
     acct.ok("reply", "ada lovelace", today=day(1))
     acct.ok("reply", "J. Smith", "--profile", "urn:li:member:ACo1", today=day(1))
-    text = acct.state.read_text()
+    text = acct.store.snapshot(acct.state)
     assert "'2026-01-05 1 1p member:ACo1 John Smith'" in text
     assert '"linkedin.com/in/bob"' in text
     assert acct.ok("verify", today=day(1))["entries"] == 7
@@ -292,7 +293,8 @@ def test_a_journal_of_plain_names_and_profiles_replays_to_the_same_state(acct: A
 def test_a_malformed_recent_line_is_a_state_problem(acct: Acct, line: str) -> None:
     acct.init()
     acct.sent("Ada", day(0))
-    acct.state.write_text(acct.state.read_text().replace("'2026-01-05 1 0 Ada'", f"'{line}'"))
+    text = acct.store.snapshot(acct.state)
+    acct.store.write_snapshot(acct.state, text.replace("'2026-01-05 1 0 Ada'", f"'{line}'"))
     message = error_of(acct.run("balance", today=day(0)), 3, "state-invalid")
     assert "recent[0]" in message
 
@@ -374,7 +376,7 @@ def test_followups_filters_due_older_than_and_limit(tmp_path: Path, acct: Acct) 
 
 def test_simulate_month_follow_ups_obey_the_plans_rule(tmp_path: Path, acct: Acct) -> None:
     def simulate(follow_up: str) -> Any:
-        one = Acct(tmp_path, follow_up)
+        one = Acct(tmp_path, follow_up, acct.store)
         one.init("recruiter", plan_rules(tmp_path, follow_up))
         return one.ok("simulate-month", "--per-day", 1, "--follow-up", "--response-rate", "0", "--months", 1,
                       "--auto-buy", 50, today=day(0))
@@ -604,10 +606,10 @@ def test_stats_all_counts_each_seats_follow_ups_and_open_profile_messages(tmp_pa
     assert figures == {"main": (1, 0, 0), "ana": (0, 1, 1), "total": (1, 1, 1)}
 
 
-def test_a_name_and_a_profile_for_what_may_be_one_member_are_warned_about(tmp_path: Path) -> None:
+def test_a_name_and_a_profile_for_what_may_be_one_member_are_warned_about(tmp_path: Path, store: Store) -> None:
     """A name and a profile are two keys, so one member named both ways counts as two people: each send
     that meets the other kind of key says so, for a limit or an unavailable mark not to be missed."""
-    state = tmp_path / "state.toml"
+    state = store.place(tmp_path / "state.toml")
     common = ["--state", state, "--json"]
     ok_json(invoke("init", "--plan", "recruiter-lite", "--rules", "linkedin-2026", *common, "--today", "2026-11-10"))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from harness import error_of, invoke, ok_json
+from stores import Store
 from test_cli import Account
 
 from inmailctl.rules import account, snapshot
@@ -123,8 +124,8 @@ def test_older_snapshots_without_adjustments_read_and_write_as_before() -> None:
 
 
 @pytest.fixture
-def acct(tmp_path: Path) -> Account:
-    acct = Account(tmp_path / "acct" / "state.toml")
+def acct(tmp_path: Path, store: Store) -> Account:
+    acct = Account(tmp_path / "acct" / "state.toml", store)
     acct.ok("init", "--plan", "premium", today="2026-01-31")
     acct.ok("buy", "10", today="2026-01-31")
     acct.send("Ada Lovelace", today="2026-02-02")  # 14 held
@@ -188,8 +189,8 @@ def test_an_id_makes_a_retry_answer_as_the_first_run(acct: Account) -> None:
     error_of(acct.run("reconcile", "--seen", "8", "--id", "check-feb", today="2026-02-04"), 2, "id-conflict")
 
 
-def test_a_seat_on_a_contract_reconciles_its_pool(tmp_path: Path) -> None:
-    state = tmp_path / "team.toml"
+def test_a_seat_on_a_contract_reconciles_its_pool(tmp_path: Path, store: Store) -> None:
+    state = store.place(tmp_path / "team.toml")
 
     def run(*args: Any) -> Any:
         return ok_json(invoke(*args, "--state", state, "--today", "2026-12-10", "--json"))
@@ -210,4 +211,4 @@ def test_a_seat_on_a_contract_reconciles_its_pool(tmp_path: Path) -> None:
     assert [(row["seat"], row["adjusted"]) for row in team["seats"]] == [("lead", 0), ("ana", -10), ("sam", 0)]
     assert team["total"]["adjusted"] == -10
     assert "adjusted" not in run("stats", "--seat", "sam")["total"]  # no adjustment of its own: no such figure
-    assert tomllib.loads(state.read_text())["pools"]["recruiter-corporate"]["totals"]["adjusted"] == -10
+    assert tomllib.loads(store.snapshot(state))["pools"]["recruiter-corporate"]["totals"]["adjusted"] == -10

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from harness import error_of, invoke, ok_json
+from stores import Store
 from test_cli import Account, small_rulebook, write_rules
 
 from inmailctl.cli.options import complete_rules
@@ -14,8 +15,8 @@ DAY = "2026-12-01"
 
 
 @pytest.fixture
-def acct(tmp_path: Path) -> Account:
-    return Account(tmp_path / "acct" / "state.toml")
+def acct(tmp_path: Path, store: Store) -> Account:
+    return Account(tmp_path / "acct" / "state.toml", store)
 
 
 def test_plans_by_name_say_which_rulebook_they_list() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import tomli_w
 from harness import error_of, invoke, ok_json
+from stores import FILE, Store
 from typer.testing import Result
 
 # ---------------------------------------------------------------------------------------------------
@@ -37,13 +38,18 @@ STATS_FIELDS = {"seat", "sent", "replied", "response_rate", "spent", "cost_per_r
 
 @dataclass
 class Crew:
-    """One state file (a team or a single account) in its own directory, and the commands run on it."""
+    """One state (a team or a single account), in a file in its own directory or in a ledger on the test
+    server, and the commands run on it."""
 
-    state: Path
+    path: Path
+    store: Store = FILE
+
+    def __post_init__(self) -> None:
+        self.state: Path | str = self.store.place(self.path)
 
     @property
     def dir(self) -> Path:
-        return self.state.parent
+        return self.path.parent
 
     def run(self, *args: Any, today: str = DAY0, seat: str | None = None, json: bool = True,
             env: dict[str, str | None] | None = None, rules: Path | None = None) -> Result:
@@ -118,19 +124,20 @@ class Crew:
         answer = self.ok("verify", today=today)
         assert answer["ok"] is True, answer
 
-    def snapshot(self) -> dict[str, Any]:
-        return tomllib.loads(self.state.read_text(encoding="utf-8"))
+    def exists(self) -> bool:
+        return self.store.exists(self.state)
 
-    def files(self) -> dict[str, bytes]:
-        """Every file beside the state, byte for byte (the state, its journal, the .bak, the lock)."""
-        if not self.dir.exists():
-            return {}
-        return {p.name: p.read_bytes() for p in sorted(self.dir.iterdir()) if p.is_file()}
+    def snapshot(self) -> dict[str, Any]:
+        return tomllib.loads(self.store.snapshot(self.state))
+
+    def files(self) -> Any:
+        """Everything the store holds for this state: what a refused command must leave as it was."""
+        return self.store.contents(self.state)
 
 
 @pytest.fixture
-def crew(tmp_path: Path) -> Crew:
-    return Crew(tmp_path / "team" / "state.toml")
+def crew(tmp_path: Path, store: Store) -> Crew:
+    return Crew(tmp_path / "team" / "state.toml", store)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -266,7 +273,7 @@ def test_init_with_another_owner_name_is_a_team_state(crew: Crew) -> None:
 
 def test_init_with_a_bad_seat_name_is_exit_2_and_creates_nothing(crew: Crew) -> None:
     error_of(crew.run("init", "--plan", "premium", seat="bad name"), 2)
-    assert not crew.state.exists()
+    assert not crew.exists()
 
 
 # ===================================================================================================
@@ -275,7 +282,7 @@ def test_init_with_a_bad_seat_name_is_exit_2_and_creates_nothing(crew: Crew) -> 
 
 def test_seat_add_answers_the_seats_balance_and_moves_to_schema_3_keeping_a_bak(crew: Crew) -> None:
     crew.init("premium")
-    schema2 = crew.state.read_bytes()
+    schema2 = crew.store.snapshot(crew.state).encode()
     answer = crew.add("ana", "recruiter", "2026-01-15")
     assert answer["seat"] == "ana"
     assert answer["plan"] == "recruiter"
@@ -287,10 +294,11 @@ def test_seat_add_answers_the_seats_balance_and_moves_to_schema_3_keeping_a_bak(
     snapshot = crew.snapshot()
     assert snapshot["schema_version"] == 3
     assert snapshot["owner"] == "main"
-    assert (crew.dir / "state.toml.bak").read_bytes() == schema2
+    backup = crew.dir / "state.toml.bak"  # a file's single-account form, for an older inmailctl
+    assert backup.read_bytes() == schema2 if not crew.store.on_server else not backup.exists()
     # only the first schema-3 save keeps a backup
     crew.send("ana", "Ada", "2026-01-16")
-    assert (crew.dir / "state.toml.bak").read_bytes() == schema2
+    assert backup.read_bytes() == schema2 if not crew.store.on_server else not backup.exists()
     crew.verify("2026-01-16")
 
 
@@ -525,6 +533,7 @@ def test_a_state_once_a_team_stays_in_schema_3(crew: Crew) -> None:
     crew.verify(DAY0)
 
 
+@pytest.mark.file_only
 def test_the_state_and_its_backup_are_private(crew: Crew) -> None:
     crew.init("premium")
     crew.add("ana", "premium")
@@ -1055,7 +1064,7 @@ def test_a_pool_value_other_than_contract_is_rules_invalid(crew: Crew, tmp_path:
     path.write_text(tomli_w.dumps(book), encoding="utf-8")
     message = error_of(crew.run("init", "--plan", "solo", rules=path), 3, "rules-invalid")
     assert "bad.toml" in message
-    assert not crew.state.exists()
+    assert not crew.exists()
 
 
 # ===================================================================================================
@@ -1286,7 +1295,7 @@ def test_the_ledger_of_a_team_balances_per_seat_and_pool(crew: Crew, rules: Path
     assert "assets:inmail:main:pack" in text and "assets:inmail:pool crew:bonus" in text
     if shutil.which("hledger") is None:
         pytest.skip("hledger is not installed")
-    journal = crew.state.parent / "team.journal"
+    journal = crew.dir / "team.journal"
     journal.write_text(text, encoding="utf-8")
 
     def hledger(*args: str) -> str:
@@ -1330,7 +1339,7 @@ def test_simulate_save_is_for_single_seat_states(pooled: Crew) -> None:
 
 
 def test_the_plans_file_may_name_no_seat_and_months_still_count(pooled: Crew) -> None:
-    plans = pooled.state.parent / "plans.toml"
+    plans = pooled.dir / "plans.toml"
     plans.write_text("[seats]\n", encoding="utf-8")
     one = pooled.ok("simulate-month", "--all", "--plans", plans, "--months", "1")
     three = pooled.ok("simulate-month", "--all", "--plans", plans, "--months", "3")
@@ -1360,6 +1369,7 @@ def test_a_seat_named_like_a_pool_keeps_its_own_ledger_accounts(crew: Crew, rule
     assert "assets:inmail:pool crew:allowance" in text and "assets:inmail:pool-crew:allowance" in text
 
 
+@pytest.mark.file_only
 def test_init_force_takes_the_replaced_states_backup_with_it(crew: Crew) -> None:
     crew.init("premium")
     crew.add("ana", "premium")
@@ -1372,7 +1382,7 @@ def test_init_force_takes_the_replaced_states_backup_with_it(crew: Crew) -> None
 def test_simulate_save_works_on_a_single_named_seat_and_not_on_a_contract(crew: Crew, rules: Path) -> None:
     crew.init("solo", DAY0, rules, seat="lead")
     assert crew.ok("simulate-month", "--per-day", "1", "--save")["saved"] > 0
-    contract = Crew(crew.state.parent.parent / "contract" / "state.toml")
+    contract = Crew(crew.dir.parent / "contract" / "state.toml", crew.store)
     contract.init("crew", DAY0, rules)
     message = error_of(contract.run("simulate-month", "--per-day", "1", "--save"), 2)
     assert "--all" in message
