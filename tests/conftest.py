@@ -27,6 +27,14 @@ from collections.abc import Iterator
 
 import pytest
 from harness import CLEAN_ENV, tool_variables
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so a fresh clone passes or fails as this one
+# does; `pytest --hypothesis-profile explore` searches new random examples (a failure it finds is
+# printed with the steps to reproduce it, and becomes a test of its own).
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("default")
 
 # The server store's fixtures (`database`, `ledger`): a PostgreSQL database of this run's own; and
 # `store`, which runs a command test on a state file and again on a server ledger.
