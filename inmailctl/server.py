@@ -189,8 +189,8 @@ def connect(server: Server) -> psycopg.Connection[Any]:
     except psycopg.Error as error:
         reason = server.scrub(_first_line(error))
         raise FileProblem(
-            f"{server}: cannot reach the PostgreSQL server at {server.host} ({reason}); check that it is running "
-            "and that this user may log in (the URL's user, PGPASSWORD or ~/.pgpass, sslmode)",
+            f"{server}: cannot connect to the PostgreSQL server at {server.host} ({reason}); check that it is "
+            "running and that this user may log in (the URL's user, PGPASSWORD or ~/.pgpass, sslmode)",
             "server-unreachable",
         ) from None
 

@@ -102,7 +102,7 @@ class Boundary(TyperGroup):
                 return code
             context = getattr(error, "ctx", None)
             hint = f" (see `{context.command_path} --help`)" if context is not None else ""
-            code = _report(BadInput(error.format_message() + hint), want_json)
+            code = _report(BadInput(_without_passwords(error.format_message(), argv) + hint), want_json)
         except (typer.Abort, KeyboardInterrupt):
             # A save is atomic: an interrupted command either saved everything or nothing.
             _report(InmailError("interrupted", "interrupted"), want_json)
@@ -114,7 +114,8 @@ class Boundary(TyperGroup):
         except Exception as error:  # the last line of defence: a bug, reported without a traceback
             if os.environ.get("INMAILCTL_DEBUG"):
                 raise
-            message = f"internal error ({type(error).__name__}: {error}); please report it"
+            reason = _without_passwords(str(error), argv)
+            message = f"internal error ({type(error).__name__}: {reason}); please report it"
             code = _report(InmailError(message), want_json)
         if standalone_mode:
             sys.exit(code)
@@ -131,6 +132,22 @@ def _pipe_closed() -> Iterator[None]:
         yield
     except BrokenPipeError:
         raise _PipeClosed() from None
+
+
+def _without_passwords(text: str, argv: list[str]) -> str:
+    """`text` with the password of each postgresql:// URL in `argv` or INMAILCTL_STATE taken out, as it
+    was typed: click's usage errors echo the arguments they could not place (a URL given by mistake
+    where none was expected), and an unexpected error may quote one."""
+    for value in (*argv, os.environ.get("INMAILCTL_STATE", "")):
+        scheme, found, rest = value.partition("://")
+        if not found or not scheme.endswith(("postgresql", "postgres")):
+            continue
+        login = rest.rpartition("@")[0]  # up to the last @: a password may hold an unencoded one
+        secrets = [login.partition(":")[2]]
+        secrets += [piece[9:] for piece in rest.partition("?")[2].split("&") if piece.startswith("password=")]
+        for secret in filter(None, secrets):
+            text = text.replace(secret, "***")
+    return text
 
 
 def _report(error: InmailError, want_json: bool) -> int:
