@@ -548,3 +548,50 @@ def _grants_in_readme(readme: str, grantee: str, roles: dict[str, str]) -> list[
     statements = [line for line in lines if line.endswith(f" TO {grantee}")]
     assert statements, f"the README documents the GRANTs to {grantee}"
     return [line.rsplit(" TO ", 1)[0] + f' TO "{roles[grantee]}"' for line in statements]
+
+
+# 8. The README's team on a server, as it is shown ----------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+README_URL = "postgresql://127.0.0.1/inmail?ledger=acme"
+
+
+def _readme_team_session() -> list[tuple[str, str]]:
+    """The README's four machines on one server: each `$ ` command and what the README shows it print."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## One team, many machines"):]
+    block = section[section.index("```\n$ cd ~/lead") + 4:]
+    block = block[:block.index("```\n")]
+    session: list[tuple[str, str]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            session.append((line[2:], ""))
+        else:
+            command, shown = session[-1]
+            session[-1] = (command, shown + line + "\n")
+    return session
+
+
+def test_the_readmes_team_runs_from_four_directories_as_shown(tmp_path: Path, database: str) -> None:
+    """Every command of the README's example, run by one shell from four home directories against a
+    ledger of this run's own, prints what the README shows, but for white space (the README wraps at
+    80 columns, and the ledger's URL and the home directory here are longer: they wrap elsewhere)."""
+    session = _readme_team_session()
+    assert [command for command, _ in session if command.startswith("cd ")] == [
+        "cd ~/lead   # the lead, on her laptop", "cd ~/ana    # Ana, on hers", "cd ~/ben    # Ben, on his",
+        "cd ~/sam    # Sam, in sales", "cd ~/lead"]
+    url = ledger_url(database, "readme_acme_")
+    home = tmp_path / "home"
+    for person in ("lead", "ana", "ben", "sam"):
+        (home / person).mkdir(parents=True)
+    marker = "@@ next command @@"
+    script = "set -u\n" + "".join(f"echo '{marker}'\n{command.replace(README_URL, url)}\n" for command, _ in session)
+    bin_dir = str(Path(sys.executable).parent)
+    env = {"HOME": str(home), "PATH": f"{bin_dir}:{os.environ['PATH']}", "NO_COLOR": "1", "COLUMNS": "80"}
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    printed = done.stdout.split(marker + "\n")[1:]
+    assert len(printed) == len(session)
+    for (command, shown), output in zip(session, printed, strict=True):
+        unwrapped = "".join(output.split()).replace(url, README_URL).replace(str(home), "/home")
+        assert unwrapped == "".join(shown.split()), f"$ {command}\n{output}"
