@@ -318,21 +318,18 @@ def test_a_lock_held_too_long_is_a_lock_timeout(ledger: str) -> None:
 # 4. Kills and lost connections ---------------------------------------------------------------------
 
 
-def _paused_writer(signal_file: Path, args: list[str], then_commit: bool = False) -> int:
+def _paused_writer(signal_file: Path, args: list[str]) -> int:
     """Fork a child that runs the CLI with `args` and, at its commit (its entries written, nothing committed),
-    writes `signal_file` and waits; unless `then_commit`, forever. The child's pid."""
+    writes `signal_file` and waits to be killed. The child's pid."""
     pid = os.fork()
     if pid == 0:
         code = 99
         try:
             import psycopg
 
-            real = psycopg.Connection.commit
-
             def paused(self: Any) -> None:
                 signal_file.write_text(str(self.info.backend_pid))
-                time.sleep(2 if then_commit else 120)
-                real(self)
+                time.sleep(120)
 
             psycopg.Connection.commit = paused  # type: ignore[method-assign]
             with open(os.devnull, "w") as sink:
@@ -400,9 +397,9 @@ def test_a_writer_whose_connection_is_cut_mid_command_exits_3_and_changes_nothin
     common = ["--state", ledger, "--today", DAY]
     ok("init", "--plan", "premium", *common)
     before = dump(ledger)
-    flag, out = tmp_path / "paused", tmp_path / "stderr"
+    flag, cut_off, out = tmp_path / "paused", tmp_path / "cut-off", tmp_path / "stderr"
     pid = os.fork()
-    if pid == 0:  # the writer: it waits 2 s at the chosen point, in which the server cuts it off
+    if pid == 0:  # the writer: it waits at the chosen point until the server has cut it off
         code = 99
         try:
             import psycopg
@@ -413,7 +410,10 @@ def test_a_writer_whose_connection_is_cut_mid_command_exits_3_and_changes_nothin
 
             def pause() -> None:
                 flag.write_text("paused")
-                time.sleep(2)
+                for _ in range(12000):  # up to 2 minutes, for a test that has failed otherwise
+                    if cut_off.exists():
+                        return
+                    time.sleep(0.01)
 
             def commit(self: Any) -> None:
                 pause()
@@ -437,6 +437,12 @@ def test_a_writer_whose_connection_is_cut_mid_command_exits_3_and_changes_nothin
     cut = execute(ledger, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND "
                   "application_name = 'inmailctl' AND state = 'idle in transaction'", database)
     assert cut == [(True,)]
+    for _ in range(12000):  # the backend is gone once it no longer shows (terminate only signals it)
+        if not execute(ledger, "SELECT 1 FROM pg_stat_activity WHERE datname = %s AND application_name = "
+                       "'inmailctl'", database):
+            break
+        time.sleep(0.01)
+    cut_off.write_text("cut off")
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 3
     error = json.loads(out.read_text())["error"]
