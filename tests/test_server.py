@@ -252,6 +252,21 @@ def test_a_file_command_never_imports_the_driver(tmp_path: Path) -> None:
     assert done.stdout.strip().splitlines()[-1] == "False"
 
 
+def test_the_driver_import_leaves_the_garbage_collector_as_it_was() -> None:
+    # The first import pauses the collector and freezes what it made; the collector must be back on
+    # afterwards (a long `store copy` still needs it), and a caller's own choice must stand.
+    pytest.importorskip("psycopg")
+    probe = (
+        "import gc, sys; {before}from inmailctl import server\n"
+        "server.driver(); print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+    )
+    for before, expected in (("", "True True"), ("gc.disable(); ", "False False"), ("import psycopg; ", "True False")):
+        done = subprocess.run([sys.executable, "-c", probe.format(before=before)], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == expected, before
+
+
 def test_a_url_without_the_driver_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now raises ImportError
     message = failed(invoke("balance", "--state", "postgresql://h/db", "--json"), 3, "driver-missing")
