@@ -40,14 +40,7 @@ class Store:
         return ledger_url(self.database, prefix=re.sub(r"[^A-Za-z0-9_-]", "_", path.parent.name)[:20] + "_")
 
     def contents(self, state: Path | str) -> Any:
-        """Everything the store holds for `state`, what a refused command must leave exactly as it was:
-        every file beside a state file, byte for byte (the state, its journal, the lock, any leftovers),
-        or the server's rows for the ledger and the ledgers kept aside for it."""
-        if isinstance(state, str):
-            return dump(state)
-        if not state.parent.exists():
-            return {}
-        return {p.name: p.read_bytes() for p in sorted(state.parent.iterdir()) if p.is_file()}
+        return contents(state)
 
     def exists(self, state: Path | str) -> bool:
         """Whether there is a state there: a file (or anything else) at the path, or the ledger's row."""
@@ -72,6 +65,17 @@ class Store:
 FILE = Store("file")
 
 
+def contents(state: Path | str) -> Any:
+    """Everything the store holds for `state`, what a refused command must leave exactly as it was:
+    every file beside a state file, byte for byte (the state, its journal, the lock, any leftovers),
+    or the server's rows for the ledger and the ledgers kept aside for it."""
+    if isinstance(state, str):
+        return dump(state)
+    if not state.parent.exists():
+        return {}
+    return {p.name: p.read_bytes() for p in sorted(state.parent.iterdir()) if p.is_file()}
+
+
 def _row(url: str) -> tuple[Any, ...] | None:
     """The ledger's row (name, snapshot, position), if there is one."""
     return next((row for row in dump(url).get("ledgers", []) if row[0] == _ledger(url)), None)
@@ -91,8 +95,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("store", kinds, indirect=True)
 
 
+def of_kind(kind: str, request: pytest.FixtureRequest) -> Store:
+    return Store("server", request.getfixturevalue("database")) if kind == "server" else FILE
+
+
 @pytest.fixture
 def store(request: pytest.FixtureRequest) -> Store:
-    if request.param == "server":
-        return Store("server", request.getfixturevalue("database"))
-    return Store("file")
+    return of_kind(request.param, request)

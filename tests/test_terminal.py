@@ -32,13 +32,14 @@ from typing import Any
 import pytest
 import tomli_w
 from harness import error_of, invoke, ok_json
+from stores import KINDS, Store, contents, of_kind
 from typer.models import TyperInfo
 from typer.testing import Result
 
 import inmailctl
 import inmailctl.cli
-from inmailctl import store
 from inmailctl.cli import COMMAND_MODULES, commands
+from inmailctl.store import BUILTIN_RULES
 
 ESC = "\x1b"
 CHART_CHARS = set("▁▂▃▄▅▆▇█")  # the sparkline and cost-bar characters (table borders use box drawing)
@@ -55,7 +56,7 @@ def ok(result: Result) -> Result:
 
 def write_rules(path: Path, change: dict[str, dict[str, Any]] | None = None, **top: Any) -> Path:
     """The built-in rulebook with some plans' keys changed (or plans added), written to `path`."""
-    data = tomllib.loads(store.BUILTIN_RULES.read_text(encoding="utf-8"))
+    data = tomllib.loads(BUILTIN_RULES.read_text(encoding="utf-8"))
     for plan, keys in (change or {}).items():
         data["plans"].setdefault(plan, dict(data["plans"]["premium"])).update(keys)
     data.update(top)
@@ -145,10 +146,11 @@ def entry_point() -> str:
 # A state with something in every read view
 
 
-@pytest.fixture(scope="module")
-def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """premium from DAY0: a pack, a bonus, five InMails (one answered), one member unavailable."""
-    state = tmp_path_factory.mktemp("filled") / "state.toml"
+@pytest.fixture(scope="module", params=KINDS)
+def filled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path | str:
+    """premium from DAY0: a pack, a bonus, five InMails (one answered), one member unavailable; in a file,
+    then in a ledger on the test server."""
+    state = of_kind(request.param, request).place(tmp_path_factory.mktemp("filled") / "state.toml")
 
     def run(*args: Any, today: str = DAY0) -> None:
         ok(invoke(*args, "--state", state, "--today", today, "--json"))
@@ -164,7 +166,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return state
 
 
-def read_commands(state: Path) -> dict[str, list[str]]:
+def read_commands(state: Path | str) -> dict[str, list[str]]:
     """Every read command with the arguments it needs, and how many CSV rows its JSON implies."""
     common = ["--state", str(state), "--today", READ_DAY]
     return {
@@ -198,9 +200,9 @@ READ = ["plans", "balance", "history", "compare", "simulate-month", "stats", "fo
 
 
 @pytest.mark.parametrize("command", READ)
-def test_every_read_command_takes_table_json_and_csv(filled: Path, command: str) -> None:
+def test_every_read_command_takes_table_json_and_csv(filled: Path | str, command: str) -> None:
     args = read_commands(filled)[command]
-    before = {p.name: p.read_bytes() for p in filled.parent.iterdir()}
+    before = contents(filled)
 
     table = ok(invoke(*args))
     assert ok(invoke(*args, "--format", "table")).stdout == table.stdout
@@ -223,11 +225,11 @@ def test_every_read_command_takes_table_json_and_csv(filled: Path, command: str)
         for name, cell in record.items():
             assert not THOUSANDS.fullmatch(cell), f"{command} --csv: {name}={cell!r} has a thousands separator"
             assert "\n" not in cell
-    # Read-only: nothing in the state's directory changed, whatever the format.
-    assert {p.name: p.read_bytes() for p in filled.parent.iterdir()} == before
+    # Read-only: nothing in the state's directory (or on the server) changed, whatever the format.
+    assert contents(filled) == before
 
 
-def test_csv_money_has_no_thousands_separators_in_big_totals(filled: Path) -> None:
+def test_csv_money_has_no_thousands_separators_in_big_totals(filled: Path | str) -> None:
     args = read_commands(filled)["compare"]
     answer = ok_json(invoke(*args, "--json"))
     records = list(csv.DictReader(io.StringIO(ok(invoke(*args, "--csv")).stdout)))
@@ -243,7 +245,7 @@ def test_csv_money_has_no_thousands_separators_in_big_totals(filled: Path) -> No
     assert "1499.88" in table and "1,499.88" not in table
 
 
-def test_csv_content_matches_json(filled: Path) -> None:
+def test_csv_content_matches_json(filled: Path | str) -> None:
     balance = read_commands(filled)["balance"]
     answer = ok_json(invoke(*balance, "--json"))
     records = list(csv.DictReader(io.StringIO(ok(invoke(*balance, "--csv")).stdout)))
@@ -262,7 +264,7 @@ def test_csv_content_matches_json(filled: Path) -> None:
 
 
 @pytest.mark.parametrize("command", READ)
-def test_two_formats_at_once_are_bad_input(filled: Path, command: str) -> None:
+def test_two_formats_at_once_are_bad_input(filled: Path | str, command: str) -> None:
     args = read_commands(filled)[command]
     for both in (["--json", "--csv"], ["--format", "json", "--csv"], ["--format", "csv", "--json"],
                  ["--format=table", "--json"]):
@@ -273,7 +275,7 @@ def test_two_formats_at_once_are_bad_input(filled: Path, command: str) -> None:
 
 
 @pytest.mark.parametrize("command", READ)
-def test_an_unknown_format_is_bad_input(filled: Path, command: str) -> None:
+def test_an_unknown_format_is_bad_input(filled: Path | str, command: str) -> None:
     args = read_commands(filled)[command]
     message = error_of(invoke(*args, "--format", "xml"), 2, as_json=False)
     assert "xml" in message and "json" in message and "csv" in message  # names the choices
@@ -282,7 +284,7 @@ def test_an_unknown_format_is_bad_input(filled: Path, command: str) -> None:
         error_of(invoke(*args, "--format", "ledger"), 2, as_json=False)
 
 
-def test_history_ledger_is_plain_text_and_exclusive(filled: Path) -> None:
+def test_history_ledger_is_plain_text_and_exclusive(filled: Path | str) -> None:
     args = read_commands(filled)["history"]
     text = ok(invoke(*args, "--format", "ledger")).stdout
     assert ESC not in text and not text.lstrip().startswith("{")
@@ -313,12 +315,12 @@ def hledger_balances(hledger: str, journal: Path, query: str) -> dict[str, dict[
     return {account: amounts(cell) for account, cell in rows[1:]}
 
 
-def test_history_ledger_balances_equal_balance_in_hledger(tmp_path: Path) -> None:
+def test_history_ledger_balances_equal_balance_in_hledger(tmp_path: Path, store: Store) -> None:
     hledger = shutil.which("hledger")
     if hledger is None:
         pytest.skip("hledger is not installed (.ci/run installs it from the system's packages)")
     rules = write_rules(tmp_path / "credit-back.toml", {"premium": {"credit_back_days": 14}})
-    state = tmp_path / "state.toml"
+    state = store.place(tmp_path / "state.toml")
 
     def run(*args: Any, today: str) -> Any:
         return ok_json(invoke(*args, "--state", state, "--today", today, "--json"))
@@ -373,10 +375,10 @@ def test_history_ledger_balances_equal_balance_in_hledger(tmp_path: Path) -> Non
     assert sent == sum(1 for e in entries if e["kind"] == "send")
 
 
-def rollover_and_switch(tmp_path: Path) -> tuple[Path, str]:
+def rollover_and_switch(tmp_path: Path, store: Store) -> tuple[Path | str, str]:
     """premium with rollover: a rollover at renewal, then a switch that forfeits allowance and rollover."""
     rules = write_rules(tmp_path / "rollover.toml", {"premium": {"rollover_cap": 3, "rollover_valid_days": 60}})
-    state = tmp_path / "state.toml"
+    state = store.place(tmp_path / "state.toml")
 
     def run(*args: Any, today: str) -> Any:
         return ok_json(invoke(*args, "--state", state, "--today", today, "--json"))
@@ -390,19 +392,19 @@ def rollover_and_switch(tmp_path: Path) -> tuple[Path, str]:
     return state, "2026-03-20"
 
 
-def test_history_ledger_names_forfeits_like_expiries(tmp_path: Path) -> None:
-    state, today = rollover_and_switch(tmp_path)
+def test_history_ledger_names_forfeits_like_expiries(tmp_path: Path, store: Store) -> None:
+    state, today = rollover_and_switch(tmp_path, store)
     text = ok(invoke("history", "--state", state, "--today", today, "--format", "ledger")).stdout
     assert "expenses:inmail:expired" in text
     assert "expenses:inmail:forfeited" in text, "a switch's forfeit should book to expenses:inmail:forfeited"
     assert "forfeitd" not in text
 
 
-def test_history_ledger_balances_after_rollover_and_switch_in_hledger(tmp_path: Path) -> None:
+def test_history_ledger_balances_after_rollover_and_switch_in_hledger(tmp_path: Path, store: Store) -> None:
     hledger = shutil.which("hledger")
     if hledger is None:
         pytest.skip("hledger is not installed (.ci/run installs it from the system's packages)")
-    state, today = rollover_and_switch(tmp_path)
+    state, today = rollover_and_switch(tmp_path, store)
     journal = tmp_path / "inmail.journal"
     journal.write_text(ok(invoke("history", "--state", state, "--today", today, "--format", "ledger")).stdout)
     done = subprocess.run([hledger, "-f", str(journal), "check"], capture_output=True, text=True, timeout=30)
