@@ -44,6 +44,7 @@ SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_LEDGER = "default"
 ASIDE = "~"  # a ledger kept aside when another replaced it: NAME~XXXXXXXX
 _LEDGER_NAME = re.compile(r"[A-Za-z0-9._-]{1,60}(?:~[0-9a-f]{8})?")
+_LOGIN = re.compile(r"([^@/]*)@")
 
 # MIGRATIONS[n] brings the database's tables from schema n - 1 to schema n; SCHEMA is the newest.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -79,16 +80,19 @@ class Server:
     def __init__(self, url: str) -> None:
         # The URL goes to libpq as it was written, less its `ledger=`: rebuilding it would lose the `//`
         # of a URL without a host (a socket) and turn a %20 into a +, which libpq reads differently.
-        base, _, query = url.partition("?")
+        # Its parts are split as libpq splits them: the user and password run to the first `@` before
+        # any `/` (so a `?` may be part of a password), the query from the first `?` after them.
+        scheme, _, rest = url.partition("://")
+        login = _LOGIN.match(rest)
+        userinfo, at = (login.group(1), "@") if login else ("", "")
+        base, _, query = rest[len(userinfo) + len(at):].partition("?")
         query = query.partition("#")[0]
         pieces = [piece for piece in query.split("&") if piece]
         ledgers = [unquote(piece[7:]) for piece in pieces if piece.startswith("ledger=")]
         kept = [piece for piece in pieces if not piece.startswith("ledger=")]
-        self.conninfo = base + ("?" + "&".join(kept) if kept else "")
+        self.conninfo = f"{scheme}://{userinfo}{at}{base}" + ("?" + "&".join(kept) if kept else "")
         self.ledger = ledgers[0] if ledgers else DEFAULT_LEDGER
-        scheme, _, rest = base.partition("://")
-        netloc, slash, path = rest.partition("/")
-        userinfo, at, hostport = netloc.rpartition("@")
+        hostport, slash, path = base.partition("/")
         user, _, password = userinfo.partition(":")
         options = dict(piece.partition("=")[::2] for piece in kept)
         self.secrets = [secret for raw in (password, options.get("password", ""))
@@ -101,7 +105,7 @@ class Server:
         self.host = given
         # While a writer holds this ledger: its connection, inside the transaction that locked the row.
         self.session: psycopg.Connection[Any] | None = None
-        if "@" in userinfo or "@" in path:
+        if "@" in hostport or "@" in path:
             self.shown = f"{scheme}://{user}@..."
             raise BadInput(
                 f"{self}: cannot tell the user, password and host apart; percent-encode any @, /, ? or # in "
@@ -205,9 +209,18 @@ def connect(server: Server) -> psycopg.Connection[Any]:
         return psycopg.connect(server.conninfo, **options)  # type: ignore[no-any-return]
     except psycopg.Error as error:
         reason = server.scrub(_first_line(error))
+        if isinstance(error, psycopg.ProgrammingError) or "connection is bad: invalid" in reason:
+            # libpq could not read the URL (an unknown or misspelt parameter, a bad port or sslmode):
+            # nothing was tried on the server, and retrying will not help.
+            raise BadInput(
+                f"{server}: libpq cannot read this URL ({reason}); its parameters are libpq's, and "
+                "ledger=NAME, in lower case",
+                "bad-state",
+            ) from None
         raise FileProblem(
             f"{server}: cannot connect to the PostgreSQL server at {server.host} ({reason}); check that it is "
-            "running and that this user may log in (the URL's user, PGPASSWORD or ~/.pgpass, sslmode)",
+            "running, that the URL names a database on it, and that this user may log in (the URL's user, "
+            "PGPASSWORD or ~/.pgpass, sslmode)",
             "server-unreachable",
         ) from None
 

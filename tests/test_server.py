@@ -186,15 +186,15 @@ def test_a_server_that_is_down_is_exit_3_naming_the_host_never_the_password() ->
     assert "postgresql://ana@127.0.0.1:1/team?ledger=main" in message and "s3cret" not in message
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://u:p%40ss%20word@127.0.0.1:1/db?ledger=a",
-    "postgresql://u@127.0.0.1:1/db?password=TOP%00secret&ledger=a",
-    "postgresql://u@127.0.0.1:1/db?ledger=a&password=p%20w",
+@pytest.mark.parametrize(("url", "exit_code"), [
+    ("postgresql://u:p%40ss%20word@127.0.0.1:1/db?ledger=a", 3),
+    ("postgresql://u@127.0.0.1:1/db?password=TOP%00secret&ledger=a", 2),  # libpq refuses a %00: a bad URL
+    ("postgresql://u@127.0.0.1:1/db?ledger=a&password=p%20w", 3),
 ])
-def test_no_spelling_of_a_password_is_shown(url: str) -> None:
+def test_no_spelling_of_a_password_is_shown(url: str, exit_code: int) -> None:
     for command in (("balance",), ("where",)):
         result = invoke(*command, "--state", url, "--json")
-        assert result.exit_code == 3
+        assert result.exit_code == exit_code
         text = result.stdout + result.stderr
         assert not any(secret in text for secret in ("p%40ss", "p@ss", "TOP", "p%20w", "p w")), text
 
@@ -232,6 +232,50 @@ def test_a_password_given_on_the_url_is_used_and_never_shown(database: str) -> N
         result = invoke(*command, "--state", url, "--today", DAY, "--json")
         assert result.exit_code == 0, result.stderr
         assert "pw-XYZ" not in result.stdout + result.stderr
+
+
+def test_a_password_with_a_question_mark_is_split_as_libpq_splits_it(database: str) -> None:
+    """libpq's user and password run to the first @ (a ? among them is theirs); the query follows the path."""
+    plain = ledger_url(database, "qmark")
+    url = plain.replace("postgresql://postgres@", "postgresql://postgres:pw?XYZ@")
+    name = url.rsplit("=", 1)[1]
+    for command in (("init", "--plan", "premium"), ("balance",), ("where",)):
+        result = invoke(*command, "--state", url, "--today", DAY, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert "XYZ" not in result.stdout + result.stderr
+    copied = invoke("store", "copy", url, url + "b", "--json")
+    assert copied.exit_code == 0 and "XYZ" not in copied.stdout + copied.stderr, copied.stderr
+    assert [row[0] for row in dump(plain)["ledgers"]] == [name]  # the URL's ledger, not `default`
+
+
+@pytest.mark.parametrize("state", [
+    "PostgreSQL://u:TOPsecret@127.0.0.1/db?ledger=a",  # the scheme in another case
+    "postgresql:u:TOPsecret@127.0.0.1/db?ledger=a",  # no //
+    " postgresql://u:TOPsecret@127.0.0.1/db?ledger=a",  # a space pasted before it
+    "postgres:/u@127.0.0.1/db",
+    "mysql://u:TOPsecret@127.0.0.1/db",  # another database's URL
+])
+def test_a_mistyped_url_is_refused_and_never_becomes_a_file(state: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for command in (("init", "--plan", "premium"), ("balance",)):
+        message = failed(invoke(*command, "--state", state, "--today", DAY, "--json"), 2, "bad-state")
+        assert "postgresql://" in message and "TOPsecret" not in message
+        message = failed(invoke(*command, "--today", DAY, "--json", env={"INMAILCTL_STATE": state}), 2, "bad-state")
+    assert list(tmp_path.iterdir()) == []
+    named = tmp_path / "postgres:backup.toml"  # a file so named is still reachable, as ./NAME
+    assert ok("init", "--plan", "premium", "--state", f"./{named.name}", "--today", DAY)["total"] == 5
+    assert named.is_file()
+
+
+@pytest.mark.parametrize(("query", "fragment"), [
+    ("?Ledger=acme", '"Ledger"'),  # ledger= is lower case
+    ("?ledger=a&sslmode=bogus", "sslmode"),
+    ("?ledger=a&colour=blue", '"colour"'),
+])
+def test_a_url_libpq_cannot_read_is_a_usage_error(database: str, query: str, fragment: str) -> None:
+    message = failed(invoke("balance", "--state", database + query, "--today", DAY, "--json"), 2, "bad-state")
+    assert "libpq cannot read this URL" in message and fragment in message
 
 
 def test_a_bad_ledger_name_is_a_usage_error() -> None:

@@ -1,6 +1,7 @@
 """The options commands share, their completion, and `Context`: the options resolved."""
 
 import os
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -223,6 +224,10 @@ def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) ->
     return picked
 
 
+# A scheme and `//`, or postgres(ql) and a colon, in any case, maybe after spaces: a URL mistyped.
+_URL_LIKE = re.compile(r"\s*(?:[A-Za-z][A-Za-z0-9+.-]*://|postgres(?:ql)?:)", re.IGNORECASE)
+
+
 def state_path(state: str | None) -> "store.Location":
     """The state file by its real path: a symbolic link stands for the file it points to, whose journal
     and lock lie beside it, so every way of naming one state takes the same lock. A postgresql:// URL
@@ -235,6 +240,15 @@ def state_path(state: str | None) -> "store.Location":
         from inmailctl.server import Server
 
         return Server(state)
+    if mistyped := _URL_LIKE.match(state):
+        # Taken for a path, `PostgreSQL://host/db` would become a state file in ./PostgreSQL:/host/db,
+        # apart from the team's ledger. Only its start is shown: the rest may hold a password.
+        raise BadInput(
+            f"the state begins {mistyped.group(0).strip()!r}, like a URL: a server's URL begins with exactly "
+            "postgresql:// or postgres:// (in lower case, with nothing before it); a file whose name begins "
+            "so can be given as ./NAME",
+            "bad-state",
+        )
     return Path(os.path.realpath(state))
 
 
