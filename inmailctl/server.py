@@ -316,7 +316,16 @@ def migrate(connection: psycopg.Connection[Any], server: Server) -> None:
         connection.execute("INSERT INTO inmailctl_schema (version) VALUES (%s)", (version,))
 
 
-def _no_ledger(server: Server) -> FileProblem:
+def _no_ledger(server: Server, connection: psycopg.Connection[Any] | None = None) -> FileProblem:
+    """The ledger is not there: create one, or, where one replaced under its name was kept aside, recover."""
+    aside = _aside(connection, server) if connection is not None else []
+    if aside:
+        return FileProblem(
+            f"{server}: no ledger named {server.ledger!r} in this database, but {len(aside)} kept aside for it "
+            f"({', '.join(aside)}); rebuild it with `inmailctl recover`"
+            + (" (or copy the one you want back with `inmailctl store copy`)" if len(aside) > 1 else ""),
+            "state-missing",
+        )
     return FileProblem(
         f"{server}: no ledger named {server.ledger!r} in this database; create it with "
         "`inmailctl init --plan PLAN` (or copy a state there with `inmailctl store copy`)",
@@ -363,8 +372,8 @@ def load(server: Server) -> Held:
             row = connection.execute(
                 f"SELECT snapshot, position FROM inmailctl_ledgers WHERE name = %s{lock}", (server.ledger,)
             ).fetchone()
-        if row is None:
-            raise _no_ledger(server)
+            if row is None:
+                raise _no_ledger(server, connection)
         import tomllib
 
         try:
@@ -535,11 +544,16 @@ def kept_aside(server: Server) -> list[Server]:
     with _talking(server) as connection:
         if not _schema(connection, server):
             return []
-        rows = connection.execute(
-            "SELECT name FROM inmailctl_ledgers WHERE name LIKE %s ORDER BY created DESC",
-            (server.ledger.replace("_", "\\_") + ASIDE + "%",),
-        ).fetchall()
-    return [server.named(row[0]) for row in rows]
+        names = _aside(connection, server)
+    return [server.named(name) for name in names]
+
+
+def _aside(connection: psycopg.Connection[Any], server: Server) -> list[str]:
+    rows = connection.execute(
+        "SELECT name FROM inmailctl_ledgers WHERE name LIKE %s ORDER BY created DESC",
+        (server.ledger.replace("_", "\\_") + ASIDE + "%",),
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def recover(

@@ -136,6 +136,22 @@ def test_init_force_keeps_the_replaced_ledger_aside(ledger: str) -> None:
     assert ok("verify", "--state", kept, "--today", DAY)["ok"]
 
 
+def test_a_missing_ledger_with_one_kept_aside_points_to_recover(ledger: str) -> None:
+    ok("init", "--plan", "premium", "--state", ledger, "--today", DAY)
+    ok("buy", "10", "--state", ledger, "--today", DAY)
+    [kept] = ok("init", "--plan", "recruiter", "--state", ledger, "--today", DAY, "--force")["kept_journals"]
+    name = ledger.rsplit("=", 1)[1]
+    execute(ledger, "DELETE FROM inmailctl_entries WHERE ledger = %s", name)  # the ledger lost, as by hand
+    execute(ledger, "DELETE FROM inmailctl_ledgers WHERE name = %s", name)
+    message = failed(invoke("balance", "--state", ledger, "--today", DAY, "--json"), 3, "state-missing")
+    assert kept.rsplit("=", 1)[1] in message and "inmailctl recover" in message
+    assert ok("recover", "--state", ledger)["total"] == 15
+    assert ok("balance", "--state", ledger, "--today", DAY)["total"] == 15
+    other = ledger.replace(f"ledger={name}", f"ledger={name}x")
+    message = failed(invoke("balance", "--state", other, "--today", DAY, "--json"), 3, "state-missing")
+    assert "inmailctl init" in message and "recover" not in message
+
+
 @contextmanager
 def own_database(database: str, suffix: str) -> Iterator[str]:
     """A database of one test's own, beside the run's (for tests of the tables themselves); its URL."""
