@@ -1121,6 +1121,22 @@ def test_today_flag_beats_env(acct: Account) -> None:
     assert answer["today"] == "2026-01-20"
 
 
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])  # the day's two ends: UTC+14 and UTC-12
+def test_without_today_the_day_is_the_time_zones(acct: Account, zone: str) -> None:
+    """A team across time zones agrees on its days by giving the tool one zone (TZ), as the README says."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    acct.init("premium", "2026-01-01")
+    env = {**_script_env(), "TZ": zone}
+    before = datetime.now(ZoneInfo(zone)).date().isoformat()
+    done = subprocess.run([_entry_point(), "balance", "--state", str(acct.state), "--json"], capture_output=True,
+                          text=True, env=env, timeout=60)
+    after = datetime.now(ZoneInfo(zone)).date().isoformat()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["today"] in (before, after)  # (a midnight may pass in between)
+
+
 def test_rules_flag_beats_env(tmp_path: Path, small: Path) -> None:
     other = small_rulebook()
     other["currency"] = "EUR"
