@@ -72,34 +72,74 @@ def is_url(text: str) -> bool:
     return text.startswith(SCHEMES)
 
 
+# libpq's connection parameters whose values may be shown. Any other's (password, sslpassword, a name
+# libpq does not know, perhaps a misspelt PASSWORD) is shown as *** and scrubbed from every message.
+_SHOWN = frozenset({
+    "host", "hostaddr", "port", "dbname", "user", "connect_timeout", "client_encoding", "options",
+    "application_name", "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "tcp_user_timeout", "replication", "gssencmode", "sslmode", "sslnegotiation",
+    "requiressl", "sslcompression", "sslcert", "sslkey", "sslcertmode", "sslrootcert", "sslcrl", "sslcrldir",
+    "sslsni", "requirepeer", "require_auth", "channel_binding", "ssl_min_protocol_version",
+    "ssl_max_protocol_version", "krbsrvname", "gsslib", "gssdelegation", "service", "target_session_attrs",
+    "load_balance_hosts", "ledger",
+})
+# Where a URL's text begins, however mistyped its scheme: `postgresql://`, `PostgreSQL:`, `postgres ://`.
+_URL_START = re.compile(r"postgres(?:ql)?\s*:(?://)?", re.IGNORECASE)
+
+
+def _split(rest: str) -> tuple[str, str, list[str]]:
+    """What follows a URL's scheme, split as libpq splits it: the user and password (`user:password`) run
+    to the first `@` before any `/`, so a `?` may be part of a password; then the host, port and path;
+    then the query's `name=value` pieces (a `#` ends them)."""
+    login = _LOGIN.match(rest)
+    userinfo = login.group(1) if login else ""
+    base, _, query = rest[login.end() if login else 0:].partition("?")
+    return userinfo, base, [piece for piece in query.partition("#")[0].split("&") if piece]
+
+
+def _hidden(piece: str) -> bool:
+    return unquote(piece.partition("=")[0]).lower() not in _SHOWN
+
+
+def secrets_of(text: str) -> list[str]:
+    """Every spelling (as typed, and decoded) of the password and the other hidden values of the URL in
+    `text`, for messages to leave out; none where `text` holds no URL."""
+    start = _URL_START.search(text)
+    if start is None:
+        return []
+    rest = text[start.end():]
+    userinfo, _, pieces = _split(rest)
+    # An unencoded / or @ in a password leaves libpq no user and password, or a part of them: the text
+    # up to the last @ is taken as one too.
+    logins = (userinfo, rest.rpartition("@")[0])
+    raws = [*(login.partition(":")[2] for login in logins),
+            *(piece.partition("=")[2] for piece in pieces if _hidden(piece))]
+    return [secret for raw in raws for secret in dict.fromkeys((raw, unquote(raw))) if secret]
+
+
 class Server:
     """A ledger on a server, as a `--state` URL names it; `str()` is the URL without any password."""
 
-    __slots__ = ("conninfo", "ledger", "shown", "host", "secrets", "session")
+    __slots__ = ("conninfo", "ledger", "shown", "host", "secrets", "session", "base", "kept")
 
     def __init__(self, url: str) -> None:
         # The URL goes to libpq as it was written, less its `ledger=`: rebuilding it would lose the `//`
         # of a URL without a host (a socket) and turn a %20 into a +, which libpq reads differently.
-        # Its parts are split as libpq splits them: the user and password run to the first `@` before
-        # any `/` (so a `?` may be part of a password), the query from the first `?` after them.
         scheme, _, rest = url.partition("://")
-        login = _LOGIN.match(rest)
-        userinfo, at = (login.group(1), "@") if login else ("", "")
-        base, _, query = rest[len(userinfo) + len(at):].partition("?")
-        query = query.partition("#")[0]
-        pieces = [piece for piece in query.split("&") if piece]
+        userinfo, base, pieces = _split(rest)
+        at = "@" if rest.startswith(userinfo + "@") else ""
         ledgers = [unquote(piece[7:]) for piece in pieces if piece.startswith("ledger=")]
-        kept = [piece for piece in pieces if not piece.startswith("ledger=")]
-        self.conninfo = f"{scheme}://{userinfo}{at}{base}" + ("?" + "&".join(kept) if kept else "")
+        self.kept = [piece for piece in pieces if not piece.startswith("ledger=")]
+        self.base = f"{scheme}://{userinfo}{at}{base}"
+        self.conninfo = self.base + ("?" + "&".join(self.kept) if self.kept else "")
         self.ledger = ledgers[0] if ledgers else DEFAULT_LEDGER
         hostport, slash, path = base.partition("/")
-        user, _, password = userinfo.partition(":")
-        options = dict(piece.partition("=")[::2] for piece in kept)
-        self.secrets = [secret for raw in (password, options.get("password", ""))
-                        for secret in (raw, unquote(raw)) if secret]
-        shown_query = "&".join([*(piece for piece in kept if not piece.startswith("password=")),
-                                f"ledger={self.ledger}"])
-        self.shown = f"{scheme}://{user}{at}{hostport}{slash}{path}?{shown_query}"
+        user = userinfo.partition(":")[0]
+        self.secrets = secrets_of(url)
+        shown_query = [f"{piece.partition('=')[0]}=***" if _hidden(piece) else piece for piece in self.kept]
+        self.shown = f"{scheme}://{user}{at}{hostport}{slash}{path}?" + "&".join([*shown_query,
+                                                                                 f"ledger={self.ledger}"])
+        options = dict(piece.partition("=")[::2] for piece in self.kept)
         given = unquote(options.get("host", "")) or unquote(hostport) or os.environ.get("PGHOST") \
             or "the local socket"
         self.host = given
@@ -124,7 +164,7 @@ class Server:
 
     def named(self, ledger: str) -> Server:
         """The same database, another ledger."""
-        return Server(f"{self.conninfo}{'&' if '?' in self.conninfo else '?'}ledger={ledger}")
+        return Server(f"{self.base}?" + "&".join([*self.kept, f"ledger={ledger}"]))
 
     def exists(self) -> bool:
         with _talking(self) as connection:
@@ -208,13 +248,14 @@ def connect(server: Server) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(server.conninfo, **options)  # type: ignore[no-any-return]
     except psycopg.Error as error:
-        reason = server.scrub(_first_line(error))
-        if isinstance(error, psycopg.ProgrammingError) or "connection is bad: invalid" in reason:
-            # libpq could not read the URL (an unknown or misspelt parameter, a bad port or sslmode):
-            # nothing was tried on the server, and retrying will not help.
+        raw = _first_line(error)
+        reason = server.scrub(raw)
+        if isinstance(error, psycopg.ProgrammingError) or raw.startswith("connection is bad: invalid"):
+            # libpq could not read its settings (an unknown or misspelt parameter, a bad port or sslmode,
+            # in the URL or a PG* variable): nothing was tried on the server, and retrying will not help.
             raise BadInput(
-                f"{server}: libpq cannot read this URL ({reason}); its parameters are libpq's, and "
-                "ledger=NAME, in lower case",
+                f"{server}: libpq cannot read this URL ({reason}); its parameters (and the PG* variables) are "
+                "libpq's, and ledger=NAME, in lower case",
                 "bad-state",
             ) from None
         raise FileProblem(
@@ -319,11 +360,17 @@ def migrate(connection: psycopg.Connection[Any], server: Server) -> None:
 def _no_ledger(server: Server, connection: psycopg.Connection[Any] | None = None) -> FileProblem:
     """The ledger is not there: create one, or, where one replaced under its name was kept aside, recover."""
     aside = _aside(connection, server) if connection is not None else []
+    if len(aside) == 1:
+        return FileProblem(
+            f"{server}: no ledger named {server.ledger!r} in this database, but {aside[0]} was kept aside for "
+            "it; rebuild it with `inmailctl recover`",
+            "state-missing",
+        )
     if aside:
         return FileProblem(
-            f"{server}: no ledger named {server.ledger!r} in this database, but {len(aside)} kept aside for it "
-            f"({', '.join(aside)}); rebuild it with `inmailctl recover`"
-            + (" (or copy the one you want back with `inmailctl store copy`)" if len(aside) > 1 else ""),
+            f"{server}: no ledger named {server.ledger!r} in this database, but {len(aside)} were kept aside for "
+            f"it, newest first ({', '.join(aside)}); copy the one you want back, as in `inmailctl store copy "
+            f"'{server.named(aside[0])}' '{server}'`",
             "state-missing",
         )
     return FileProblem(

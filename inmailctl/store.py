@@ -65,10 +65,17 @@ def read_toml(path: Path, what: str, code: str) -> dict[str, Any]:
 
 def _no_state(path: Path) -> FileProblem:
     journals = _journals_beside(path)
-    if journals:
+    if len(journals) == 1:
         return FileProblem(
             f"{path}: no state file here, but {journals[0].name} beside it holds a state's history; "
             "rebuild the state from it with `inmailctl recover`",
+            "state-missing",
+        )
+    if journals:
+        return FileProblem(
+            f"{path}: no state file here, but {len(journals)} journals beside it hold a state's history "
+            f"({', '.join(j.name for j in journals)}); rebuild the state from one with "
+            "`inmailctl recover --journal FILE`",
             "state-missing",
         )
     return FileProblem(

@@ -565,14 +565,26 @@ def test_a_broken_state_file_is_exit_3_naming_it(acct: Account, content: bytes |
         assert str(acct.state) in message, message
 
 
-@pytest.mark.file_only
+def test_a_snapshot_that_is_not_toml_is_exit_3_naming_the_state(acct: Account) -> None:
+    acct.init()
+    acct.store.write_snapshot(acct.state, "this is = = not toml")
+    before = acct.files()
+    for command in (["balance"], ["buy", "10"]):
+        message = error_of(acct.run(*command), 3, "state-invalid")
+        assert str(acct.state) in message and "TOML" in message, message
+    assert acct.files() == before
+
+
 def test_a_newer_state_schema_is_exit_3(acct: Account) -> None:
     acct.init()
-    text = acct.state.read_text()
+    text = acct.store.snapshot(acct.state)
     assert re.search(r"^schema_version = 1$", text, re.M)
-    acct.state.write_text(re.sub(r"^schema_version = 1$", "schema_version = 99", text, flags=re.M))
-    message = error_of(acct.run("balance"), 3)
-    assert str(acct.state) in message and "schema_version" in message
+    acct.store.write_snapshot(acct.state, re.sub(r"^schema_version = 1$", "schema_version = 99", text, flags=re.M))
+    before = acct.files()
+    for command in (["balance"], ["buy", "10"]):
+        message = error_of(acct.run(*command), 3)
+        assert str(acct.state) in message and "schema_version" in message, message
+    assert acct.files() == before
 
 
 @pytest.mark.file_only

@@ -77,6 +77,18 @@ def test_a_lost_snapshot_points_to_recover_and_recover_loses_nothing(state: Path
     assert ok("verify", "--state", state, "--today", "2026-01-07")["ok"] is True
 
 
+def test_a_lost_snapshot_with_several_journals_says_to_name_one(state: Path) -> None:
+    """recover cannot choose between journals: the message names them and the option that picks one."""
+    journal = _journal(state)
+    twin = journal.with_name(f"{state.name}.00000000.journal")
+    twin.write_bytes(journal.read_bytes())
+    state.unlink()
+    message = error_of(invoke("balance", "--state", state, "--json"), 3, "state-missing")
+    assert "2 journals" in message and journal.name in message and twin.name in message
+    assert "recover --journal" in message
+    assert ok("recover", "--state", state, "--journal", twin)["total"] == 13
+
+
 def test_init_keeps_an_orphaned_journal_aside_and_says_where(state: Path) -> None:
     before = _seen(state)
     journal = _journal(state)

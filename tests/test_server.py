@@ -150,6 +150,15 @@ def test_a_missing_ledger_with_one_kept_aside_points_to_recover(ledger: str) -> 
     other = ledger.replace(f"ledger={name}", f"ledger={name}x")
     message = failed(invoke("balance", "--state", other, "--today", DAY, "--json"), 3, "state-missing")
     assert "inmailctl init" in message and "recover" not in message
+    # Two kept aside: recover cannot choose, so the message says which to copy back, and how.
+    ok("init", "--plan", "premium", "--state", ledger, "--today", DAY, "--force")
+    execute(ledger, "DELETE FROM inmailctl_entries WHERE ledger = %s", name)
+    execute(ledger, "DELETE FROM inmailctl_ledgers WHERE name = %s", name)
+    message = failed(invoke("balance", "--state", ledger, "--today", DAY, "--json"), 3, "state-missing")
+    newest = message.split("`inmailctl store copy '")[1].split("'")[0]
+    assert "2 were kept aside" in message and "recover" not in message
+    ok("store", "copy", newest, ledger)
+    assert ok("balance", "--state", ledger, "--today", DAY)["total"] == 15  # the recovered premium, re-kept
 
 
 @contextmanager
@@ -206,6 +215,7 @@ def test_a_server_that_is_down_is_exit_3_naming_the_host_never_the_password() ->
     ("postgresql://u:p%40ss%20word@127.0.0.1:1/db?ledger=a", 3),
     ("postgresql://u@127.0.0.1:1/db?password=TOP%00secret&ledger=a", 2),  # libpq refuses a %00: a bad URL
     ("postgresql://u@127.0.0.1:1/db?ledger=a&password=p%20w", 3),
+    ("postgresql://u@127.0.0.1:1/db?ledger=a&pass%77ord=TOPsecret&sslpassword=TOPkey", 3),  # libpq decodes keys
 ])
 def test_no_spelling_of_a_password_is_shown(url: str, exit_code: int) -> None:
     for command in (("balance",), ("where",)):
@@ -268,16 +278,21 @@ def test_a_password_with_a_question_mark_is_split_as_libpq_splits_it(database: s
     "PostgreSQL://u:TOPsecret@127.0.0.1/db?ledger=a",  # the scheme in another case
     "postgresql:u:TOPsecret@127.0.0.1/db?ledger=a",  # no //
     " postgresql://u:TOPsecret@127.0.0.1/db?ledger=a",  # a space pasted before it
+    '"postgresql://u:TOPsecret@127.0.0.1/db?ledger=a"',  # quotes kept (docker --env-file keeps them)
+    "\u201cpostgresql://u:TOPsecret@127.0.0.1/db\u201d",  # a word processor's quotes
+    "jdbc:postgresql://u:TOPsecret@127.0.0.1/db",  # a Java tool's spelling
+    "postgresql ://u:TOPsecret@127.0.0.1/db",
     "postgres:/u@127.0.0.1/db",
     "mysql://u:TOPsecret@127.0.0.1/db",  # another database's URL
 ])
 def test_a_mistyped_url_is_refused_and_never_becomes_a_file(state: str, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    for command in (("init", "--plan", "premium"), ("balance",)):
-        message = failed(invoke(*command, "--state", state, "--today", DAY, "--json"), 2, "bad-state")
-        assert "postgresql://" in message and "TOPsecret" not in message
-        message = failed(invoke(*command, "--today", DAY, "--json", env={"INMAILCTL_STATE": state}), 2, "bad-state")
+    for command in (("init", "--plan", "premium"), ("balance",), ("where",)):
+        for how in ({"args": ("--state", state)}, {"env": {"INMAILCTL_STATE": state}}):
+            result = invoke(*command, *how.get("args", ()), "--today", DAY, "--json", env=how.get("env"))
+            message = failed(result, 2, "bad-state")
+            assert "looks like a URL" in message and "TOPsecret" not in message, message
     assert list(tmp_path.iterdir()) == []
     named = tmp_path / "postgres:backup.toml"  # a file so named is still reachable, as ./NAME
     assert ok("init", "--plan", "premium", "--state", f"./{named.name}", "--today", DAY)["total"] == 5
@@ -288,10 +303,12 @@ def test_a_mistyped_url_is_refused_and_never_becomes_a_file(state: str, tmp_path
     ("?Ledger=acme", '"Ledger"'),  # ledger= is lower case
     ("?ledger=a&sslmode=bogus", "sslmode"),
     ("?ledger=a&colour=blue", '"colour"'),
+    ("?ledger=a&PASSWORD=TOPsecret", "PASSWORD=***"),  # a misspelt password is still hidden
 ])
 def test_a_url_libpq_cannot_read_is_a_usage_error(database: str, query: str, fragment: str) -> None:
-    message = failed(invoke("balance", "--state", database + query, "--today", DAY, "--json"), 2, "bad-state")
-    assert "libpq cannot read this URL" in message and fragment in message
+    for command in (("balance",), ("where",)):
+        message = failed(invoke(*command, "--state", database + query, "--today", DAY, "--json"), 2, "bad-state")
+        assert "libpq cannot read this URL" in message and fragment in message and "TOP" not in message, message
 
 
 def test_a_bad_ledger_name_is_a_usage_error() -> None:

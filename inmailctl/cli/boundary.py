@@ -135,17 +135,13 @@ def _pipe_closed() -> Iterator[None]:
 
 
 def _without_passwords(text: str, argv: list[str]) -> str:
-    """`text` with the password of each postgresql:// URL in `argv` or INMAILCTL_STATE taken out, as it
-    was typed: click's usage errors echo the arguments they could not place (a URL given by mistake
-    where none was expected), and an unexpected error may quote one."""
+    """`text` with the password (and any other hidden value) of each postgresql URL in `argv` or
+    INMAILCTL_STATE taken out, however it was typed: click's usage errors echo the arguments they could
+    not place (a URL given by mistake where none was expected), and an unexpected error may quote one."""
+    from inmailctl.server import secrets_of
+
     for value in (*argv, os.environ.get("INMAILCTL_STATE", "")):
-        scheme, found, rest = value.partition("://")
-        if not found or not scheme.endswith(("postgresql", "postgres")):
-            continue
-        login = rest.rpartition("@")[0]  # up to the last @: a password may hold an unencoded one
-        secrets = [login.partition(":")[2]]
-        secrets += [piece[9:] for piece in rest.partition("?")[2].split("&") if piece.startswith("password=")]
-        for secret in filter(None, secrets):
+        for secret in secrets_of(value):
             text = text.replace(secret, "***")
     return text
 

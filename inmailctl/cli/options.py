@@ -224,7 +224,8 @@ def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) ->
     return picked
 
 
-# A scheme and `//`, or postgres(ql) and a colon, in any case, maybe after spaces: a URL mistyped.
+# A scheme and `//`, or postgres(ql) and a colon, in any case, maybe after spaces: a URL mistyped (as
+# is any other text holding `://` but a path that begins with / or ./).
 _URL_LIKE = re.compile(r"\s*(?:[A-Za-z][A-Za-z0-9+.-]*://|postgres(?:ql)?:)", re.IGNORECASE)
 
 
@@ -240,13 +241,14 @@ def state_path(state: str | None) -> "store.Location":
         from inmailctl.server import Server
 
         return Server(state)
-    if mistyped := _URL_LIKE.match(state):
-        # Taken for a path, `PostgreSQL://host/db` would become a state file in ./PostgreSQL:/host/db,
-        # apart from the team's ledger. Only its start is shown: the rest may hold a password.
+    if _URL_LIKE.match(state) or ("://" in state and not state.startswith(("/", "./", "../"))):
+        # Taken for a path, `PostgreSQL://host/db` (or `jdbc:postgresql://...`, or a URL in quotes) would
+        # become a state file in ./PostgreSQL:/host/db, apart from the team's ledger. None of it is shown:
+        # it may hold a password.
         raise BadInput(
-            f"the state begins {mistyped.group(0).strip()!r}, like a URL: a server's URL begins with exactly "
-            "postgresql:// or postgres:// (in lower case, with nothing before it); a file whose name begins "
-            "so can be given as ./NAME",
+            "the state looks like a URL but is not one inmailctl reads: a server's URL begins with exactly "
+            "postgresql:// or postgres:// (in lower case, with nothing before it: no quotes, spaces or "
+            "jdbc:); a file whose name looks so can be given as ./NAME",
             "bad-state",
         )
     return Path(os.path.realpath(state))
