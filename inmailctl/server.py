@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import re
 import sys
@@ -192,6 +193,12 @@ def driver() -> Any:
             gc.enable()
     if first:
         gc.freeze()
+    # psycopg logs what it does on its own (a Ctrl-C's cancellation that failed, a connection it closed)
+    # through `logging`; with no handler anywhere, Python would print those records on stderr, where the
+    # tool's one line of error is all there is to see. A handler the caller gave the logger stands.
+    log = logging.getLogger("psycopg")
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
     return psycopg
 
 

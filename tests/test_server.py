@@ -616,3 +616,20 @@ def test_the_readmes_team_runs_from_four_directories_as_shown(tmp_path: Path, da
     for (command, shown), output in zip(session, printed, strict=True):
         unwrapped = "".join(output.split()).replace(url, README_URL).replace(str(home), "/home")
         assert unwrapped == "".join(shown.split()), f"$ {command}\n{output}"
+
+
+# 9. A writer gone silent, and the driver's own words -----------------------------------------------
+
+
+def test_the_drivers_log_lines_never_reach_stderr() -> None:
+    """psycopg logs what it does on its own (a cancellation that failed, a connection it closed); Python
+    would print those records on stderr, beside the tool's one line of error. A caller's own logging
+    still gets them."""
+    pytest.importorskip("psycopg")
+    warn = "import logging; logging.getLogger('psycopg').warning('query cancellation failed: timeout')\n"
+    for before, printed in (("from inmailctl import server; server.driver()\n", False),
+                            ("import psycopg\n", True),  # without the tool: what the test guards against
+                            ("import logging; logging.basicConfig()\nfrom inmailctl import server; server.driver()\n",
+                             True)):
+        done = subprocess.run([sys.executable, "-c", before + warn], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and ("query cancellation failed" in done.stderr) == printed, (before, done.stderr)
