@@ -27,7 +27,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,13 +202,45 @@ def driver() -> Any:
     return psycopg
 
 
+# Bounds on waiting for a server that is gone, which libpq leaves to the system (no limit on connecting;
+# keepalive probes after two hours of silence, and data left unacknowledged retransmitted for some
+# fifteen minutes). Probes start after 10 s of silence and three unanswered 5 s apart end the
+# connection: a command finds out about 25 s after the server's last word. Data sent but never
+# acknowledged (a network gone mid-send, when no probe goes out) gets the same 25 s. A live server's
+# system answers the probes, so no wait is ever cut short, however long (a writer waiting for the
+# ledger's lock). Each is libpq's connection option, and the value where the URL gives none.
+BOUNDS: dict[str, int] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 25_000,  # milliseconds
+}
+_BOUND_VARIABLES = {"connect_timeout": "PGCONNECT_TIMEOUT"}  # libpq reads no variable for the others
+
+
+def connection_options(conninfo: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """What `connect` adds to the URL's options: the tool's name, and each of BOUNDS that neither the URL
+    nor libpq's environment variable for it sets (given options would override the URL's). A service
+    file's settings (`service=`, PGSERVICE) give way to these, as to any option given: set them in the
+    URL instead."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = conninfo_to_dict(conninfo)
+    options: dict[str, Any] = {"application_name": "inmailctl"}
+    for name, value in BOUNDS.items():
+        variable = _BOUND_VARIABLES.get(name)
+        if name not in given and (variable is None or variable not in environ):
+            options[name] = value
+    return options
+
+
 def connect(server: Server) -> psycopg.Connection[Any]:
     """A connection by libpq's rules, or exit 3 naming the host and what to check."""
     psycopg = driver()
-    options: dict[str, Any] = {"application_name": "inmailctl"}
-    if "connect_timeout" not in server.conninfo and "PGCONNECT_TIMEOUT" not in os.environ:
-        options["connect_timeout"] = 10
     try:
+        options = connection_options(server.conninfo, os.environ)
         return psycopg.connect(server.conninfo, **options)  # type: ignore[no-any-return]
     except psycopg.Error as error:
         reason = server.scrub(_first_line(error))

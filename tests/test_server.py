@@ -621,6 +621,32 @@ def test_the_readmes_team_runs_from_four_directories_as_shown(tmp_path: Path, da
 # 9. A writer gone silent, and the driver's own words -----------------------------------------------
 
 
+def test_the_connection_bounds_are_added_unless_the_url_or_the_environment_sets_them() -> None:
+    pytest.importorskip("psycopg")
+    from inmailctl.server import connection_options
+
+    base = "postgresql://ana@db.example/team"
+    everything = {"application_name": "inmailctl", "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 10,
+                  "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 25_000}
+    assert connection_options(base, {}) == everything
+    own = connection_options(f"{base}?keepalives_idle=300&tcp_user_timeout=0&sslmode=require", {})
+    assert own == {k: v for k, v in everything.items() if k not in ("keepalives_idle", "tcp_user_timeout")}
+    assert "keepalives" not in connection_options(f"{base}?keepalives=0", {})
+    assert "connect_timeout" not in connection_options(f"{base}?connect_timeout=3", {})
+    assert "connect_timeout" not in connection_options(base, {"PGCONNECT_TIMEOUT": "3"})
+    assert connection_options("host=db.example keepalives_count=9", {})["keepalives_idle"] == 10
+    assert "keepalives_count" not in connection_options("host=db.example keepalives_count=9", {})
+
+
+def test_a_connection_carries_the_bounds_and_the_urls_own_settings(database: str) -> None:
+    from inmailctl import server
+
+    connection = server.connect(server.Server(f"{database}?keepalives_idle=42&ledger=x"))
+    with connection:
+        given = connection.info.get_parameters()
+    assert (given["keepalives_idle"], given["keepalives_count"], given["tcp_user_timeout"]) == ("42", "3", "25000")
+
+
 def test_the_drivers_log_lines_never_reach_stderr() -> None:
     """psycopg logs what it does on its own (a cancellation that failed, a connection it closed); Python
     would print those records on stderr, beside the tool's one line of error. A caller's own logging
