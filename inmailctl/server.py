@@ -9,7 +9,9 @@ database holds any number of ledgers. The design is the file's:
 - `inmailctl_ledgers` holds one row per ledger: its snapshot (the state file's TOML text) and the
   journal position it covers. Commands read the snapshot; a writer locks the row (`SELECT ... FOR
   UPDATE`), appends its entries and updates the snapshot in one transaction, so a writer killed or
-  cut off at any point commits nothing. Readers take no lock: one repeatable-read transaction each.
+  cut off at any point commits nothing, and one gone silent (its network stalled) is ended by the
+  server after `idle_timeout()`, freeing the lock. Readers take no lock: one repeatable-read
+  transaction each.
 - `inmailctl_schema` records the numbered migrations applied; a database migrated by a newer
   inmailctl is refused, as a newer state file is.
 
@@ -282,6 +284,12 @@ def _problem(server: Server, error: Any) -> FileProblem:
             f"{server}: another inmailctl holds the ledger and did not let go in time; retry, or raise "
             "INMAILCTL_LOCK_TIMEOUT", "lock-timeout",
         )
+    if isinstance(error, errors.IdleInTransactionSessionTimeout):
+        return FileProblem(
+            f"{server}: the server ended this command's session, silent for over {idle_timeout():g} s in "
+            "the middle of the command; nothing was saved, retry (a command that computes that long needs a "
+            "higher INMAILCTL_LOCK_TIMEOUT)", "server-unreachable",
+        )
     if isinstance(error, errors.InsufficientPrivilege):
         return FileProblem(
             f"{server}: the server refused ({reason}); this role lacks a GRANT that this command needs "
@@ -366,10 +374,33 @@ def locked(server: Server) -> Iterator[None]:
 
 
 def _lock_timeout(connection: psycopg.Connection[Any]) -> None:
+    """A writer's bounds: how long it waits for the ledger's lock, and how long the server lets it hold
+    the lock without a word (`idle_timeout`)."""
     from .store import lock_timeout
 
     milliseconds = max(1, round(lock_timeout() * 1000))
-    connection.execute("SELECT set_config('lock_timeout', %s, false)", (f"{milliseconds}ms",))
+    connection.execute(
+        "SELECT set_config('lock_timeout', %s, false), set_config('idle_in_transaction_session_timeout', %s, false)",
+        (f"{milliseconds}ms", f"{round(idle_timeout() * 1000)}ms"),
+    )
+
+
+def idle_timeout() -> float:
+    """Seconds the server lets a session of this tool sit silent inside its transaction before it ends the
+    session and rolls the transaction back: a writer whose connection stalled (a laptop off the network)
+    then frees the ledger's lock, rather than when the server's TCP keepalive gives up, hours on.
+
+    Three times INMAILCTL_LOCK_TIMEOUT (30 s by default), at least 1 s. The lock timeout is how long the
+    team's writers wait for one another, what a writer is expected to hold the ledger at most: one silent
+    for three times that is taken to be gone, and a stall refuses the others' commands for that long at
+    most. The factor leaves room for a working writer, which between two statements only computes
+    (milliseconds for one entry, a few seconds for a 100,000-row `send --from-csv`); the floor keeps a lock
+    timeout of 0 (do not wait) from ending writers mid-command, and from turning the bound off, which is
+    what 0 means to the server. A team whose writers compute longer raises INMAILCTL_LOCK_TIMEOUT, as the
+    message of a writer ended this way says."""
+    from .store import lock_timeout
+
+    return max(1.0, 3 * lock_timeout())
 
 
 def load(server: Server) -> Held:
@@ -383,6 +414,9 @@ def load(server: Server) -> Held:
         connection.read_only = True
     try:
         with _talking(server, connection):
+            if not writing:  # a stalled reader locks no row, but its snapshot holds back vacuum
+                connection.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                                    (f"{round(idle_timeout() * 1000)}ms",))
             if not _schema(connection, server):
                 raise _no_ledger(server)
             lock = " FOR UPDATE" if writing else ""
