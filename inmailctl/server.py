@@ -9,7 +9,9 @@ database holds any number of ledgers. The design is the file's:
 - `inmailctl_ledgers` holds one row per ledger: its snapshot (the state file's TOML text) and the
   journal position it covers. Commands read the snapshot; a writer locks the row (`SELECT ... FOR
   UPDATE`), appends its entries and updates the snapshot in one transaction, so a writer killed or
-  cut off at any point commits nothing. Readers take no lock: one repeatable-read transaction each.
+  cut off at any point commits nothing, and one gone silent (its network stalled) is ended by the
+  server after `idle_timeout()`, freeing the lock. Readers take no lock: one repeatable-read
+  transaction each.
 - `inmailctl_schema` records the numbered migrations applied; a database migrated by a newer
   inmailctl is refused, as a newer state file is.
 
@@ -23,10 +25,11 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -236,16 +239,54 @@ def driver() -> Any:
             gc.enable()
     if first:
         gc.freeze()
+    # psycopg logs what it does on its own (a Ctrl-C's cancellation that failed, a connection it closed)
+    # through `logging`; with no handler anywhere, Python would print those records on stderr, where the
+    # tool's one line of error is all there is to see. A handler the caller gave the logger stands.
+    log = logging.getLogger("psycopg")
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
     return psycopg
+
+
+# Bounds on waiting for a server that is gone, which libpq leaves to the system (no limit on connecting;
+# keepalive probes after two hours of silence, and data left unacknowledged retransmitted for some
+# fifteen minutes). Probes start after 10 s of silence and three unanswered 5 s apart end the
+# connection: a command finds out about 25 s after the server's last word. Data sent but never
+# acknowledged (a network gone mid-send, when no probe goes out) gets the same 25 s. A live server's
+# system answers the probes, so no wait is ever cut short, however long (a writer waiting for the
+# ledger's lock). Each is libpq's connection option, and the value where the URL gives none.
+BOUNDS: dict[str, int] = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 25_000,  # milliseconds
+}
+_BOUND_VARIABLES = {"connect_timeout": "PGCONNECT_TIMEOUT"}  # libpq reads no variable for the others
+
+
+def connection_options(conninfo: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """What `connect` adds to the URL's options: the tool's name, and each of BOUNDS that neither the URL
+    nor libpq's environment variable for it sets (given options would override the URL's). A service
+    file's settings (`service=`, PGSERVICE) give way to these, as to any option given: set them in the
+    URL instead."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = conninfo_to_dict(conninfo)
+    options: dict[str, Any] = {"application_name": "inmailctl"}
+    for name, value in BOUNDS.items():
+        variable = _BOUND_VARIABLES.get(name)
+        if name not in given and (variable is None or variable not in environ):
+            options[name] = value
+    return options
 
 
 def connect(server: Server) -> psycopg.Connection[Any]:
     """A connection by libpq's rules, or exit 3 naming the host and what to check."""
     psycopg = driver()
-    options: dict[str, Any] = {"application_name": "inmailctl"}
-    if "connect_timeout" not in server.conninfo and "PGCONNECT_TIMEOUT" not in os.environ:
-        options["connect_timeout"] = 10
     try:
+        options = connection_options(server.conninfo, os.environ)
         return psycopg.connect(server.conninfo, **options)  # type: ignore[no-any-return]
     except psycopg.Error as error:
         raw = _first_line(error)
@@ -296,6 +337,12 @@ def _problem(server: Server, error: Any) -> FileProblem:
         return FileProblem(
             f"{server}: another inmailctl holds the ledger and did not let go in time; retry, or raise "
             "INMAILCTL_LOCK_TIMEOUT", "lock-timeout",
+        )
+    if isinstance(error, errors.IdleInTransactionSessionTimeout):
+        return FileProblem(
+            f"{server}: the server ended this command's session, silent for over {idle_timeout():g} s in "
+            "the middle of the command; nothing was saved, retry (a command that computes that long needs a "
+            "higher INMAILCTL_LOCK_TIMEOUT)", "server-unreachable",
         )
     if isinstance(error, errors.InsufficientPrivilege):
         return FileProblem(
@@ -396,10 +443,33 @@ def locked(server: Server) -> Iterator[None]:
 
 
 def _lock_timeout(connection: psycopg.Connection[Any]) -> None:
+    """A writer's bounds: how long it waits for the ledger's lock, and how long the server lets it hold
+    the lock without a word (`idle_timeout`)."""
     from .store import lock_timeout
 
     milliseconds = max(1, round(lock_timeout() * 1000))
-    connection.execute("SELECT set_config('lock_timeout', %s, false)", (f"{milliseconds}ms",))
+    connection.execute(
+        "SELECT set_config('lock_timeout', %s, false), set_config('idle_in_transaction_session_timeout', %s, false)",
+        (f"{milliseconds}ms", f"{round(idle_timeout() * 1000)}ms"),
+    )
+
+
+def idle_timeout() -> float:
+    """Seconds the server lets a session of this tool sit silent inside its transaction before it ends the
+    session and rolls the transaction back: a writer whose connection stalled (a laptop off the network)
+    then frees the ledger's lock, rather than when the server's TCP keepalive gives up, hours on.
+
+    Three times INMAILCTL_LOCK_TIMEOUT (30 s by default), at least 1 s. The lock timeout is how long the
+    team's writers wait for one another, what a writer is expected to hold the ledger at most: one silent
+    for three times that is taken to be gone, and a stall refuses the others' commands for that long at
+    most. The factor leaves room for a working writer, which between two statements only computes
+    (milliseconds for one entry, a few seconds for a 100,000-row `send --from-csv`); the floor keeps a lock
+    timeout of 0 (do not wait) from ending writers mid-command, and from turning the bound off, which is
+    what 0 means to the server. A team whose writers compute longer raises INMAILCTL_LOCK_TIMEOUT, as the
+    message of a writer ended this way says."""
+    from .store import lock_timeout
+
+    return max(1.0, 3 * lock_timeout())
 
 
 def load(server: Server) -> Held:
@@ -413,6 +483,9 @@ def load(server: Server) -> Held:
         connection.read_only = True
     try:
         with _talking(server, connection):
+            if not writing:  # a stalled reader locks no row, but its snapshot holds back vacuum
+                connection.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
+                                    (f"{round(idle_timeout() * 1000)}ms",))
             if not _schema(connection, server):
                 raise _no_ledger(server)
             lock = " FOR UPDATE" if writing else ""

@@ -330,6 +330,20 @@ def test_exit_1_is_one_line_without_traceback(acct: Account, monkeypatch: pytest
     assert acct.files() == before
 
 
+def test_exit_130_when_interrupted_says_so_in_one_line(acct: Account, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C in the middle of a command: exit 130 and the one line, never a silent stop."""
+    acct.init()
+    before = acct.files()
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("inmailctl.rules.account.grant", interrupted)
+    assert error_of(acct.run("grant", "5", "--reason", "x"), 130, "interrupted") == "interrupted"
+    assert error_of(acct.run("grant", "5", "--reason", "x", json=False), 130, as_json=False) == "interrupted"
+    assert acct.files() == before
+
+
 def test_exit_5_when_the_gate_fails(acct: Account) -> None:
     acct.init()  # annual billing: the year's 359.88 is paid today, inside the simulated month
     passed = acct.run("simulate-month", "--per-day", "0", "--max-cost", "359.88")

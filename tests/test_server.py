@@ -6,22 +6,26 @@ The first test runs one script of every command on a file and on a server and co
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from processes import run
-from servers import REQUIRED, dump, execute, in_database, ledger_url
+from servers import REQUIRED, SERVER, dump, execute, in_database, ledger_url
 from test_team_reliability import pod_rules
 from typer.testing import CliRunner, Result
 
@@ -693,3 +697,196 @@ def test_the_readmes_team_runs_from_four_directories_as_shown(tmp_path: Path, da
     for (command, shown), output in zip(session, printed, strict=True):
         unwrapped = "".join(output.split()).replace(url, README_URL).replace(str(home), "/home")
         assert unwrapped == "".join(shown.split()), f"$ {command}\n{output}"
+
+
+# 9. A writer gone silent, and the driver's own words -----------------------------------------------
+
+
+class _Link:
+    """A TCP relay to the test server that goes silent as a writer's network does: it passes each
+    connection's traffic through until the client, with the ledger locked (its `FOR UPDATE` sent) and
+    everything written, sends COMMIT. That COMMIT is held, and from then on the relay passes nothing
+    either way and takes no new connection (a cancellation request is refused); what the server says is
+    kept in `from_server`, and `server_closed` is set when the server closes the connection."""
+
+    def __init__(self) -> None:
+        parts = urlsplit(SERVER)
+        self.target = (parts.hostname or "127.0.0.1", parts.port or 5432)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.stalled, self.server_closed = threading.Event(), threading.Event()
+        self.from_server = bytearray()
+        self.client: socket.socket | None = None
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, ledger: str) -> str:
+        """`ledger`'s URL through the relay, in plain text: the relay reads the statements."""
+        base, _, query = ledger.partition("?")
+        netloc = urlsplit(base).netloc
+        through = base.replace(netloc, f"{netloc.rpartition('@')[0]}@127.0.0.1:{self.port}", 1)
+        return f"{through}?{query}&sslmode=disable&gssencmode=disable"
+
+    def _accept(self) -> None:
+        while not self.stalled.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed: the network is gone
+                return
+            server = socket.create_connection(self.target)
+            self.sockets += [client, server]
+            threading.Thread(target=self._to_server, args=(client, server), daemon=True).start()
+            threading.Thread(target=self._to_client, args=(server, client), daemon=True).start()
+
+    def _to_server(self, client: socket.socket, server: socket.socket) -> None:
+        locked = False
+        with contextlib.suppress(OSError):
+            while chunk := client.recv(65536):
+                if self.stalled.is_set():
+                    continue  # what the client sends now goes nowhere
+                if locked and chunk.startswith(b"Q") and b"COMMIT" in chunk:
+                    self.client = client
+                    self.stalled.set()
+                    _hang_up(self.listener)
+                    continue
+                locked = locked or b"FOR UPDATE" in chunk  # one statement's messages come in one send
+                server.sendall(chunk)
+
+    def _to_client(self, server: socket.socket, client: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := server.recv(65536):
+                if self.stalled.is_set() and client is self.client:
+                    self.from_server += chunk
+                elif not self.stalled.is_set():
+                    client.sendall(chunk)
+            if client is self.client:
+                self.server_closed.set()
+
+    def back(self) -> None:
+        """The network is back: the stalled client gets what the server said meanwhile, and the end."""
+        assert self.client is not None
+        self.client.sendall(bytes(self.from_server))
+        _hang_up(self.client)
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            _hang_up(sock)
+
+
+def _hang_up(sock: socket.socket) -> None:
+    """Close `sock` for good: a thread waiting on it wakes, and the peer sees the end."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+@pytest.mark.parametrize("then", ["network-back", "ctrl-c"])
+def test_a_writer_whose_network_stalls_holding_the_lock_is_ended_by_the_server(ledger: str, then: str) -> None:
+    """A writer's network goes silent as it commits, its entries written and the ledger locked. The server
+    ends its session once it has been silent for `idle_timeout()` (here its floor, 1 s: the writer's
+    INMAILCTL_LOCK_TIMEOUT is 0.2 s) and rolls it back; a writer that waits for the lock then gets it.
+    Nothing of the stalled writer is saved. When its network comes back it says so (exit 3); a Ctrl-C
+    while it still waits is exit 130: either way one line on stderr, no word of the driver's."""
+    common = ["--state", ledger, "--today", DAY]
+    ok("init", "--plan", "premium", *common)
+    link = _Link()
+    stalled = subprocess.Popen(
+        [sys.executable, "-m", "inmailctl", "buy", "10", "--id", "stalled", "--json", "--state", link.url(ledger),
+         "--today", DAY],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **ENV, "INMAILCTL_LOCK_TIMEOUT": "0.2"},
+    )
+    try:
+        assert link.stalled.wait(60), stalled.communicate(timeout=60)
+        # Another writer, willing to wait for the lock, gets it once the server has ended the stalled session.
+        after = subprocess.run(
+            [sys.executable, "-m", "inmailctl", "buy", "10", "--id", "after", "--json", *common],
+            capture_output=True, text=True, env={**os.environ, **ENV, "INMAILCTL_LOCK_TIMEOUT": "60"}, timeout=120,
+        )
+        assert after.returncode == 0, after.stderr
+        assert link.server_closed.wait(60)
+        assert b"25P03" in link.from_server, "the server ended the session for its silence (idle in transaction)"
+        if then == "network-back":
+            link.back()
+        else:
+            stalled.send_signal(signal.SIGINT)
+        out, stderr = stalled.communicate(timeout=60)
+    finally:
+        link.close()
+        if stalled.poll() is None:
+            stalled.kill()
+            stalled.wait()
+    assert len(stderr.splitlines()) == 1 and "cancel" not in stderr, (stalled.returncode, out, stderr)
+    error = json.loads(stderr)["error"]
+    if then == "network-back":
+        assert (stalled.returncode, error["code"]) == (3, "server-unreachable"), stderr
+        assert "silent for over 1 s" in error["message"] and "nothing was saved" in error["message"]
+    else:
+        assert (stalled.returncode, error["code"]) == (130, "interrupted"), stderr
+    keys = [key for _, _, _, key in dump(ledger)["entries"]]
+    assert "after" in keys and "stalled" not in keys
+    assert ok("balance", *common)["total"] == 15
+    assert ok("verify", "--deep", *common)["ok"]
+    assert ok("buy", "10", "--id", "stalled", *common)["total"] == 25, "a retry is a new purchase"
+
+
+def test_a_session_is_ended_by_the_server_after_three_lock_timeouts(
+    ledger: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers and readers alike tell the server to end them once silent that long in a transaction."""
+    from inmailctl import server
+
+    ok("init", "--plan", "premium", "--state", ledger, "--today", DAY)
+    for lock_timeout, shown in ((None, "30s"), ("2.5", "7500ms"), ("0", "1s")):
+        if lock_timeout is None:
+            monkeypatch.delenv("INMAILCTL_LOCK_TIMEOUT", raising=False)
+        else:
+            monkeypatch.setenv("INMAILCTL_LOCK_TIMEOUT", lock_timeout)
+        reader = server.load(server.Server(ledger))
+        assert reader.connection.execute("SHOW idle_in_transaction_session_timeout").fetchone() == (shown,)
+        del reader
+        ledger_server = server.Server(ledger)
+        with server.locked(ledger_server):
+            assert ledger_server.session is not None
+            setting = ledger_server.session.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+            assert setting == (shown,), lock_timeout
+
+
+def test_the_connection_bounds_are_added_unless_the_url_or_the_environment_sets_them() -> None:
+    pytest.importorskip("psycopg")
+    from inmailctl.server import connection_options
+
+    base = "postgresql://ana@db.example/team"
+    everything = {"application_name": "inmailctl", "connect_timeout": 10, "keepalives": 1, "keepalives_idle": 10,
+                  "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 25_000}
+    assert connection_options(base, {}) == everything
+    own = connection_options(f"{base}?keepalives_idle=300&tcp_user_timeout=0&sslmode=require", {})
+    assert own == {k: v for k, v in everything.items() if k not in ("keepalives_idle", "tcp_user_timeout")}
+    assert "keepalives" not in connection_options(f"{base}?keepalives=0", {})
+    assert "connect_timeout" not in connection_options(f"{base}?connect_timeout=3", {})
+    assert "connect_timeout" not in connection_options(base, {"PGCONNECT_TIMEOUT": "3"})
+    assert connection_options("host=db.example keepalives_count=9", {})["keepalives_idle"] == 10
+    assert "keepalives_count" not in connection_options("host=db.example keepalives_count=9", {})
+
+
+def test_a_connection_carries_the_bounds_and_the_urls_own_settings(database: str) -> None:
+    from inmailctl import server
+
+    connection = server.connect(server.Server(f"{database}?keepalives_idle=42&ledger=x"))
+    with connection:
+        given = connection.info.get_parameters()
+    assert (given["keepalives_idle"], given["keepalives_count"], given["tcp_user_timeout"]) == ("42", "3", "25000")
+
+
+def test_the_drivers_log_lines_never_reach_stderr() -> None:
+    """psycopg logs what it does on its own (a cancellation that failed, a connection it closed); Python
+    would print those records on stderr, beside the tool's one line of error. A caller's own logging
+    still gets them."""
+    pytest.importorskip("psycopg")
+    warn = "import logging; logging.getLogger('psycopg').warning('query cancellation failed: timeout')\n"
+    for before, printed in (("from inmailctl import server; server.driver()\n", False),
+                            ("import psycopg\n", True),  # without the tool: what the test guards against
+                            ("import logging; logging.basicConfig()\nfrom inmailctl import server; server.driver()\n",
+                             True)):
+        done = subprocess.run([sys.executable, "-c", before + warn], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and ("query cancellation failed" in done.stderr) == printed, (before, done.stderr)

@@ -65,7 +65,10 @@ class Boundary(TyperGroup):
 
     def invoke(self, ctx: Any) -> Any:
         with _pipe_closed():
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:  # typer would make it a silent exit 130: `main` says it was interrupted
+                raise typer.Abort() from None
 
     def main(  # type: ignore[override]
         self,
