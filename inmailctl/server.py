@@ -483,9 +483,6 @@ def load(server: Server) -> Held:
         connection.read_only = True
     try:
         with _talking(server, connection):
-            if not writing:  # a stalled reader locks no row, but its snapshot holds back vacuum
-                connection.execute("SELECT set_config('idle_in_transaction_session_timeout', %s, false)",
-                                    (f"{round(idle_timeout() * 1000)}ms",))
             if not _schema(connection, server):
                 raise _no_ledger(server)
             lock = " FOR UPDATE" if writing else ""
