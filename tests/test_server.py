@@ -213,6 +213,9 @@ def test_a_server_that_is_down_is_exit_3_naming_the_host_never_the_password() ->
     assert result.exit_code == 3 and "s3cret" not in result.stderr + result.stdout
     message = failed(invoke("where", "--state", url, "--json"), 3, "server-unreachable")
     assert "postgresql://ana@127.0.0.1:1/team?ledger=main" in message and "s3cret" not in message
+    assert message.endswith("; the URL came from --state")  # what `where` is asked, even so
+    message = failed(invoke("where", "--json", env={"INMAILCTL_STATE": url}), 3, "server-unreachable")
+    assert message.endswith("; the URL came from INMAILCTL_STATE") and "s3cret" not in message
 
 
 @pytest.mark.parametrize(("url", "exit_code"), [

@@ -359,9 +359,13 @@ def where(
     try:
         exists = ctx.state.exists()
         stored = store.load(ctx.state) if exists else None
-    except InmailError:  # a state file unreadable: `where` still says where it looked
+    except InmailError as error:  # a state file unreadable: `where` still says where it looked
         if not isinstance(ctx.state, Path):
-            raise  # a server down, or the login refused: whether the ledger exists is not known
+            # A server down, or the login refused: whether the ledger exists is not known, but where its
+            # URL came from is what `where` is asked.
+            origin = {"flag": "--state", "environment": "INMAILCTL_STATE"}.get(source("state"), "the default")
+            error.message = f"{error.message}; the URL came from {origin}"
+            raise
         exists = ctx.state.exists()
     answer = {
         "state": str(ctx.state),
