@@ -2,7 +2,9 @@
 
 The server is TEST_POSTGRES_URL (default: the local one on 127.0.0.1:5432, as the project's machines
 run it). Where none answers, the server tests are skipped with a reason that says how to run them,
-unless TEST_POSTGRES_REQUIRED=1 (CI's setting), when they fail instead: CI never skips them silently.
+unless TEST_POSTGRES_REQUIRED=1 (CI's setting): then every skip of a test that needs a server (a test
+in test_server*.py, one using `database` or `password_server`, or a command test's server run) is
+reported as a failure, whatever skipped it. CI never skips them silently.
 
 That server lets its users in without a password. The tests of logging in with one run against a
 second server, `password_server`: a cluster of this run's own that admits only scram-sha-256 logins,
@@ -39,10 +41,28 @@ TRUST_SERVER_NEEDED = (
 
 
 def _unavailable(reason: str, needed: str = TRUST_SERVER_NEEDED) -> NoReturn:
-    message = f"{reason}; {needed}"
-    if REQUIRED:
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    pytest.skip(f"{reason}; {needed}")
+
+
+def _needs_server(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return (
+        item.path.name.startswith("test_server")
+        or bool({"database", "password_server"} & set(getattr(item, "fixturenames", ())))
+        or (callspec is not None and "server" in callspec.params.values())
+    )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """With TEST_POSTGRES_REQUIRED=1, a server test that skipped (no server, no driver, no initdb, no
+    socket directory...) has failed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if REQUIRED and report.skipped and _needs_server(item):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"{reason}\n(TEST_POSTGRES_REQUIRED=1: the server tests must run here, not skip)"
 
 
 def admin() -> Any:

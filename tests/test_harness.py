@@ -79,3 +79,27 @@ def test_without_the_conftest_the_shells_variables_would_reach_the_test() -> Non
     done = run_pytest_on_the_test_above("--noconftest")
     assert done.returncode == 1 and "1 failed" in done.stdout, done.stdout + done.stderr
     assert "an INMAILCTL_ variable of the shell reached the test" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("required", [False, True], ids=["plain", "ci"])
+def test_server_tests_without_a_server_skip_but_fail_where_ci_requires_them(required: bool) -> None:
+    """A command test's server run and a server test file's, with no server to
+    reach: plain pytest skips them, saying how to run them; with TEST_POSTGRES_REQUIRED=1 (.ci/run)
+    each is a failure, never a skip. The file runs pass either way."""
+    selection = [
+        f"{TESTS / 'test_cli.py'}::test_init_over_an_existing_state",  # [file] and [server]
+        f"{TESTS / 'test_server.py'}::test_a_newer_schema_is_refused",
+        f"{TESTS / 'test_server.py'}::test_a_url_without_the_driver_says_how_to_install_it",  # needs no server
+    ]
+    env = {**os.environ, "TEST_POSTGRES_URL": "postgresql://postgres@127.0.0.1:1/postgres",
+           "TEST_POSTGRES_REQUIRED": "1" if required else "0"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *selection],
+                          cwd=TESTS.parent, env=env, capture_output=True, text=True, timeout=120)
+    summary = done.stdout.strip().splitlines()[-1]
+    if required:
+        assert done.returncode == 1 and "skipped" not in summary, done.stdout
+        assert "2 passed" in summary and "2 error" in summary, summary
+        assert "the server tests must run here, not skip" in done.stdout
+    else:
+        assert done.returncode == 0 and "2 passed, 2 skipped" in summary, done.stdout
+        assert "start one on 127.0.0.1:5432" in done.stdout, done.stdout
