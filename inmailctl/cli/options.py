@@ -224,9 +224,9 @@ def _format(json: bool, csv: bool, fmt: str | None, formats: tuple[str, ...]) ->
     return picked
 
 
-# A scheme and `//`, or postgres(ql) and a colon, in any case, maybe after spaces: a URL mistyped (as
-# is any other text holding `://` but a path that begins with / or ./).
-_URL_LIKE = re.compile(r"\s*(?:[A-Za-z][A-Za-z0-9+.-]*://|postgres(?:ql)?:)", re.IGNORECASE)
+# A URL mistyped: any text holding `://` (but a path that begins with / or ./), or beginning with
+# postgres(ql) and a colon in any case, maybe after spaces.
+_POSTGRES_COLON = re.compile(r"\s*postgres(?:ql)?:", re.IGNORECASE)
 
 
 def state_path(state: str | None) -> "store.Location":
@@ -241,7 +241,7 @@ def state_path(state: str | None) -> "store.Location":
         from inmailctl.server import Server
 
         return Server(state)
-    if _URL_LIKE.match(state) or ("://" in state and not state.startswith(("/", "./", "../"))):
+    if _POSTGRES_COLON.match(state) or ("://" in state and not state.startswith(("/", "./", "../"))):
         # Taken for a path, `PostgreSQL://host/db` (or `jdbc:postgresql://...`, or a URL in quotes) would
         # become a state file in ./PostgreSQL:/host/db, apart from the team's ledger. None of it is shown:
         # it may hold a password.
