@@ -43,7 +43,6 @@ from .rules.team import Team
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_LEDGER = "default"
 ASIDE = "~"  # a ledger kept aside when another replaced it: NAME~XXXXXXXX
 _LEDGER_NAME = re.compile(r"[A-Za-z0-9._-]{1,60}(?:~[0-9a-f]{8})?")
@@ -69,10 +68,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 SCHEMA = max(MIGRATIONS)
-
-
-def is_url(text: str) -> bool:
-    return text.startswith(SCHEMES)
 
 
 # libpq's connection parameters whose values may be shown. Any other's (password, sslpassword, a name
