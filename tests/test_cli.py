@@ -344,6 +344,31 @@ def test_exit_130_when_interrupted_says_so_in_one_line(acct: Account, monkeypatc
     assert acct.files() == before
 
 
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "table"])
+def test_ctrl_c_while_the_tool_is_starting_is_one_line_not_a_traceback(as_json: bool) -> None:
+    """A Ctrl-C (or `timeout -s INT`) can land while the tool still imports its modules, before the
+    error boundary exists: the same one line and exit 130. The interrupt is made to arrive at Typer's
+    import, every time."""
+    args = ["inmailctl", "balance", *(["--json"] if as_json else [])]
+    probe = (
+        "import runpy, sys\n"
+        "class Interrupting:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'typer':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupting())\n"
+        f"sys.argv = {args!r}\n"
+        "runpy.run_module('inmailctl', run_name='__main__')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=_script_env(),
+                          timeout=60)
+    assert (done.returncode, done.stdout) == (130, ""), done.stderr
+    if as_json:
+        assert json.loads(done.stderr) == {"error": {"code": "interrupted", "message": "interrupted"}}
+    else:
+        assert done.stderr == "inmailctl: error: interrupted\n"
+
+
 def test_exit_5_when_the_gate_fails(acct: Account) -> None:
     acct.init()  # annual billing: the year's 359.88 is paid today, inside the simulated month
     passed = acct.run("simulate-month", "--per-day", "0", "--max-cost", "359.88")

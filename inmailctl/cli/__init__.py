@@ -6,6 +6,13 @@ command shares and the `Context` they resolve to; `session` the loading and chan
 `team`, and each module is imported only when one of its commands is run (or listed by --help).
 """
 
-from .boundary import COMMAND_MODULES, Boundary, app, commands, main
+import sys
+
+try:
+    from .boundary import COMMAND_MODULES, Boundary, app, commands, main
+except KeyboardInterrupt:  # Ctrl-C while the tool was still starting: nothing was done; one line, no traceback
+    from .report import interrupted, wants_json
+
+    sys.exit(interrupted(wants_json(sys.argv[1:])))
 
 __all__ = ["COMMAND_MODULES", "Boundary", "app", "commands", "main"]

@@ -4,7 +4,6 @@ Every command follows the same path: options -> `store` -> `rules` -> `store` ->
 failure leaves through one boundary (`Boundary.main`) that prints one line and exits with its code.
 """
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,8 @@ from typer.models import TyperInfo
 
 from inmailctl import __version__
 from inmailctl.rules.errors import BadInput, InmailError
+
+from .report import interrupted, report, wants_json
 
 
 class Boundary(TyperGroup):
@@ -82,9 +83,7 @@ class Boundary(TyperGroup):
         for stream in (sys.stdout, sys.stderr):  # never fail on a terminal that cannot show a name
             if hasattr(stream, "reconfigure"):
                 stream.reconfigure(errors="backslashreplace")
-        want_json = "--json" in argv or "--format=json" in argv or any(
-            a == "--format" and b == "json" for a, b in zip(argv, argv[1:], strict=False)
-        )
+        want_json = wants_json(argv)
         try:
             result = super().main(
                 args=argv,
@@ -95,7 +94,7 @@ class Boundary(TyperGroup):
             )
             code = result if isinstance(result, int) else 0
         except InmailError as error:
-            code = _report(error, want_json)
+            code = report(error, want_json)
         except ClickException as error:
             if type(error).__name__ == "NoArgsIsHelpError":  # bare `inmailctl`: the help, as a usage error
                 print(error.format_message(), file=sys.stderr)
@@ -105,11 +104,9 @@ class Boundary(TyperGroup):
                 return code
             context = getattr(error, "ctx", None)
             hint = f" (see `{context.command_path} --help`)" if context is not None else ""
-            code = _report(BadInput(_without_passwords(error.format_message(), argv) + hint), want_json)
+            code = report(BadInput(_without_passwords(error.format_message(), argv) + hint), want_json)
         except (typer.Abort, KeyboardInterrupt):
-            # A save is atomic: an interrupted command either saved everything or nothing.
-            _report(InmailError("interrupted", "interrupted"), want_json)
-            code = 130
+            code = interrupted(want_json)
         except (BrokenPipeError, _PipeClosed):  # the reader went away (`| head`): what was asked for was done
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())  # so that the flush at exit fails no more
@@ -119,7 +116,7 @@ class Boundary(TyperGroup):
                 raise
             reason = _without_passwords(str(error), argv)
             message = f"internal error ({type(error).__name__}: {reason}); please report it"
-            code = _report(InmailError(message), want_json)
+            code = report(InmailError(message), want_json)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -147,22 +144,6 @@ def _without_passwords(text: str, argv: list[str]) -> str:
         for secret in secrets_of(value):
             text = text.replace(secret, "***")
     return text
-
-
-def _report(error: InmailError, want_json: bool) -> int:
-    """The error on stderr: one line (with --json, one JSON line); a file's bad rows follow, one a line."""
-    rows = getattr(error, "rows", [])
-    if want_json:
-        line = json.dumps({"error": {"code": error.code, "message": error.message, **({"rows": rows} if rows else {})}})
-    else:
-        from inmailctl.text import shown
-
-        line = f"inmailctl: error: {shown(error.message)}"
-        for row in rows:
-            column = f", column {shown(str(row['column']))}" if row["column"] else ""
-            line += f"\n  line {row['line']}{column}: {shown(row['reason'])}"
-    print(line, file=sys.stderr)
-    return error.exit_code
 
 
 # Every command and the module (in this package) that defines it, in the order --help lists them.
